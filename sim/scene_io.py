@@ -1,0 +1,739 @@
+"""Scene, device and room files: JSON with a `schema_version`, validated field by field.
+
+A failed load names the file, the field path and what was expected, for example
+``listeners[1].position[0] = 7.2 m is outside the room (0 .. 5 m)``. Unknown keys are errors.
+Saving is atomic (temporary file + rename) and validates first, so a failed save leaves the
+file on disk untouched. File format reference: presets/SCHEMA.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.geometry import polygon_area, polygon_is_simple
+from sim.presets import find_preset
+from sim.scene import (
+    BUILTIN_SIGNALS,
+    SHOEBOX_SURFACES,
+    Device,
+    Directivity,
+    Driver,
+    Hrtf,
+    Listener,
+    Microphone,
+    Room,
+    Scene,
+    Simulation,
+    Source,
+    Walls,
+)
+
+SCHEMA_VERSION = 1
+MIN_DRIVER_SPACING_M = 1e-3
+
+
+class SceneError(ValueError):
+    """Invalid scene input. `field` is the path of the offending field ('' for the whole file)."""
+
+    def __init__(self, message: str, field: str = "", file: str | None = None):
+        self.field, self.file, self.detail = field, file, message
+        super().__init__(f"{file}: {message}" if file else message)
+
+    def in_file(self, file: str) -> SceneError:
+        return SceneError(self.detail, self.field, file)
+
+
+# ---------------------------------------------------------------------------------------------
+# Small typed readers: each one checks a value and names its field path on failure.
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "NaN" if math.isnan(value) else f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return json.dumps(value) if isinstance(value, str) else str(value)
+
+
+class _Obj:
+    """A JSON object being read: tracks its field path and which keys were consumed."""
+
+    def __init__(self, data: Any, path: str):
+        if not isinstance(data, dict):
+            raise SceneError(f"{path or 'file'} = {_fmt(data)} must be an object {{...}}", path)
+        self.data, self.path, self.used = data, path, set()
+
+    def sub(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def raw(self, key: str, default: Any = ...) -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            if default is ...:
+                raise SceneError(f"{self.sub(key)} is missing", self.sub(key))
+            return default
+        return self.data[key]
+
+    def number(self, key: str, lo: float, hi: float, unit: str = "", default: Any = ...,
+               lo_open: bool = False) -> float:
+        v = self.raw(key, default)
+        if v is None and default is None:
+            return None
+        return _number(v, self.sub(key), lo, hi, unit, lo_open)
+
+    def integer(self, key: str, lo: int, hi: int, default: Any = ...) -> int | None:
+        v = self.raw(key, default)
+        if v is None and default is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise SceneError(f"{self.sub(key)} = {_fmt(v)} must be an integer ({lo} .. {hi})",
+                             self.sub(key))
+        if not lo <= v <= hi:
+            raise SceneError(f"{self.sub(key)} = {v} is outside {lo} .. {hi}", self.sub(key))
+        return v
+
+    def string(self, key: str, default: Any = ..., choices: tuple[str, ...] | None = None) -> str:
+        v = self.raw(key, default)
+        if not isinstance(v, str):
+            raise SceneError(f"{self.sub(key)} = {_fmt(v)} must be a string", self.sub(key))
+        if choices is not None and v not in choices:
+            raise SceneError(f"{self.sub(key)} = {_fmt(v)} must be one of {', '.join(choices)}",
+                             self.sub(key))
+        return v
+
+    def boolean(self, key: str, default: Any = ...) -> bool:
+        v = self.raw(key, default)
+        if not isinstance(v, bool):
+            raise SceneError(f"{self.sub(key)} = {_fmt(v)} must be true or false", self.sub(key))
+        return v
+
+    def vector(self, key: str, n: int, lo: float, hi: float, unit: str = "",
+               default: Any = ...) -> tuple[float, ...]:
+        v = self.raw(key, default)
+        return _vector(v, self.sub(key), n, lo, hi, unit)
+
+    def array(self, key: str, default: Any = ...) -> list:
+        v = self.raw(key, default)
+        if not isinstance(v, list):
+            raise SceneError(f"{self.sub(key)} must be a list [...]", self.sub(key))
+        return v
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            where = self.sub(unknown[0])
+            allowed = ", ".join(sorted(self.used)) or "none"
+            raise SceneError(f"{where}: unknown key (allowed here: {allowed})", where)
+
+
+def _number(v: Any, path: str, lo: float, hi: float, unit: str = "",
+            lo_open: bool = False) -> float:
+    u = f" {unit}" if unit else ""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise SceneError(f"{path} = {_fmt(v)} must be a number{u and ' in' + u}", path)
+    v = float(v)
+    if not math.isfinite(v):
+        raise SceneError(f"{path} = {_fmt(v)} is not a finite number", path)
+    if lo_open and v <= lo:
+        raise SceneError(f"{path} = {_fmt(v)}{u} must be > {_fmt(lo)}{u}", path)
+    if v < lo or v > hi:
+        raise SceneError(f"{path} = {_fmt(v)}{u} is outside {_fmt(lo)} .. {_fmt(hi)}{u}", path)
+    return v
+
+
+def _vector(v: Any, path: str, n: int, lo: float, hi: float, unit: str = "") -> tuple[float, ...]:
+    if not isinstance(v, list) or len(v) != n:
+        raise SceneError(f"{path} = {_fmt(v)} must be a list of {n} numbers", path)
+    return tuple(_number(x, f"{path}[{i}]", lo, hi, unit) for i, x in enumerate(v))
+
+
+def _resolve_path(value: str, base_dir: Path | None, path: str, what: str) -> str:
+    p = Path(value).expanduser()
+    if not p.is_absolute() and base_dir is not None:
+        p = base_dir / p
+    if not p.is_file():
+        raise SceneError(f"{path} = {_fmt(value)}: {what} file not found ({p})", path)
+    return str(p.resolve())
+
+
+# ---------------------------------------------------------------------------------------------
+# Readers for each part of the world.
+
+
+def _read_simulation(o: _Obj) -> Simulation:
+    sim = Simulation(
+        fs_hz=o.integer("fs", 8000, 192000, default=48000),
+        c_m_s=o.number("c", 250.0, 400.0, "m/s", default=343.0),
+        ism_order=o.integer("ism_order", 0, 100, default=None),
+        ray_tracing=o.boolean("ray_tracing", default=True),
+        early_ms=o.number("early_ms", 1.0, 1000.0, "ms", default=50.0),
+        ir_length_s=o.number("ir_length", 0.01, 10.0, "s", default=None),
+    )
+    o.done()
+    return sim
+
+
+def _pra_material_names() -> set[str]:
+    import pyroomacoustics as pra
+
+    names = set()
+    for group in pra.materials_data.values():
+        if isinstance(group, dict):
+            for sub in group.values():
+                if isinstance(sub, dict):
+                    names.update(sub)
+    return names
+
+
+def _check_material(name: Any, path: str) -> str:
+    if not isinstance(name, str):
+        raise SceneError(f"{path} = {_fmt(name)} must be a material name (string)", path)
+    known = _pra_material_names()
+    if name not in known:
+        close = sorted(n for n in known if name.lower()[:4] in n.lower())[:5]
+        hint = f"; similar: {', '.join(close)}" if close else ""
+        raise SceneError(f"{path} = {_fmt(name)} is not a pyroomacoustics material{hint}", path)
+    return name
+
+
+def _read_walls(o: _Obj, surfaces: tuple[str, ...]) -> Walls:
+    given = [k for k in ("rt60", "material", "materials", "absorption") if o.has(k)]
+    if len(given) != 1:
+        raise SceneError(f"{o.path} must set exactly one of rt60, material, materials, absorption"
+                         f" (found: {', '.join(given) or 'none'})", o.path)
+    scattering = o.number("scattering", 0.0, 1.0, default=0.0)
+    kind = given[0]
+    if kind == "rt60":
+        walls = Walls(rt60_s=o.number("rt60", 0.0, 20.0, "s", lo_open=True), scattering=scattering)
+    elif kind == "material":
+        walls = Walls(material=_check_material(o.raw("material"), o.sub("material")),
+                      scattering=scattering)
+    elif kind == "materials":
+        m = _Obj(o.raw("materials"), o.sub("materials"))
+        pairs = tuple((s, _check_material(m.raw(s), m.sub(s))) for s in surfaces)
+        m.done()
+        walls = Walls(materials=pairs, scattering=scattering)
+    else:
+        coeffs = o.array("absorption")
+        if not coeffs:
+            raise SceneError(f"{o.sub('absorption')} must not be empty", o.sub("absorption"))
+        freqs = o.array("center_freqs", default=[125.0 * 2**i for i in range(len(coeffs))])
+        if len(freqs) != len(coeffs):
+            raise SceneError(f"{o.sub('center_freqs')} has {len(freqs)} values but absorption has"
+                             f" {len(coeffs)}", o.sub("center_freqs"))
+        a = tuple(_number(c, f"{o.sub('absorption')}[{i}]", 0.0, 1.0) for i, c in enumerate(coeffs))
+        f = tuple(_number(c, f"{o.sub('center_freqs')}[{i}]", 0.0, 1e5, "Hz", lo_open=True)
+                  for i, c in enumerate(freqs))
+        if any(b <= a_ for a_, b in zip(f, f[1:])):
+            raise SceneError(f"{o.sub('center_freqs')} must increase", o.sub("center_freqs"))
+        walls = Walls(absorption=a, center_freqs_hz=f, scattering=scattering)
+    o.done()
+    return walls
+
+
+def _read_room(o: _Obj, c_m_s: float) -> Room:
+    kind = o.string("type", choices=("shoebox", "polygon", "anechoic"))
+    name = o.string("name", default="")
+    o.raw("description", default="")
+    if kind == "anechoic":
+        o.done()
+        return Room(kind="anechoic", dimensions_m=None, walls=Walls(), air_absorption=False,
+                    name=name)
+    if kind == "shoebox":
+        dims = o.vector("dimensions", 3, -math.inf, math.inf, "m")
+        for i, d in enumerate(dims):
+            if not 0.0 < d <= 200.0:
+                raise SceneError(f"{o.sub('dimensions')}[{i}] = {_fmt(d)} m must be > 0 m"
+                                 f" (and at most 200 m)", f"{o.sub('dimensions')}[{i}]")
+        room = Room(kind="shoebox", dimensions_m=dims, name=name)
+        surfaces = SHOEBOX_SURFACES
+    else:
+        pts = o.array("floor")
+        if len(pts) < 3:
+            raise SceneError(f"{o.sub('floor')} needs at least 3 vertices (found {len(pts)})",
+                             o.sub("floor"))
+        floor = tuple(_vector(p, f"{o.sub('floor')}[{i}]", 2, -1000.0, 1000.0, "m")
+                      for i, p in enumerate(pts))
+        arr = np.array(floor)
+        if abs(polygon_area(arr)) < 1e-3 or not polygon_is_simple(arr):
+            raise SceneError(f"{o.sub('floor')} must be a simple polygon with a non-zero area"
+                             " (edges must not cross)", o.sub("floor"))
+        height = o.number("height", 0.0, 200.0, "m", lo_open=True)
+        room = Room(kind="polygon", dimensions_m=None, floor_m=floor, height_m=height, name=name)
+        surfaces = (*(f"wall{i}" for i in range(len(floor))), "floor", "ceiling")
+    walls = _read_walls(_Obj(o.raw("walls"), o.sub("walls")), surfaces)
+    room = replace(room, walls=walls, air_absorption=o.boolean("air_absorption", default=True))
+    if walls.rt60_s is not None:
+        # Sabine: the shortest reachable RT60 has fully absorbing walls (alpha = 1).
+        area = _surface_area(room)
+        shortest = 24.0 * math.log(10.0) * room.volume_m3() / (c_m_s * area)
+        if walls.rt60_s < shortest:
+            raise SceneError(f"{o.sub('walls')}.rt60 = {_fmt(walls.rt60_s)} s is shorter than this"
+                             f" room can reach ({shortest:.3f} s with fully absorbing walls)",
+                             f"{o.sub('walls')}.rt60")
+    o.done()
+    return room
+
+
+def _surface_area(room: Room) -> float:
+    poly = room.floor_polygon()
+    perimeter = float(np.sum(np.linalg.norm(np.roll(poly, -1, axis=0) - poly, axis=1)))
+    return 2.0 * abs(polygon_area(poly)) + perimeter * room.height
+
+
+_DIRECTIVITY_KEYS = {
+    "omni": (),
+    "cardioid": ("p",),
+    "piston": ("radius", "rear_db"),
+    "sofa": ("file", "receiver"),
+}
+
+
+def _read_directivity(o: _Obj, base_dir: Path | None, allowed: tuple[str, ...]) -> Directivity:
+    t = o.string("type", choices=allowed)
+    d = Directivity(type=t)
+    if t == "cardioid":
+        d = replace(d, p=o.number("p", 0.0, 1.0))
+    elif t == "piston":
+        d = replace(d, radius_m=o.number("radius", 0.0, 1.0, "m", lo_open=True),
+                    rear_db=o.number("rear_db", -60.0, 0.0, "dB", default=-15.0))
+    elif t == "sofa":
+        f = _resolve_path(o.string("file"), base_dir, o.sub("file"), "SOFA")
+        d = replace(d, file=f, receiver=o.integer("receiver", 0, 1000, default=0))
+        _check_sofa(f, o.sub("file"), kind="directivity", receiver=d.receiver)
+    o.done()
+    return d
+
+
+def _check_sofa(file: str, path: str, kind: str, receiver: int = 0) -> None:
+    from sim import sofa
+
+    try:
+        if kind == "hrir":
+            sofa.load_hrir(file, 48000)
+        else:
+            sofa.load_directivity(file, 48000, receiver=receiver)
+    except sofa.SofaError as e:
+        raise SceneError(f"{path}: {e}", path) from e
+
+
+def _read_transducer(o: _Obj, cls, base_dir, allowed):
+    name = o.string("name")
+    pos = o.vector("position", 3, -10.0, 10.0, "m")
+    axis = o.vector("axis_deg", 2, -360.0, 360.0, "deg", default=[0.0, 0.0])
+    d = _read_directivity(_Obj(o.raw("directivity", default={"type": "omni"}),
+                               o.sub("directivity")), base_dir, allowed)
+    extra = {"gain_db": o.number("gain_db", -60.0, 40.0, "dB", default=0.0)} if cls is Driver else {}
+    o.done()
+    return cls(name=name, position_m=pos, axis_deg=axis, directivity=d, **extra)
+
+
+def _read_parts(o: _Obj, base_dir: Path | None) -> tuple[tuple[Driver, ...], tuple[Microphone, ...]]:
+    drivers = tuple(
+        _read_transducer(_Obj(d, f"{o.sub('drivers')}[{i}]"), Driver, base_dir,
+                         tuple(_DIRECTIVITY_KEYS))
+        for i, d in enumerate(o.array("drivers")))
+    if not drivers:
+        raise SceneError(f"{o.sub('drivers')} must list at least one driver", o.sub("drivers"))
+    mics = tuple(
+        _read_transducer(_Obj(m, f"{o.sub('microphones')}[{i}]"), Microphone, base_dir,
+                         ("omni", "cardioid"))
+        for i, m in enumerate(o.array("microphones", default=[])))
+    pos = np.array([d.position_m for d in drivers])
+    for i in range(len(drivers)):
+        for j in range(i):
+            if np.linalg.norm(pos[i] - pos[j]) < MIN_DRIVER_SPACING_M:
+                f = f"{o.sub('drivers')}[{i}].position"
+                raise SceneError(f"{f} = {_fmt(list(drivers[i].position_m))} m coincides with"
+                                 f" drivers[{j}] ({drivers[j].name!r}); drivers must be at least"
+                                 f" {MIN_DRIVER_SPACING_M * 1000:g} mm apart", f)
+    _check_unique([d.name for d in drivers], o.sub("drivers"))
+    _check_unique([m.name for m in mics], o.sub("microphones"))
+    return drivers, mics
+
+
+def _check_unique(names: list[str], path: str) -> None:
+    seen = set()
+    for i, n in enumerate(names):
+        if n in seen:
+            raise SceneError(f"{path}[{i}].name = {_fmt(n)} is used twice; names must be unique",
+                             f"{path}[{i}].name")
+        seen.add(n)
+
+
+def _read_device(o: _Obj, base_dir: Path | None) -> Device:
+    position = o.vector("position", 3, -1000.0, 1000.0, "m")
+    yaw = o.number("yaw_deg", -3600.0, 3600.0, "deg", default=0.0)
+    model = o.string("model", default="")
+    if o.has("drivers"):
+        name = o.string("name", default=model or "device")
+        drivers, mics = _read_parts(o, base_dir)
+    else:
+        if not model:
+            raise SceneError(f"{o.path} needs either 'model' (a device preset) or 'drivers'",
+                             o.path)
+        base = load_device(model, field=o.sub("model"))
+        name = o.string("name", default=base.name)
+        drivers, mics = base.drivers, base.microphones
+    o.done()
+    return Device(name=name, position_m=position, yaw_deg=yaw, drivers=drivers,
+                  microphones=mics, model=model)
+
+
+def _read_listener(o: _Obj, base_dir: Path | None) -> Listener:
+    name = o.string("name")
+    pos = o.vector("position", 3, -1000.0, 1000.0, "m")
+    yaw = o.number("yaw_deg", -3600.0, 3600.0, "deg", default=0.0)
+    radius = o.number("head_radius", 0.04, 0.15, "m", default=0.0875)
+    ears = o.vector("ear_angles_deg", 2, -180.0, 180.0, "deg", default=[100.0, -100.0])
+    if not (ears[0] > 0.0 > ears[1]):
+        raise SceneError(f"{o.sub('ear_angles_deg')} = {_fmt(list(ears))} must be [left > 0,"
+                         " right < 0] (degrees from the nose, positive to the left)",
+                         o.sub("ear_angles_deg"))
+    h = _Obj(o.raw("hrtf", default={"type": "sphere"}), o.sub("hrtf"))
+    t = h.string("type", choices=("sphere", "sofa"))
+    hrtf = Hrtf(type=t)
+    if t == "sofa":
+        f = _resolve_path(h.string("file"), base_dir, h.sub("file"), "SOFA")
+        _check_sofa(f, h.sub("file"), kind="hrir")
+        hrtf = Hrtf(type="sofa", file=f)
+    h.done()
+    o.done()
+    return Listener(name=name, position_m=pos, yaw_deg=yaw, head_radius_m=radius,
+                    ear_angles_deg=ears, hrtf=hrtf)
+
+
+def _read_source(o: _Obj, base_dir: Path | None) -> Source:
+    name = o.string("name")
+    kind = o.string("kind", choices=("talker", "noise"))
+    pos = o.vector("position", 3, -1000.0, 1000.0, "m")
+    signal = o.string("signal", default="builtin:pink-noise")
+    if signal.startswith("builtin:"):
+        if signal[8:] not in BUILTIN_SIGNALS:
+            raise SceneError(f"{o.sub('signal')} = {_fmt(signal)} is not a built-in signal"
+                             f" (builtin:{', builtin:'.join(BUILTIN_SIGNALS)})", o.sub("signal"))
+    else:
+        signal = _resolve_path(signal, base_dir, o.sub("signal"), "audio")
+    level = o.number("level_db", -20.0, 140.0, "dB SPL", default=60.0)
+    o.done()
+    return Source(name=name, kind=kind, position_m=pos, signal=signal, level_db=level)
+
+
+def _check_inside(room: Room, point, path: str) -> None:
+    if room.is_anechoic or room.contains(np.asarray(point)):
+        return
+    if room.kind == "shoebox":
+        for i, (v, hi) in enumerate(zip(point, room.dimensions_m)):
+            if not 0.0 <= v <= hi:
+                raise SceneError(f"{path}[{i}] = {_fmt(v)} m is outside the room"
+                                 f" (0 .. {_fmt(hi)} m)", f"{path}[{i}]")
+    if not 0.0 <= point[2] <= room.height:
+        raise SceneError(f"{path}[2] = {_fmt(point[2])} m is outside the room"
+                         f" (0 .. {_fmt(room.height)} m)", f"{path}[2]")
+    raise SceneError(f"{path} = {_fmt(list(point))} m is outside the room's floor plan", path)
+
+
+def check_scene(scene: Scene) -> None:
+    """Cross-field checks of a whole scene (placement inside the room, head clear of drivers).
+
+    Raises SceneError naming the field. Used by the loader and before every save.
+    """
+    room, dev = scene.room, scene.device
+    _check_inside(room, dev.position_m, "device.position")
+    for i, p in enumerate(dev.driver_positions()):
+        _check_inside(room, tuple(float(v) for v in p), f"device.drivers[{i}].position (in room)")
+    for i, p in enumerate(dev.mic_positions()):
+        _check_inside(room, tuple(float(v) for v in p),
+                      f"device.microphones[{i}].position (in room)")
+    drivers = dev.driver_positions()
+    for i, li in enumerate(scene.listeners):
+        _check_inside(room, li.position_m, f"listeners[{i}].position")
+        dist = np.linalg.norm(drivers - np.asarray(li.position_m), axis=1)
+        k = int(np.argmin(dist))
+        if dist[k] < li.head_radius_m + 0.01:
+            raise SceneError(f"listeners[{i}].position = {_fmt(list(li.position_m))} m puts the"
+                             f" head inside the device: driver {dev.drivers[k].name!r} is"
+                             f" {dist[k]:.3f} m from the head centre (needs >"
+                             f" {li.head_radius_m + 0.01:.3f} m)", f"listeners[{i}].position")
+    for i, s in enumerate(scene.sources):
+        _check_inside(room, s.position_m, f"sources[{i}].position")
+    _check_unique([li.name for li in scene.listeners], "listeners")
+    _check_unique([s.name for s in scene.sources], "sources")
+
+
+def _read_header(o: _Obj, kind: str) -> None:
+    version = o.raw("schema_version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise SceneError(f"schema_version = {_fmt(version)} must be an integer", "schema_version")
+    if version > SCHEMA_VERSION:
+        raise SceneError(f"schema_version = {version} is newer than this program reads"
+                         f" ({SCHEMA_VERSION}); update Acoustic Workbench", "schema_version")
+    if version < 1:
+        raise SceneError(f"schema_version = {version} is not a known version (1 .. "
+                         f"{SCHEMA_VERSION})", "schema_version")
+    found = o.string("kind", default=kind)
+    if found != kind:
+        raise SceneError(f"kind = {_fmt(found)} but a {kind} file was expected", "kind")
+    o.raw("description", default="")
+
+
+def scene_from_dict(data: Any, base_dir: Path | None = None) -> Scene:
+    """Build and validate a Scene from parsed JSON. Raises SceneError (no file prefix)."""
+    o = _Obj(data, "")
+    _read_header(o, "scene")
+    sim = _read_simulation(_Obj(o.raw("simulation", default={}), "simulation"))
+    room_ref = o.raw("room")
+    if isinstance(room_ref, str):
+        room = load_room(room_ref, field="room", c_m_s=sim.c_m_s)
+    else:
+        room = _read_room(_Obj(room_ref, "room"), sim.c_m_s)
+    scene = Scene(
+        name=o.string("name", default="untitled"),
+        description=o.data.get("description", ""),
+        room=room,
+        device=_read_device(_Obj(o.raw("device"), "device"), base_dir),
+        listeners=tuple(_read_listener(_Obj(x, f"listeners[{i}]"), base_dir)
+                        for i, x in enumerate(o.array("listeners", default=[]))),
+        sources=tuple(_read_source(_Obj(x, f"sources[{i}]"), base_dir)
+                      for i, x in enumerate(o.array("sources", default=[]))),
+        simulation=sim,
+    )
+    o.done()
+    check_scene(scene)
+    return scene
+
+
+# ---------------------------------------------------------------------------------------------
+# Files and presets.
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise SceneError(f"cannot be read: {e.strerror or e}", file=str(path)) from e
+    except UnicodeDecodeError as e:
+        raise SceneError(f"is not UTF-8 text ({e.reason} at byte {e.start})",
+                         file=str(path)) from e
+
+    try:
+        # NaN/Infinity literals parse to floats on purpose: the field readers then name the field.
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SceneError(f"is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})",
+                         file=str(path)) from e
+
+
+def _load_kind(ref: str | os.PathLike, kind: str, reader) -> Any:
+    """Load a file path, or a shipped preset name, of `kind` with `reader(obj, base_dir)`."""
+    path = Path(ref)
+    if not path.is_file():
+        info = find_preset(str(ref), kind)
+        if info is None:
+            raise SceneError(f"{str(ref)!r} is neither a file nor a {kind} preset"
+                             " (see 'awb presets list')")
+        path = info.path
+    data = _read_json(path)
+    try:
+        return reader(data, path.parent)
+    except SceneError as e:
+        raise e.in_file(str(path)) from None
+
+
+def load_scene(ref: str | os.PathLike) -> Scene:
+    """Load and validate a scene file or scene preset name."""
+    return _load_kind(ref, "scene", scene_from_dict)
+
+
+def _device_reader(data: Any, base_dir: Path | None) -> Device:
+    o = _Obj(data, "")
+    _read_header(o, "device")
+    name = o.string("name")
+    drivers, mics = _read_parts(o, base_dir)
+    o.done()
+    return Device(name=name, position_m=(0.0, 0.0, 0.0), drivers=drivers, microphones=mics,
+                  model=name)
+
+
+def _room_reader(data: Any, base_dir: Path | None, c_m_s: float = 343.0) -> Room:
+    o = _Obj(data, "")
+    _read_header(o, "room")
+    o.used.add("kind")
+    return _read_room(o, c_m_s)
+
+
+def load_device(ref: str, field: str = "") -> Device:
+    """Load a device file or preset (drivers and microphones in its local frame)."""
+    try:
+        return _load_kind(ref, "device", _device_reader)
+    except SceneError as e:
+        if field and e.field == "" and e.file is None:
+            raise SceneError(f"{field} = {_fmt(ref)}: {e.detail}", field) from None
+        raise
+
+
+def load_room(ref: str, field: str = "", c_m_s: float = 343.0) -> Room:
+    """Load a room file or preset."""
+    try:
+        return _load_kind(ref, "room", lambda d, b: _room_reader(d, b, c_m_s))
+    except SceneError as e:
+        if field and e.field == "" and e.file is None:
+            raise SceneError(f"{field} = {_fmt(ref)}: {e.detail}", field) from None
+        raise
+
+
+def validate_any(ref: str) -> tuple[str, Any]:
+    """Load a scene, device or room (file or preset) and return (kind, object)."""
+    path = Path(ref)
+    kind = None
+    if path.is_file():
+        data = _read_json(path)
+        kind = data.get("kind", "scene") if isinstance(data, dict) else "scene"
+    else:
+        for k in ("scene", "device", "room"):
+            if find_preset(ref, k):
+                kind = k
+                break
+    if kind not in ("scene", "device", "room"):
+        kind = "scene"
+    loader = {"scene": load_scene, "device": load_device, "room": load_room}[kind]
+    return kind, loader(ref)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing.
+
+
+def _rel(p: str, base_dir: Path | None) -> str:
+    if base_dir is None:
+        return p
+    try:
+        return os.path.relpath(p, base_dir)
+    except ValueError:  # another drive on Windows
+        return p
+
+
+def _vec(v) -> list[float]:
+    return [float(x) for x in v]
+
+
+def _directivity_dict(d: Directivity, base_dir: Path | None) -> dict:
+    out: dict[str, Any] = {"type": d.type}
+    if d.type == "cardioid":
+        out["p"] = d.p
+    elif d.type == "piston":
+        out.update(radius=d.radius_m, rear_db=d.rear_db)
+    elif d.type == "sofa":
+        out.update(file=_rel(d.file, base_dir), receiver=d.receiver)
+    return out
+
+
+def room_to_dict(room: Room) -> dict:
+    out: dict[str, Any] = {"type": room.kind}
+    if room.name:
+        out["name"] = room.name
+    if room.is_anechoic:
+        return out
+    if room.kind == "shoebox":
+        out["dimensions"] = _vec(room.dimensions_m)
+    else:
+        out["floor"] = [_vec(p) for p in room.floor_m]
+        out["height"] = room.height_m
+    w = room.walls
+    walls: dict[str, Any]
+    if w.rt60_s is not None:
+        walls = {"rt60": w.rt60_s}
+    elif w.material is not None:
+        walls = {"material": w.material}
+    elif w.materials is not None:
+        walls = {"materials": dict(w.materials)}
+    else:
+        walls = {"absorption": list(w.absorption), "center_freqs": list(w.center_freqs_hz)}
+    if w.scattering:
+        walls["scattering"] = w.scattering
+    out["walls"] = walls
+    out["air_absorption"] = room.air_absorption
+    return out
+
+
+def _transducer_dict(t, base_dir: Path | None) -> dict:
+    out = {"name": t.name, "position": _vec(t.position_m), "axis_deg": _vec(t.axis_deg),
+           "directivity": _directivity_dict(t.directivity, base_dir)}
+    if isinstance(t, Driver) and t.gain_db:
+        out["gain_db"] = t.gain_db
+    return out
+
+
+def scene_to_dict(scene: Scene, base_dir: Path | None = None) -> dict:
+    """JSON-ready dict of a scene with room and device written out in full; file paths are
+    made relative to `base_dir` when given."""
+    s, d = scene.simulation, scene.device
+    sim = {"fs": s.fs_hz, "c": s.c_m_s, "ray_tracing": s.ray_tracing, "early_ms": s.early_ms}
+    if s.ism_order is not None:
+        sim["ism_order"] = s.ism_order
+    if s.ir_length_s is not None:
+        sim["ir_length"] = s.ir_length_s
+    device = {"name": d.name, "position": _vec(d.position_m), "yaw_deg": d.yaw_deg,
+              "drivers": [_transducer_dict(x, base_dir) for x in d.drivers],
+              "microphones": [_transducer_dict(x, base_dir) for x in d.microphones]}
+    if d.model:
+        device["model"] = d.model
+    listeners = []
+    for li in scene.listeners:
+        hrtf = {"type": li.hrtf.type}
+        if li.hrtf.type == "sofa":
+            hrtf["file"] = _rel(li.hrtf.file, base_dir)
+        listeners.append({"name": li.name, "position": _vec(li.position_m), "yaw_deg": li.yaw_deg,
+                          "head_radius": li.head_radius_m,
+                          "ear_angles_deg": _vec(li.ear_angles_deg), "hrtf": hrtf})
+    sources = [{"name": x.name, "kind": x.kind, "position": _vec(x.position_m),
+                "signal": x.signal if x.signal.startswith("builtin:") else _rel(x.signal, base_dir),
+                "level_db": x.level_db} for x in scene.sources]
+    out = {"schema_version": SCHEMA_VERSION, "kind": "scene", "name": scene.name}
+    if scene.description:
+        out["description"] = scene.description
+    out.update(simulation=sim, room=room_to_dict(scene.room), device=device,
+               listeners=listeners, sources=sources)
+    return out
+
+
+def scene_to_json(scene: Scene, base_dir: Path | None = None) -> str:
+    return json.dumps(scene_to_dict(scene, base_dir), indent=2) + "\n"
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write `text` to `path` atomically: a temporary file in the same folder, fsync, rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_scene(scene: Scene, path: str | os.PathLike) -> None:
+    """Validate `scene` and write it to `path` atomically; on any error the file is untouched."""
+    path = Path(path)
+    base = path.parent.resolve()
+    text = scene_to_json(scene, base)
+    try:
+        scene_from_dict(json.loads(text), base)  # what we write must load back
+    except SceneError as e:
+        raise e.in_file(str(path)) from None
+    atomic_write_text(path, text)
