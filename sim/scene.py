@@ -112,7 +112,7 @@ class Directivity:
 
 @dataclass(frozen=True)
 class Driver:
-    """A loudspeaker driver: local position (m), axis azimuth/elevation (deg) in the device frame."""
+    """A loudspeaker driver: local position (m), axis [azimuth, elevation] (deg), device frame."""
 
     name: str
     position_m: Vec3
@@ -143,7 +143,8 @@ class Device:
     model: str = ""
 
     def _to_room(self, local: np.ndarray) -> np.ndarray:
-        return np.asarray(self.position_m) + np.asarray(local, dtype=float) @ yaw_matrix(self.yaw_deg).T
+        rotation = yaw_matrix(self.yaw_deg)
+        return np.asarray(self.position_m) + np.asarray(local, dtype=float) @ rotation.T
 
     def driver_positions(self) -> np.ndarray:
         """Room-frame driver positions (n_drivers, 3) in m."""

@@ -8,9 +8,11 @@ file on disk untouched. File format reference: presets/SCHEMA.md.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
+import re
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -235,7 +237,7 @@ def _read_walls(o: _Obj, surfaces: tuple[str, ...]) -> Walls:
         a = tuple(_number(c, f"{o.sub('absorption')}[{i}]", 0.0, 1.0) for i, c in enumerate(coeffs))
         f = tuple(_number(c, f"{o.sub('center_freqs')}[{i}]", 0.0, 1e5, "Hz", lo_open=True)
                   for i, c in enumerate(freqs))
-        if any(b <= a_ for a_, b in zip(f, f[1:])):
+        if any(b <= a_ for a_, b in itertools.pairwise(f)):
             raise SceneError(f"{o.sub('center_freqs')} must increase", o.sub("center_freqs"))
         walls = Walls(absorption=a, center_freqs_hz=f, scattering=scattering)
     o.done()
@@ -334,12 +336,15 @@ def _read_transducer(o: _Obj, cls, base_dir, allowed):
     axis = o.vector("axis_deg", 2, -360.0, 360.0, "deg", default=[0.0, 0.0])
     d = _read_directivity(_Obj(o.raw("directivity", default={"type": "omni"}),
                                o.sub("directivity")), base_dir, allowed)
-    extra = {"gain_db": o.number("gain_db", -60.0, 40.0, "dB", default=0.0)} if cls is Driver else {}
+    extra = {}
+    if cls is Driver:
+        extra["gain_db"] = o.number("gain_db", -60.0, 40.0, "dB", default=0.0)
     o.done()
     return cls(name=name, position_m=pos, axis_deg=axis, directivity=d, **extra)
 
 
-def _read_parts(o: _Obj, base_dir: Path | None) -> tuple[tuple[Driver, ...], tuple[Microphone, ...]]:
+def _read_parts(o: _Obj,
+                base_dir: Path | None) -> tuple[tuple[Driver, ...], tuple[Microphone, ...]]:
     drivers = tuple(
         _read_transducer(_Obj(d, f"{o.sub('drivers')}[{i}]"), Driver, base_dir,
                          tuple(_DIRECTIVITY_KEYS))
@@ -434,7 +439,7 @@ def _check_inside(room: Room, point, path: str) -> None:
     if room.is_anechoic or room.contains(np.asarray(point)):
         return
     if room.kind == "shoebox":
-        for i, (v, hi) in enumerate(zip(point, room.dimensions_m)):
+        for i, (v, hi) in enumerate(zip(point, room.dimensions_m, strict=False)):
             if not 0.0 <= v <= hi:
                 raise SceneError(f"{path}[{i}] = {_fmt(v)} m is outside the room"
                                  f" (0 .. {_fmt(hi)} m)", f"{path}[{i}]")
@@ -708,23 +713,36 @@ def scene_to_dict(scene: Scene, base_dir: Path | None = None) -> dict:
     return out
 
 
+def to_json(data: Any) -> str:
+    """Indented JSON with short number lists (positions, angles) kept on one line."""
+    text = json.dumps(data, indent=2)
+    number_list = re.compile(r"\[\s*(-?[\d.eE+-]+(?:,\s*-?[\d.eE+-]+)*)\s*\]")
+    return number_list.sub(lambda m: "[" + ", ".join(m.group(1).split()).replace(",,", ",") + "]",
+                           text) + "\n"
+
+
 def scene_to_json(scene: Scene, base_dir: Path | None = None) -> str:
-    return json.dumps(scene_to_dict(scene, base_dir), indent=2) + "\n"
+    return to_json(scene_to_dict(scene, base_dir))
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write `text` to `path` atomically: a temporary file in the same folder, fsync, rename."""
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to `path` atomically: a temporary file in the same folder, fsync, rename."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write UTF-8 `text` to `path` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def save_scene(scene: Scene, path: str | os.PathLike) -> None:

@@ -1,0 +1,199 @@
+"""Scene files: every preset loads and round-trips; every kind of bad input names its field,
+and neither a failed load nor a failed save touches the file on disk."""
+
+import hashlib
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from sim.presets import list_presets
+from sim.scene_io import SceneError, load_scene, save_scene, scene_to_dict, validate_any
+
+
+@pytest.mark.parametrize("info", list_presets(), ids=lambda p: f"{p.kind}:{p.name}")
+def test_every_preset_validates(info):
+    kind, _obj = validate_any(info.name)
+    assert kind == info.kind
+
+
+@pytest.mark.parametrize("info", list_presets("scene"), ids=lambda p: p.name)
+def test_scene_presets_round_trip_through_files(info, tmp_path):
+    scene = load_scene(info.name)
+    path = tmp_path / "scene.json"
+    save_scene(scene, path)
+    assert load_scene(path) == scene
+
+
+def test_default_scene_matches_its_description():
+    s = load_scene("default")
+    assert s.device.name == "echo-studio-like" and len(s.device.drivers) == 5
+    assert s.room.kind == "shoebox" and s.room.dimensions_m == (5.0, 4.0, 2.7)
+    assert s.room.walls.rt60_s == 0.4
+    (li,) = s.listeners
+    on_axis = np.asarray(li.position_m) - np.asarray(s.device.position_m)
+    assert np.linalg.norm(on_axis) == pytest.approx(2.5)
+    # On axis: the listener is straight in front of the device, facing it.
+    yaw = np.radians(s.device.yaw_deg)
+    front = np.array([np.cos(yaw), np.sin(yaw), 0.0])
+    assert np.dot(on_axis / 2.5, front) == pytest.approx(1.0)
+    assert {x.kind for x in s.sources} == {"talker", "noise"}
+
+
+def _default_dict():
+    return scene_to_dict(load_scene("default"))
+
+
+def _write(tmp_path, data, name="scene.json"):
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return path
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _expect_error(path, field, *fragments):
+    before = _digest(path)
+    with pytest.raises(SceneError) as err:
+        load_scene(path)
+    assert err.value.field == field
+    message = str(err.value)
+    assert str(path) in message and field in message
+    for frag in fragments:
+        assert frag in message, message
+    assert _digest(path) == before  # a failed load never modifies the file
+    return message
+
+
+def test_malformed_json_names_line_and_column(tmp_path):
+    path = _write(tmp_path, '{"schema_version": 1,\n "name": "x",, }')
+    msg = _expect_error(path, "", "is not valid JSON", "line 2")
+    assert "column" in msg
+
+
+def test_unknown_key_is_an_error(tmp_path):
+    d = _default_dict()
+    d["listeners"][0]["colour"] = "red"
+    _expect_error(_write(tmp_path, d), "listeners[0].colour", "unknown key", "allowed here")
+
+
+def test_position_outside_the_room(tmp_path):
+    d = _default_dict()
+    d["listeners"].append(dict(d["listeners"][0], name="second", position=[7.2, 1.0, 1.2]))
+    msg = _expect_error(_write(tmp_path, d), "listeners[1].position[0]")
+    assert "listeners[1].position[0] = 7.2 m is outside the room (0 .. 5 m)" in msg
+
+
+@pytest.mark.parametrize("value", [0, -3.0])
+def test_zero_or_negative_room_dimension(tmp_path, value):
+    d = _default_dict()
+    d["room"]["dimensions"][1] = value
+    _expect_error(_write(tmp_path, d), "room.dimensions[1]", "must be > 0 m")
+
+
+def test_two_drivers_at_one_point(tmp_path):
+    d = _default_dict()
+    d["device"]["drivers"][3]["position"] = list(d["device"]["drivers"][1]["position"])
+    _expect_error(_write(tmp_path, d), "device.drivers[3].position", "coincides with drivers[1]")
+
+
+def test_nan_in_a_number(tmp_path):
+    text = json.dumps(_default_dict()).replace('"yaw_deg": -90.0', '"yaw_deg": NaN')
+    _expect_error(_write(tmp_path, text), "listeners[0].yaw_deg", "NaN is not a finite number")
+
+
+def test_wrong_type_and_missing_field(tmp_path):
+    d = _default_dict()
+    d["listeners"][0]["head_radius"] = "big"
+    _expect_error(_write(tmp_path, d), "listeners[0].head_radius", "must be a number")
+    d = _default_dict()
+    del d["device"]["position"]
+    _expect_error(_write(tmp_path, d, "b.json"), "device.position", "is missing")
+
+
+def test_missing_sofa_file(tmp_path):
+    d = _default_dict()
+    d["listeners"][0]["hrtf"] = {"type": "sofa", "file": "no_such_head.sofa"}
+    _expect_error(_write(tmp_path, d), "listeners[0].hrtf.file", "SOFA file not found")
+
+
+def test_wrong_convention_sofa(tmp_path):
+    sofar = pytest.importorskip("sofar")
+    sofa = sofar.Sofa("GeneralFIR")
+    sofa.Data_IR = np.zeros((4, 2, 64))
+    sofa.Data_IR[:, :, 3] = 1.0
+    sofa.Data_SamplingRate = 48000
+    sofa.Data_Delay = np.zeros((1, 2))
+    sofa.SourcePosition = [[az, 0, 1.5] for az in (0, 90, 180, 270)]
+    sofa.ReceiverPosition = np.zeros((2, 3))
+    sofar.write_sofa(str(tmp_path / "fir.sofa"), sofa)
+    d = _default_dict()
+    d["listeners"][0]["hrtf"] = {"type": "sofa", "file": "fir.sofa"}
+    _expect_error(_write(tmp_path, d), "listeners[0].hrtf.file", "GeneralFIR",
+                  "SimpleFreeFieldHRIR")
+
+
+def test_garbage_sofa_file(tmp_path):
+    (tmp_path / "junk.sofa").write_bytes(b"not an hdf5 file at all")
+    d = _default_dict()
+    d["listeners"][0]["hrtf"] = {"type": "sofa", "file": "junk.sofa"}
+    _expect_error(_write(tmp_path, d), "listeners[0].hrtf.file", "cannot be read as SOFA")
+
+
+def test_listener_inside_the_device(tmp_path):
+    d = _default_dict()
+    d["listeners"][0]["position"] = [2.5, 0.55, 1.0]
+    _expect_error(_write(tmp_path, d), "listeners[0].position", "head inside the device")
+
+
+def test_rt60_too_short_for_the_room(tmp_path):
+    d = _default_dict()
+    d["room"]["walls"] = {"rt60": 0.05}
+    _expect_error(_write(tmp_path, d), "room.walls.rt60", "shorter than this room can reach")
+
+
+def test_unknown_material_and_newer_schema(tmp_path):
+    d = _default_dict()
+    d["room"]["walls"] = {"material": "unobtainium"}
+    _expect_error(_write(tmp_path, d), "room.walls.material", "not a pyroomacoustics material")
+    d = _default_dict()
+    d["schema_version"] = 99
+    _expect_error(_write(tmp_path, d, "v.json"), "schema_version", "newer than this program")
+
+
+def test_polygon_room_validates_floor_plan(tmp_path):
+    d = _default_dict()
+    d["room"] = {"type": "polygon", "floor": [[0, 0], [6, 0], [6, 5], [2, 5], [2, 4], [0, 4]],
+                 "height": 2.7, "walls": {"rt60": 0.5}}
+    scene = load_scene(_write(tmp_path, d))
+    assert scene.room.kind == "polygon" and scene.room.volume_m3() == pytest.approx(28 * 2.7)
+    d["listeners"][0]["position"] = [1.0, 4.5, 1.0]  # in the notch of the L
+    _expect_error(_write(tmp_path, d, "l.json"), "listeners[0].position", "floor plan")
+    d["room"]["floor"] = [[0, 0], [4, 4], [4, 0], [0, 4]]  # a bow tie
+    _expect_error(_write(tmp_path, d, "bow.json"), "room.floor", "simple polygon")
+
+
+def test_failed_save_leaves_the_file_untouched(tmp_path):
+    scene = load_scene("default")
+    path = tmp_path / "scene.json"
+    save_scene(scene, path)
+    before = _digest(path)
+    bad = scene.with_listener(0, position_m=(9.0, 1.0, 1.0))
+    with pytest.raises(SceneError, match=r"listeners\[0\]\.position\[0\] = 9 m"):
+        save_scene(bad, path)
+    assert _digest(path) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["scene.json"]  # no temp file left behind
+
+
+def test_save_writes_relative_paths_that_load_from_elsewhere(tmp_path):
+    audio = tmp_path / "media" / "talk.wav"
+    audio.parent.mkdir()
+    audio.write_bytes(b"RIFF")
+    scene = load_scene("default")
+    scene = replace(scene, sources=(replace(scene.sources[0], signal=str(audio)),))
+    save_scene(scene, tmp_path / "a.json")
+    assert json.loads((tmp_path / "a.json").read_text())["sources"][0]["signal"] == "media/talk.wav"
+    assert load_scene(tmp_path / "a.json").sources[0].signal == str(audio)
