@@ -57,10 +57,12 @@ def test_simulate_freefield_writes_the_npz_contract(capsys, tmp_path):
     (["simulate", "default", "--out", "/no/such/folder/x.npz"], "does not exist"),
     (["simulate", "reference-pair-living-room", "--talkers", "--out", "x.npz"], "no microphones"),
 ])
-def test_bad_arguments_exit_2_with_one_line(capsys, argv, fragment):
+def test_bad_arguments_exit_2_with_one_line(capsys, monkeypatch, tmp_path, argv, fragment):
+    monkeypatch.chdir(tmp_path)  # nothing may be written, and surely not into the repo
     code, _out, err = run(capsys, *argv)
     assert code == 2
     assert fragment in err and err.count("\n") == 1 and err.startswith("awb: error:")
+    assert not list(tmp_path.iterdir())
 
 
 def test_bad_scene_file_exits_2_naming_the_field(tmp_path):

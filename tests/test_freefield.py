@@ -116,7 +116,8 @@ def test_vectorized_positions_match_per_listener():
 def test_far_field_circle_phase_and_piston_pattern():
     radius = 0.025
     piston = Directivity("piston", radius_m=radius)
-    dev = Device("one", (0.0, 0.0, 0.0), 30.0, drivers=(Driver("p", (0.1, 0.0, 0.0), directivity=piston),))
+    driver = Driver("p", (0.1, 0.0, 0.0), directivity=piston)
+    dev = Device("one", (0.0, 0.0, 0.0), 30.0, drivers=(driver,))
     f = np.array([1000.0, 8000.0])
     h = farfield_circle(dev, f, np.array([0.0, 30.0, 60.0, 90.0]))
     # A driver 10 cm in front of the origin leads it by 0.1/c on axis.
