@@ -85,59 +85,21 @@ def freefield_rows(repeat: int) -> list[tuple[str, float, float]]:
     ]
 
 
-def room_rows() -> list[tuple[str, float, float | None]]:
-    import pyroomacoustics as pra
-
-    from sim.room import RirCache, room_result
-
-    scene = load_scene("default")
-    cache = RirCache()
-
-    def full():
-        return room_result(scene, cache=RirCache())
-
-    def early():
-        return room_result(scene, early_only=True, cache=RirCache())
-
-    def plain():
-        room = scene.room
-        e_abs, _ = pra.inverse_sabine(room.walls.rt60_s, room.dimensions_m)
-        r = pra.ShoeBox(room.dimensions_m, fs=FS, materials=pra.Material(e_abs), max_order=3,
-                        ray_tracing=True, air_absorption=True)
-        for p in scene.device.driver_positions():
-            r.add_source(p)
-        li = scene.listeners[0]
-        from sim.head import ear_directions
-
-        ears = np.asarray(li.position_m) + li.head_radius_m * ear_directions(li.yaw_deg)
-        r.add_microphone_array(ears.T)
-        r.compute_rir()
-        return r.rir
-
-    room_result(scene, cache=cache)
-    t_plain = best_ms(plain, 1)
-    rows = [
-        ("room, default scene, full (hybrid ISM 3 + ray tracing)", best_ms(full, 1), t_plain),
-        ("room, default scene, early only", best_ms(early, 2), t_plain),
-        ("room, cache hit", best_ms(lambda: room_result(scene, cache=cache), 5), None),
-    ]
-    return rows
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, no room engine")
     args = parser.parse_args()
     rows = freefield_rows(3 if args.quick else 20)
-    if not args.quick:
-        rows += room_rows()
     print(f"{'case':<64} {'ours ms':>9} {'baseline ms':>12} {'speed-up':>9}")
     for name, ours, base in rows:
         b = f"{base:12.1f}" if base is not None else f"{'-':>12}"
         s = f"{base / ours:8.1f}x" if base is not None else f"{'-':>9}"
         print(f"{name:<64} {ours:9.2f} {b} {s}")
-    print("baselines: textbook per-frequency sphere series; per-azimuth loop; plain"
-          " pyroomacoustics ShoeBox (omni sources and ear points, same room and mode)")
+    print("baselines: textbook per-frequency sphere series; per-azimuth loop\n")
+    if not args.quick:
+        import room_bench  # the room half, also runnable alone
+
+        room_bench.main(["--repeat", "3"])
 
 
 if __name__ == "__main__":

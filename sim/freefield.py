@@ -12,6 +12,7 @@ import functools
 
 import numpy as np
 
+from sim.constants import DEFAULT_HEAD_RADIUS_M, SPEED_OF_SOUND_M_S
 from sim.directivity import cardioid_gain, piston_gain
 from sim.geometry import yaw_matrix
 from sim.head import sphere_hrtf
@@ -20,7 +21,7 @@ from sim.scene import Device, Directivity, Listener, Scene
 from sim.transfer import T0_SAMPLES, TransferResult
 
 
-def _driver_frames(device: Device) -> np.ndarray:
+def driver_frames(device: Device) -> np.ndarray:
     """Room-frame rotation (n_drivers, 3, 3) of each driver: column 0 is its axis."""
     out = []
     for d in device.drivers:
@@ -69,7 +70,7 @@ def driver_gains(device: Device, freqs_hz: np.ndarray, directions: np.ndarray, c
 
     Returns (..., n_drivers, F), including each driver's gain_db.
     """
-    frames = _driver_frames(device)
+    frames = driver_frames(device)
     out = np.empty((*directions.shape[:-1], np.size(freqs_hz)), dtype=complex)
     for k, d in enumerate(device.drivers):  # a handful of drivers, each vectorized
         out[..., k, :] = transducer_gain(d.directivity, freqs_hz, frames[k],
@@ -85,7 +86,8 @@ def _ear_vectors(yaw_deg: np.ndarray, ear_angles_deg) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def _sofa_table(file: str, fs_hz: int, n_fft: int):
+def sofa_head_table(file: str, fs_hz: int, n_fft: int, radius_m: float = DEFAULT_HEAD_RADIUS_M,
+                    c: float = SPEED_OF_SOUND_M_S):
     """Head-frame directions (D, 3) and spectra (D, 2, F) of a SOFA HRIR set on the rfft grid
     of n_fft, with the bulk delay removed and low-frequency gain normalized to 1, so it is
     relative to the free-field pressure at the head centre like the sphere model."""
@@ -95,8 +97,8 @@ def _sofa_table(file: str, fs_hz: int, n_fft: int):
     ir = hrir.ir
     env = np.abs(ir)
     onset = np.argmax(env >= 0.2 * env.max(axis=-1, keepdims=True), axis=-1)  # (D, 2)
-    # The earliest ipsilateral onset leads the head centre by about a/c (8.75 cm sphere).
-    bulk = onset.min() / fs_hz - 0.0875 / 343.0
+    # The earliest ipsilateral onset leads the head centre by about a/c.
+    bulk = onset.min() / fs_hz - radius_m / c
     f = np.fft.rfftfreq(n_fft, 1.0 / fs_hz)
     spec = np.fft.rfft(ir, n_fft, axis=-1) * np.exp(2j * np.pi * f * bulk)
     low = (f >= 150.0) & (f <= 400.0)
@@ -140,7 +142,7 @@ def _sofa_head(li: Listener, f: np.ndarray, unit: np.ndarray, yaw: np.ndarray,
                fs: int) -> np.ndarray:
     """SOFA ear spectra (L, D, 2, F) by nearest measured direction, interpolated onto f."""
     n_fft = 2048
-    dirs, spec, grid = _sofa_table(li.hrtf.file, fs, n_fft)
+    dirs, spec, grid = sofa_head_table(li.hrtf.file, fs, n_fft, li.head_radius_m)
     rot = np.array([yaw_matrix(y) for y in yaw])  # head → room, (L, 3, 3)
     local = np.einsum("lki,ldk->ldi", rot, unit)  # room → head frame
     idx = np.argmax(local @ dirs.T, axis=-1)  # (L, D)
@@ -177,7 +179,7 @@ def farfield_circle(device: Device, freqs_hz: np.ndarray, azimuths_deg: np.ndarr
     u = np.stack([np.cos(el) * np.cos(a), np.cos(el) * np.sin(a),
                   np.full_like(a, np.sin(el))], axis=-1)  # (A, 3) room frame
     offsets = device.driver_positions() - np.asarray(device.position_m)  # (D, 3)
-    frames = _driver_frames(device)
+    frames = driver_frames(device)
     tau = (u @ offsets.T) / c  # (A, D) lead of each driver over the origin
     out = np.empty((len(device.drivers), az.size, f.size), dtype=complex)
     patterns: dict = {}
