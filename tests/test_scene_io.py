@@ -1,7 +1,9 @@
 """Scene files: every preset loads and round-trips; every kind of bad input names its field,
 and neither a failed load nor a failed save touches the file on disk."""
 
+import contextlib
 import hashlib
+import io
 import json
 from dataclasses import replace
 
@@ -10,6 +12,7 @@ import pytest
 
 from sim.presets import list_presets
 from sim.scene_io import SceneError, load_scene, save_scene, scene_to_dict, validate_any
+from workbench.cli import main as cli_main
 
 
 @pytest.mark.parametrize("info", list_presets(), ids=lambda p: f"{p.kind}:{p.name}")
@@ -56,6 +59,8 @@ def _digest(path):
 
 
 def _expect_error(path, field, *fragments):
+    """Loading fails naming the file and field; `awb scene validate` exits 2 with that one
+    line; the file is never modified."""
     before = _digest(path)
     with pytest.raises(SceneError) as err:
         load_scene(path)
@@ -64,6 +69,10 @@ def _expect_error(path, field, *fragments):
     assert str(path) in message and field in message
     for frag in fragments:
         assert frag in message, message
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        assert cli_main(["scene", "validate", str(path)]) == 2
+    assert stderr.getvalue() == f"awb: error: {message}\n"
     assert _digest(path) == before  # a failed load never modifies the file
     return message
 
