@@ -96,6 +96,52 @@ def _cmd_simulate(args) -> int:
     return EXIT_OK
 
 
+def _cmd_design(args) -> int:
+    import json
+    import time
+
+    from dsp.design import redesign
+    from dsp.export import FORMATS, export
+    from dsp.params import DesignError, DesignParams
+    from dsp.report import build_report
+    from dsp.target_curve import load_target_curve
+    from sim.scene_io import atomic_write_text, load_scene
+
+    formats = [f.strip() for f in args.format.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise BadInput(f"--format {','.join(unknown)}: unknown (choose from {','.join(FORMATS)})")
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise BadInput(f"--out {out}: folder {out.parent} does not exist")
+    if args.report and not Path(args.report).parent.is_dir():
+        raise BadInput(f"--report {args.report}: folder {Path(args.report).parent} does not exist")
+    scene = load_scene(args.scene)
+    try:
+        target = load_target_curve(args.target_curve) if args.target_curve else None
+        params = DesignParams(method=args.method, n_taps=args.taps, delay_samples=args.delay,
+                              max_effort_db=args.max_effort_db, target=target,
+                              robust_cm=args.robust_cm, listener=args.listener)
+        r = redesign(scene, params)
+        report = build_report(scene, r, probe_cm=args.probe_cm)
+    except DesignError as e:
+        raise BadInput(f"design: {e}") from None
+    out.mkdir(exist_ok=True)
+    t = time.perf_counter()
+    written = export(r.design.filters, out, formats, stem=args.stem)
+    report["timing_ms"]["export"] = round(1e3 * (time.perf_counter() - t), 2)
+    report["files"] = {k: [p.name for p in v] for k, v in written.items()}
+    if args.report:
+        atomic_write_text(args.report, json.dumps(report, indent=2) + "\n")
+    n = sum(len(v) for v in written.values())
+    print(f"wrote {n} files to {out}: {params.method}, {r.design.filters.n_inputs} inputs ->"
+          f" {r.design.filters.n_drivers} drivers, {params.n_taps} taps, effort"
+          f" {report['effort_db']:.1f} dB, FIR error {report['fir_error_db']:.1f} dB")
+    for w in r.design.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     from workbench import __version__
 
@@ -126,6 +172,26 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--out", required=True, metavar="OUT.npz")
     sim.add_argument("--quiet", action="store_true", help="no progress on stderr")
     sim.set_defaults(func=_cmd_simulate)
+
+    des = sub.add_parser("design", help="design CTC / null-steering / beam / virtualizer filters")
+    des.add_argument("scene", metavar="FILE|PRESET")
+    des.add_argument("--method", choices=("ctc", "nullsteer", "beam", "virtualizer"),
+                     required=True)
+    des.add_argument("--taps", type=int, default=1024)
+    des.add_argument("--delay", type=int, default=None, help="modelling delay in samples"
+                     " (default taps/2)")
+    des.add_argument("--max-effort-db", type=float, default=18.0)
+    des.add_argument("--target-curve", metavar="FILE", help="CSV 'freq_hz, gain_db' or JSON")
+    des.add_argument("--robust-cm", type=float, default=0.0,
+                     help="optimize over ± this lateral head displacement")
+    des.add_argument("--listener", type=int, default=0)
+    des.add_argument("--out", required=True, metavar="DIR")
+    des.add_argument("--stem", default="filters", help="file name stem of the exports")
+    des.add_argument("--format", default=",".join(
+        ("wav", "csv", "npz", "json", "c", "camilladsp", "eqapo", "sofa")))
+    des.add_argument("--probe-cm", type=float, default=5.0)
+    des.add_argument("--report", metavar="REPORT.json")
+    des.set_defaults(func=_cmd_design)
     return p
 
 
