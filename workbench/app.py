@@ -23,6 +23,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--theme", choices=("dark", "light"),
                         help="colour theme (default: the last one used, else dark)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--quit-after", type=int, metavar="MS",
+                        help="quit MS milliseconds after the window is shown (smoke tests)")
     return parser.parse_args(argv)
 
 
@@ -90,6 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     apply_theme(app, args.theme or saved_theme())
     window = build_window(args.scene)
     window.show()
+    log.info("window shown: %s", window.windowTitle().replace("[*]", ""))
+    if args.quit_after is not None:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(max(args.quit_after, 0), window.close)
+        QTimer.singleShot(max(args.quit_after, 0), app.quit)
     return app.exec()
 
 
