@@ -1,8 +1,7 @@
 """Transfer dock: impulse responses and magnitude responses of one driver to both ears of one
 listener, from a `sim.transfer.TransferResult`.
 
-The plot shows what the engine returned; it computes nothing but the display spectrum (an FFT
-of the IR in dB).
+The plot shows what the engine returned; the display spectrum comes from `dsp.spectrum`.
 """
 
 from __future__ import annotations
@@ -12,20 +11,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
+from dsp.spectrum import magnitude_db
 from sim.scene import Scene
 from workbench.theme import SceneColors, current_theme, scene_colors
 
 EAR_NAMES = ("left", "right")
-
-
-def magnitude_db(ir: np.ndarray, fs_hz: float, n_fft: int | None = None) -> tuple[np.ndarray,
-                                                                               np.ndarray]:
-    """Display spectrum of an IR (n_taps,): frequencies in Hz (>0) and 20·log10|H| in dB."""
-    n = n_fft or max(4096, 1 << int(np.ceil(np.log2(max(len(ir), 1)))))
-    spectrum = np.fft.rfft(ir, n)
-    f = np.fft.rfftfreq(n, 1.0 / fs_hz)
-    db = 20.0 * np.log10(np.maximum(np.abs(spectrum), 1e-12))
-    return f[1:], db[1:]
 
 
 class TransferView(QWidget):
