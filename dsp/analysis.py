@@ -1,0 +1,295 @@
+"""Analysis of a FilterSet in a scene: cancellation spectra, azimuth-frequency map and polar
+cuts, listening-zone map, displacement sensitivity, effort, filter responses, and the room
+(RIR) variant scored on the direct sound. Everything is vectorized over frequencies,
+positions and angles; the heavy plants are cached by what they depend on.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from dsp.bands import BandGrid, band_db, band_grid, third_octave_centres
+from dsp.filterset import FilterSet
+from dsp.fir import fir_response
+from dsp.plant import lateral_unit
+from dsp.plant_table import ear_transfer_grid
+from sim.freefield import ear_transfer_at, farfield_circle
+from sim.scene import Device, Scene
+
+REPORT_BANDS = (100.0, 16000.0)
+
+
+@functools.lru_cache(maxsize=8)
+def report_grid(lo_hz: float = REPORT_BANDS[0], hi_hz: float = REPORT_BANDS[1],
+                points: int = 16) -> BandGrid:
+    return band_grid(third_octave_centres(lo_hz, hi_hz), points)
+
+
+def at_ear(scene: Scene, fs: FilterSet, freqs_hz: np.ndarray, heads_m: np.ndarray,
+           yaw_deg, listener_index: int = 0, fast: bool = False) -> np.ndarray:
+    """Ear pressure per input (F, L, 2 ears, I) for heads (L, 3): Σ_d H[f,d,l,e] C[d,i](f)."""
+    li = scene.listeners[listener_index]
+    f = np.asarray(freqs_hz, dtype=float)
+    h = (ear_transfer_grid if fast else ear_transfer_at)(scene, f, heads_m, yaw_deg, li)
+    c = fir_response(fs.fir, fs.fs_hz, f)  # (I, D, F)
+    return np.einsum("fdle,idf->flei", h, c)
+
+
+@dataclass
+class Cancellation:
+    """Band cancellation (dB, ipsi/contra energy) per input; band_hz (B,); left/right (B,)."""
+
+    band_hz: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+
+    def to_dict(self) -> dict:
+        return {"band_hz": [float(v) for v in self.band_hz],
+                "left": [round(float(v), 2) for v in self.left],
+                "right": [round(float(v), 2) for v in self.right]}
+
+
+def _band_cancellation(m: np.ndarray, grid: BandGrid) -> tuple[np.ndarray, np.ndarray]:
+    """m (F, 2 ears, 2 inputs) → (left, right) band cancellation (B,) each."""
+    left = band_db(np.abs(m[:, 0, 0]) ** 2, np.abs(m[:, 1, 0]) ** 2, grid)
+    right = band_db(np.abs(m[:, 1, 1]) ** 2, np.abs(m[:, 0, 1]) ** 2, grid)
+    return left, right
+
+
+def cancellation(scene: Scene, fs: FilterSet, listener_index: int = 0,
+                 lateral_m: float = 0.0, grid: BandGrid | None = None) -> Cancellation:
+    """1/3-octave cancellation at the listener displaced laterally by lateral_m (m, + = to
+    the listener's left), free field, exact plant. Needs a 2-input FilterSet."""
+    grid = grid or report_grid()
+    li = scene.listeners[listener_index]
+    head = np.asarray(li.position_m) + lateral_m * lateral_unit(li)
+    m = at_ear(scene, fs, grid.freqs_hz, head[None], li.yaw_deg, listener_index)[:, 0]
+    left, right = _band_cancellation(m, grid)
+    return Cancellation(grid.centres_hz, left, right)
+
+
+def cancellation_probe(scene: Scene, fs: FilterSet, probe_m: float, listener_index: int = 0,
+                       grid: BandGrid | None = None) -> Cancellation:
+    """Worst of ±probe_m lateral displacement, per band and input."""
+    a = cancellation(scene, fs, listener_index, probe_m, grid)
+    b = cancellation(scene, fs, listener_index, -probe_m, grid)
+    return Cancellation(a.band_hz, np.minimum(a.left, b.left), np.minimum(a.right, b.right))
+
+
+def displacement_sensitivity(scene: Scene, fs: FilterSet, offsets_m: np.ndarray,
+                             band_hz: tuple[float, float] = (1000.0, 6300.0),
+                             listener_index: int = 0) -> np.ndarray:
+    """Worst-input mean band cancellation (dB) over `band_hz` for lateral offsets (O,) → (O,)."""
+    grid = report_grid(*band_hz, 8)
+    li = scene.listeners[listener_index]
+    heads = np.asarray(li.position_m) + np.asarray(offsets_m)[:, None] * lateral_unit(li)
+    m = at_ear(scene, fs, grid.freqs_hz, heads, li.yaw_deg, listener_index, fast=True)
+    out = []
+    for k in range(heads.shape[0]):
+        left, right = _band_cancellation(m[:, k], grid)
+        out.append(min(left.mean(), right.mean()))
+    return np.array(out)
+
+
+@functools.lru_cache(maxsize=8)
+def _circle(device: Device, freqs: tuple, az: tuple, c: float, fs: int) -> np.ndarray:
+    # A device does not change while a listener is dragged: keep its far-field plant.
+    return farfield_circle(device, np.array(freqs), np.array(az), c=c, fs_hz=fs)
+
+
+@dataclass
+class AzimuthMap:
+    """Far-field level per input over azimuth and frequency.
+
+    freqs_hz (F,), azimuths_deg (A,) device frame (0 = front, ccw); level_db (I, F, A) re the
+    input (1/r removed); on_axis_db (I, F).
+    """
+
+    freqs_hz: np.ndarray
+    azimuths_deg: np.ndarray
+    level_db: np.ndarray
+
+    @property
+    def on_axis_db(self) -> np.ndarray:
+        i = int(np.argmin(np.abs(self.azimuths_deg)))
+        return self.level_db[:, :, i]
+
+    def polar(self, freq_hz: float, normalize: bool = True) -> np.ndarray:
+        """Polar cut (I, A) at the nearest map frequency, dB (re on-axis if normalize)."""
+        j = int(np.argmin(np.abs(self.freqs_hz - freq_hz)))
+        cut = self.level_db[:, j, :]
+        return cut - self.on_axis_db[:, j:j + 1] if normalize else cut
+
+    def polar_band(self, lo_hz: float, hi_hz: float, normalize: bool = True) -> np.ndarray:
+        """Band-energy polar cut (I, A) over lo..hi Hz."""
+        m = (self.freqs_hz >= lo_hz) & (self.freqs_hz <= hi_hz)
+        p = 10 * np.log10(np.mean(10 ** (self.level_db[:, m, :] / 10), axis=1))
+        if normalize:
+            i = int(np.argmin(np.abs(self.azimuths_deg)))
+            p = p - p[:, i:i + 1]
+        return p
+
+
+def azimuth_map(scene: Scene, fs: FilterSet, n_freqs: int = 513,
+                azimuths_deg: np.ndarray | None = None) -> AzimuthMap:
+    """Azimuth-frequency map (default 360 azimuths × 513 rfft bins of 1024 points)."""
+    az = np.arange(-180.0, 180.0, 1.0) if azimuths_deg is None else np.asarray(azimuths_deg)
+    f = np.fft.rfftfreq(2 * (n_freqs - 1), 1.0 / fs.fs_hz)
+    a = _circle(scene.device, tuple(f.tolist()), tuple(az.tolist()), scene.simulation.c_m_s,
+                scene.simulation.fs_hz)  # (F, D, A)
+    c = np.fft.rfft(fs.fir, 2 * (n_freqs - 1), axis=-1)  # (I, D, F)
+    p = np.einsum("fda,idf->ifa", a, c)
+    return AzimuthMap(f, az, 20 * np.log10(np.abs(p) + 1e-12))
+
+
+@dataclass
+class ZoneMap:
+    """Listening-zone map over a floor grid.
+
+    x_m (nx,), y_m (ny,) room-frame grid axes; value_db (ny, nx): cancellation (dB, CTC /
+    null-steering / virtualizer: worst-input ipsi/contra energy over `band_hz`) or, for the
+    beam, the attenuation re the on-axis level at the same distance; NaN where no head fits
+    (outside the room, inside the device); area_m2: floor area with value ≥ threshold_db.
+    """
+
+    x_m: np.ndarray
+    y_m: np.ndarray
+    value_db: np.ndarray
+    kind: str
+    band_hz: tuple[float, float]
+    threshold_db: float
+    area_m2: float
+
+
+def zone_grid(scene: Scene, nx: int = 50, ny: int = 40, listener_index: int = 0):
+    """Default grid (x (nx,), y (ny,), z): the room's floor bounding box, or in free field a
+    rectangle in front of the device reaching twice the listener's distance."""
+    poly = scene.room.floor_polygon()
+    li = scene.listeners[listener_index]
+    z = li.position_m[2]
+    if poly is not None:
+        (x0, y0), (x1, y1) = poly.min(axis=0), poly.max(axis=0)
+        pad = 0.5 * min((x1 - x0) / nx, (y1 - y0) / ny)
+        return np.linspace(x0 + pad, x1 - pad, nx), np.linspace(y0 + pad, y1 - pad, ny), z
+    dev = np.asarray(scene.device.position_m)
+    r = max(float(np.linalg.norm(np.asarray(li.position_m)[:2] - dev[:2])), 1.0)
+    return (np.linspace(dev[0] - 0.5 * r, dev[0] + 2.0 * r, nx),
+            np.linspace(dev[1] - 1.0 * r, dev[1] + 1.0 * r, ny), z)
+
+
+def zone_map(scene: Scene, fs: FilterSet, kind: str = "cancellation", nx: int = 50,
+             ny: int = 40, band_hz: tuple[float, float] = (400.0, 8000.0),
+             threshold_db: float = 10.0, listener_index: int = 0,
+             az_map: AzimuthMap | None = None) -> ZoneMap:
+    """Zone map with every head facing the device; one frequency per 1/3 octave in band_hz."""
+    from sim.geometry import point_in_polygon
+
+    xs, ys, z = zone_grid(scene, nx, ny, listener_index)
+    gx, gy = np.meshgrid(xs, ys)
+    heads = np.stack([gx.ravel(), gy.ravel(), np.full(gx.size, z)], axis=-1)
+    dev = np.asarray(scene.device.position_m)
+    li = scene.listeners[listener_index]
+    drivers = scene.device.driver_positions()
+    dmin = np.min(np.linalg.norm(heads[:, None] - drivers[None], axis=-1), axis=1)
+    valid = dmin > li.head_radius_m + 0.05
+    poly = scene.room.floor_polygon()
+    if poly is not None:
+        valid &= np.array([point_in_polygon(x, y, poly) for x, y in heads[:, :2]])
+    yaw = np.degrees(np.arctan2(dev[1] - heads[:, 1], dev[0] - heads[:, 0]))
+    f = third_octave_centres(*band_hz)
+    hv = heads[valid]
+    value = np.full(heads.shape[0], np.nan)
+    if kind == "beam":
+        # Far field: a position's attenuation is the beam's band level toward its azimuth
+        # (device frame) re on-axis, the same at every distance.
+        amap = az_map if az_map is not None else azimuth_map(scene, fs)
+        polar = -amap.polar_band(*band_hz)[0]
+        az = np.degrees(np.arctan2(hv[:, 1] - dev[1], hv[:, 0] - dev[0])) - scene.device.yaw_deg
+        az = (az + 180.0) % 360.0 - 180.0
+        value[valid] = np.interp(az, amap.azimuths_deg, polar, period=360.0)
+    else:
+        m = at_ear(scene, fs, f, hv, yaw[valid], listener_index, fast=True)  # (F, L, 2, 2)
+        e = np.abs(m) ** 2
+        left = np.sum(e[:, :, 0, 0], axis=0) / np.maximum(np.sum(e[:, :, 1, 0], axis=0), 1e-300)
+        right = np.sum(e[:, :, 1, 1], axis=0) / np.maximum(np.sum(e[:, :, 0, 1], axis=0), 1e-300)
+        value[valid] = 10 * np.log10(np.minimum(left, right))
+    value = value.reshape(ny, nx)
+    cell = (xs[1] - xs[0]) * (ys[1] - ys[0]) if nx > 1 and ny > 1 else 0.0
+    area = float(np.count_nonzero(np.nan_to_num(value, nan=-np.inf) >= threshold_db) * cell)
+    return ZoneMap(xs, ys, value, kind, tuple(band_hz), threshold_db, area)
+
+
+def effort_spectrum(fs: FilterSet, g_ref: np.ndarray, n_fft: int) -> np.ndarray:
+    """Realized effort (F,) in dB on the rfft grid of n_fft: max over inputs of
+    ‖C e_i‖ · g_ref (g_ref (F,) on the same grid)."""
+    c = np.fft.rfft(fs.fir, n_fft, axis=-1)  # (I, D, F)
+    col = np.sqrt(np.sum(np.abs(c) ** 2, axis=1)).max(axis=0)
+    return 20 * np.log10(np.maximum(col * g_ref, 1e-300))
+
+
+@dataclass
+class FilterResponses:
+    """freqs_hz (F,); magnitude_db, phase_rad (I, D, F); impulse (I, D, N); t_s (N,)."""
+
+    freqs_hz: np.ndarray
+    magnitude_db: np.ndarray
+    phase_rad: np.ndarray
+    impulse: np.ndarray
+    t_s: np.ndarray
+
+
+def filter_responses(fs: FilterSet, n_fft: int | None = None) -> FilterResponses:
+    n = n_fft or 2 * fs.n_taps
+    c = np.fft.rfft(fs.fir, n, axis=-1)
+    f = np.fft.rfftfreq(n, 1.0 / fs.fs_hz)
+    # Phase with the modelling delay removed, which is what an engineer wants to read.
+    phase = np.angle(c * np.exp(2j * np.pi * f * fs.delay_samples / fs.fs_hz))
+    return FilterResponses(f, 20 * np.log10(np.abs(c) + 1e-12), phase, fs.fir,
+                           np.arange(fs.n_taps) / fs.fs_hz)
+
+
+@dataclass
+class RoomCancellation:
+    """Cancellation through room IRs: `direct` on the first window_ms after the direct
+    sound, `full` on the whole response (spatial.md takeaway 5: they differ a lot)."""
+
+    direct: Cancellation
+    full: Cancellation
+    window_ms: float
+
+
+def room_cancellation(scene: Scene, fs: FilterSet, listener_index: int = 0,
+                      window_ms: float = 5.0, transfer=None, state=None) -> RoomCancellation:
+    """Cancellation of a 2-input FilterSet through the scene's room IRs.
+
+    transfer: a `sim.transfer.TransferResult` (default: the room engine, early only).
+    """
+    from scipy.signal import fftconvolve
+
+    from sim.transfer import simulate
+
+    tr = transfer or simulate(scene, "room", early_only=True, state=state)
+    ir = tr.ir[:, listener_index]  # (D, 2, N)
+    ears = fftconvolve(fs.fir[:, :, None, :], ir[None], axes=-1).sum(axis=1)  # (I, 2, N')
+    li = scene.listeners[listener_index]
+    dist = np.linalg.norm(scene.device.driver_positions() - np.asarray(li.position_m), axis=1)
+    start = tr.t0_samples + fs.delay_samples + (dist.min() - li.head_radius_m) \
+        / scene.simulation.c_m_s * tr.fs_hz
+    n_win = round(start + window_ms * 1e-3 * tr.fs_hz)
+    fade = max(int(0.001 * tr.fs_hz), 1)
+    w = np.zeros(ears.shape[-1])
+    w[:n_win] = 1.0
+    w[n_win:n_win + fade] = 0.5 + 0.5 * np.cos(np.pi * (np.arange(min(fade, w.size - n_win))
+                                                        + 0.5) / fade)
+    grid = report_grid()
+
+    def bands(x):
+        spec = fir_response(x, tr.fs_hz, grid.freqs_hz)  # (I, 2, F)
+        m = np.transpose(spec, (2, 1, 0))  # (F, ear, input)
+        left, right = _band_cancellation(m, grid)
+        return Cancellation(grid.centres_hz, left, right)
+
+    return RoomCancellation(direct=bands(ears * w), full=bands(ears), window_ms=window_ms)

@@ -1,0 +1,130 @@
+"""The plant a design inverts: driver → ear transfer at the design head positions, with the
+bulk propagation delay removed, plus the geometry checks that make a design impossible.
+
+G (F, 2P, D): rows are (left, right) ears of P head positions (sweet spot first, then the
+lateral displacements of a robust design), columns are drivers. The bulk delay τ0 =
+(nearest driver distance − head radius)/c is taken out so the FIR's modelling delay only has
+to cover the spread of arrival times across drivers and ears, not the flight time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dsp.params import DesignError
+from sim.freefield import ear_transfer_at
+from sim.scene import Listener, Scene
+
+MIN_DRIVER_SPACING_M = 1e-3
+HEAD_CLEARANCE_M = 0.01
+
+
+@dataclass
+class Plant:
+    """Design plant.
+
+    freqs_hz (F,); G (F, 2P, D) complex, bulk delay removed; bulk_delay_s: τ0; g_ref (F,):
+    rms |driver → ear| gain at the sweet spot (the effort reference: 0 dB effort = 1/g_ref);
+    heads_m (P, 3) head centres; spread_samples: arrival-time spread across drivers and ears
+    at the sweet spot, in samples.
+    """
+
+    freqs_hz: np.ndarray
+    G: np.ndarray
+    bulk_delay_s: float
+    g_ref: np.ndarray
+    heads_m: np.ndarray
+    spread_samples: float
+
+
+def listener_of(scene: Scene, index: int) -> Listener:
+    if not scene.listeners:
+        raise DesignError(f"scene {scene.name!r} has no listener to design for")
+    if not 0 <= index < len(scene.listeners):
+        raise DesignError(f"listener = {index} is out of range (scene has "
+                          f"{len(scene.listeners)} listeners)")
+    return scene.listeners[index]
+
+
+def lateral_unit(listener: Listener) -> np.ndarray:
+    """Room-frame unit vector (3,) toward the listener's left (the interaural axis)."""
+    a = np.deg2rad(listener.yaw_deg + 90.0)
+    return np.array([np.cos(a), np.sin(a), 0.0])
+
+
+def check_geometry(scene: Scene, listener_index: int = 0) -> None:
+    """Raise DesignError for coincident drivers or a head inside/against the device."""
+    dev = scene.device
+    if not dev.drivers:
+        raise DesignError(f"device {dev.name!r} has no drivers")
+    pos = dev.driver_positions()
+    if len(pos) > 1:
+        d = np.linalg.norm(pos[:, None] - pos[None], axis=-1)
+        d[np.diag_indices(len(pos))] = np.inf
+        i, j = np.unravel_index(np.argmin(d), d.shape)
+        if d[i, j] < MIN_DRIVER_SPACING_M:
+            raise DesignError(f"drivers {dev.drivers[i].name!r} and {dev.drivers[j].name!r} are"
+                              f" coincident ({1e3 * d[i, j]:.2f} mm apart): their responses are"
+                              " identical, so no filter can tell them apart")
+    li = listener_of(scene, listener_index)
+    head = np.asarray(li.position_m, dtype=float)
+    dist = np.linalg.norm(pos - head, axis=1)
+    k = int(np.argmin(dist))
+    need = li.head_radius_m + HEAD_CLEARANCE_M
+    origin = float(np.linalg.norm(np.asarray(dev.position_m) - head))
+    if dist[k] < need or origin < need:
+        raise DesignError(f"listener {li.name!r} at {[round(float(v), 3) for v in head]} m is"
+                          f" inside the device: driver {dev.drivers[k].name!r} is"
+                          f" {dist[k]:.3f} m from the head centre (needs > {need:.3f} m)")
+
+
+def head_positions(listener: Listener, robust_cm: float, points: int) -> np.ndarray:
+    """Sweet spot first, then lateral displacements spread evenly over ±robust_cm."""
+    centre = np.asarray(listener.position_m, dtype=float)
+    if robust_cm <= 0:
+        return centre[None]
+    offs = np.linspace(-robust_cm, robust_cm, points) / 100.0
+    offs = offs[np.abs(offs) > 1e-9]
+    return np.vstack([centre, centre + offs[:, None] * lateral_unit(listener)])
+
+
+def spread_samples(scene: Scene, listener: Listener) -> float:
+    """Arrival-time spread at the ears across drivers (samples): the shortest modelling delay
+    an inverse needs before its main taps."""
+    pos = scene.device.driver_positions()
+    dist = np.linalg.norm(pos - np.asarray(listener.position_m), axis=1)
+    a = listener.head_radius_m
+    # Ear arrivals lie within ±(a + the way round the head, ≤ πa/2) of the head-centre time.
+    span = (dist.max() - dist.min()) + a * (1.0 + np.pi / 2)
+    return float(span / scene.simulation.c_m_s * scene.simulation.fs_hz)
+
+
+def check_taps(scene: Scene, listener: Listener, n_taps: int, delay: int, extra: float = 0.0):
+    """Raise DesignError when the FIR cannot hold the path-delay spread (+ extra samples)."""
+    need = spread_samples(scene, listener) + extra + 8.0  # + a few taps of sinc main lobe
+    if delay < need:
+        raise DesignError(f"delay = {delay} samples is too short: the driver → ear paths span"
+                          f" {need:.0f} samples, so the modelling delay needs ≥ {np.ceil(need):.0f}"
+                          f" samples")
+    if n_taps - delay < need:
+        raise DesignError(f"taps = {n_taps} is too short for the delay: {delay} samples of"
+                          f" modelling delay leave {n_taps - delay} taps after it, but the paths"
+                          f" span {need:.0f} samples (use ≥ {int(np.ceil(delay + need))} taps)")
+
+
+def design_plant(scene: Scene, freqs_hz: np.ndarray, listener_index: int = 0,
+                 robust_cm: float = 0.0, robust_points: int = 5) -> Plant:
+    """Plant at the sweet spot (and displaced heads for a robust design), free field."""
+    li = listener_of(scene, listener_index)
+    heads = head_positions(li, robust_cm, robust_points)
+    f = np.asarray(freqs_hz, dtype=float)
+    h = ear_transfer_at(scene, f, heads, li.yaw_deg, li)  # (F, D, P, 2)
+    dist = np.linalg.norm(scene.device.driver_positions() - heads[0], axis=1)
+    tau0 = max(float(dist.min()) - li.head_radius_m, 0.0) / scene.simulation.c_m_s
+    h = h * np.exp(2j * np.pi * f * tau0)[:, None, None, None]
+    G = np.transpose(h, (0, 2, 3, 1)).reshape(f.size, -1, h.shape[1])  # (F, 2P, D)
+    g_ref = np.sqrt(np.mean(np.abs(G[:, :2, :]) ** 2, axis=(1, 2)))
+    return Plant(freqs_hz=f, G=G, bulk_delay_s=tau0, g_ref=g_ref, heads_m=heads,
+                 spread_samples=spread_samples(scene, li))
