@@ -3,9 +3,13 @@
     python benchmarks/transfer.py [--quick]
 
 Free field: 8 drivers × 2 ears × 513 frequencies (one listener), and 8 drivers × 360 azimuths
-× 513 frequencies (far-field circle); targets ≤ 10 ms each. Baselines: the textbook
-per-frequency Duda–Martens series with scipy's spherical Bessel functions, and a per-azimuth
-loop. Room: the default scene, full (hybrid ISM + ray tracing) and early-only, beside a plain
+× 513 frequencies (far-field circle); targets ≤ 10 ms each. The sphere series keeps its
+frequency-only factor per frequency grid (a grid repeats from call to call in use): a second
+row times the first call on a new grid. The circle is timed from scratch (its cache of driver
+patterns cleared before every call) and, on a second row, as after a driver drag (same driver
+types and axes: patterns reused, phases recomputed). Baselines: the textbook per-frequency
+Duda–Martens series with scipy's spherical Bessel functions, and a per-azimuth loop. Room: the
+default scene, full (hybrid ISM + ray tracing) and early-only, beside a plain
 pyroomacoustics call with omni sources and microphones at the same places, and a cache hit.
 """
 
@@ -17,6 +21,7 @@ import time
 import numpy as np
 from scipy.special import eval_legendre, j1, spherical_jn, spherical_yn
 
+from sim import freefield, head
 from sim.freefield import ear_transfer, farfield_circle
 from sim.head import ear_incidence
 from sim.scene_io import load_scene
@@ -24,11 +29,14 @@ from sim.scene_io import load_scene
 FS = 48000
 
 
-def best_ms(fn, repeat: int) -> float:
-    """Best wall time of `repeat` calls in ms (after one warm-up call)."""
+def best_ms(fn, repeat: int, before=None) -> float:
+    """Best wall time of `repeat` calls in ms (after one warm-up call); `before` runs untimed
+    ahead of each call."""
     fn()
     times = []
     for _ in range(repeat):
+        if before is not None:
+            before()
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
@@ -76,12 +84,18 @@ def freefield_rows(repeat: int) -> list[tuple[str, float, float]]:
     f = np.fft.rfftfreq(1024, 1 / FS)  # 513 bins
     az = np.arange(360.0)
     fast_ear = best_ms(lambda: ear_transfer(scene, f), repeat)
+    new_grid_ear = best_ms(lambda: ear_transfer(scene, f), repeat,
+                           before=head._surface_weights_cached.cache_clear)
     base_ear = best_ms(lambda: baseline_ear_transfer(scene, f), 1)
-    fast_circle = best_ms(lambda: farfield_circle(scene.device, f, az), repeat)
+    fast_circle = best_ms(lambda: farfield_circle(scene.device, f, az), repeat,
+                          before=freefield._circle_pattern.cache_clear)
+    warm_circle = best_ms(lambda: farfield_circle(scene.device, f, az), repeat)
     base_circle = best_ms(lambda: baseline_circle(scene.device, f, az), max(1, repeat // 4))
     return [
         ("free field, 8 drivers × 2 ears × 513 f (finite-range sphere)", fast_ear, base_ear),
+        ("  the same, first call on a new frequency grid", new_grid_ear, base_ear),
         ("free field, 8 drivers × 360 az × 513 f (piston, far field)", fast_circle, base_circle),
+        ("  the same after a driver drag (patterns reused)", warm_circle, base_circle),
     ]
 
 

@@ -15,7 +15,7 @@ from dsp.bands import BandGrid, band_db, band_grid, third_octave_centres
 from dsp.filterset import FilterSet
 from dsp.fir import fir_response
 from dsp.plant import lateral_unit
-from dsp.plant_table import ear_transfer_grid
+from dsp.plant_table import grid_plant
 from sim.freefield import ear_transfer_at, farfield_circle
 from sim.scene import Device, Scene
 
@@ -30,12 +30,27 @@ def report_grid(lo_hz: float = REPORT_BANDS[0], hi_hz: float = REPORT_BANDS[1],
 
 def at_ear(scene: Scene, fs: FilterSet, freqs_hz: np.ndarray, heads_m: np.ndarray,
            yaw_deg, listener_index: int = 0, fast: bool = False) -> np.ndarray:
-    """Ear pressure per input (F, L, 2 ears, I) for heads (L, 3): Σ_d H[f,d,l,e] C[d,i](f)."""
+    """Ear pressure per input (F, L, 2 ears, I) for heads (L, 3): Σ_d H[f,d,l,e] C[d,i](f).
+
+    fast: the tabulated plant (`dsp.plant_table`, complex64, ≤ −40 dB error) instead of the
+    exact series."""
     li = scene.listeners[listener_index]
     f = np.asarray(freqs_hz, dtype=float)
-    h = (ear_transfer_grid if fast else ear_transfer_at)(scene, f, heads_m, yaw_deg, li)
+    if fast:
+        return ear_pressure(grid_plant(scene, f, heads_m, yaw_deg, li),
+                            fir_response(fs.fir, fs.fs_hz, f))
+    h = ear_transfer_at(scene, f, heads_m, yaw_deg, li)
     c = fir_response(fs.fir, fs.fs_hz, f)  # (I, D, F)
     return np.einsum("fdle,idf->flei", h, c)
+
+
+def ear_pressure(plant: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Ear pressure (F, L, 2, I) of a plant laid out (F, L, 2, D) (`grid_plant`) driven by
+    filter responses c (I, D, F): per frequency one (2L × D)·(D × I) product, in the plant's
+    precision."""
+    n_f, n_l, n_e, n_d = plant.shape
+    cm = np.ascontiguousarray(np.transpose(c, (2, 1, 0)), dtype=plant.dtype)  # (F, D, I)
+    return (plant.reshape(n_f, n_l * n_e, n_d) @ cm).reshape(n_f, n_l, n_e, -1)
 
 
 @dataclass
@@ -94,10 +109,13 @@ def displacement_sensitivity(scene: Scene, fs: FilterSet, offsets_m: np.ndarray,
     return np.array(out)
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=4)
 def _circle(device: Device, freqs: tuple, az: tuple, c: float, fs: int) -> np.ndarray:
-    # A device does not change while a listener is dragged: keep its far-field plant.
-    return farfield_circle(device, np.array(freqs), np.array(az), c=c, fs_hz=fs)
+    """Far-field plant (F, D, A), read-only. A device does not change while a listener is
+    dragged or a parameter moves: keep its far-field plant."""
+    a = farfield_circle(device, np.array(freqs), np.array(az), c=c, fs_hz=fs)
+    a.flags.writeable = False
+    return a
 
 
 @dataclass
@@ -141,7 +159,9 @@ def azimuth_map(scene: Scene, fs: FilterSet, n_freqs: int = 513,
     a = _circle(scene.device, tuple(f.tolist()), tuple(az.tolist()), scene.simulation.c_m_s,
                 scene.simulation.fs_hz)  # (F, D, A)
     c = np.fft.rfft(fs.fir, 2 * (n_freqs - 1), axis=-1)  # (I, D, F)
-    p = np.einsum("fda,idf->ifa", a, c)
+    p = np.empty((c.shape[0], f.size, az.size), dtype=complex)
+    for i in range(c.shape[0]):  # per frequency a (1 × D)·(D × A) product, into place
+        np.matmul(c[i].T[:, None, :], a, out=p[i][:, None, :])
     return AzimuthMap(f, az, 20 * np.log10(np.abs(p) + 1e-12))
 
 
@@ -180,12 +200,12 @@ def zone_grid(scene: Scene, nx: int = 50, ny: int = 40, listener_index: int = 0)
             np.linspace(dev[1] - 1.0 * r, dev[1] + 1.0 * r, ny), z)
 
 
-def zone_map(scene: Scene, fs: FilterSet, kind: str = "cancellation", nx: int = 50,
-             ny: int = 40, band_hz: tuple[float, float] = (400.0, 8000.0),
-             threshold_db: float = 10.0, listener_index: int = 0,
-             az_map: AzimuthMap | None = None) -> ZoneMap:
-    """Zone map with every head facing the device; one frequency per 1/3 octave in band_hz."""
-    from sim.geometry import point_in_polygon
+@functools.lru_cache(maxsize=4)
+def _zone_heads(scene: Scene, nx: int, ny: int, listener_index: int):
+    """Grid axes xs (nx,), ys (ny,), heads (L, 3) row-major over (y, x), valid (L,) (a head
+    fits: in the room, clear of the drivers), yaws (L,) facing the device; read-only, cached
+    because the room's point-in-polygon test runs per head."""
+    from sim.geometry import points_in_polygon
 
     xs, ys, z = zone_grid(scene, nx, ny, listener_index)
     gx, gy = np.meshgrid(xs, ys)
@@ -197,29 +217,55 @@ def zone_map(scene: Scene, fs: FilterSet, kind: str = "cancellation", nx: int = 
     valid = dmin > li.head_radius_m + 0.05
     poly = scene.room.floor_polygon()
     if poly is not None:
-        valid &= np.array([point_in_polygon(x, y, poly) for x, y in heads[:, :2]])
+        valid &= points_in_polygon(heads[:, 0], heads[:, 1], poly)
     yaw = np.degrees(np.arctan2(dev[1] - heads[:, 1], dev[0] - heads[:, 0]))
+    for a in (xs, ys, heads, valid, yaw):
+        a.flags.writeable = False
+    return xs, ys, heads, valid, yaw
+
+
+@functools.lru_cache(maxsize=2)
+def _zone_plant(scene: Scene, nx: int, ny: int, listener_index: int,
+                freqs: tuple) -> np.ndarray:
+    """Tabulated plant (F, L_valid, 2, D) of the zone grid, read-only. Cached: a redesign
+    after a parameter change (effort, target, taps) keeps the scene, so only the filters
+    change and the map costs one product per frequency."""
+    _, _, heads, valid, yaw = _zone_heads(scene, nx, ny, listener_index)
+    h = grid_plant(scene, np.array(freqs), heads[valid], yaw[valid],
+                   scene.listeners[listener_index])
+    h.flags.writeable = False
+    return h
+
+
+def zone_map(scene: Scene, fs: FilterSet, kind: str = "cancellation", nx: int = 50,
+             ny: int = 40, band_hz: tuple[float, float] = (400.0, 8000.0),
+             threshold_db: float = 10.0, listener_index: int = 0,
+             az_map: AzimuthMap | None = None) -> ZoneMap:
+    """Zone map with every head facing the device; one frequency per 1/3 octave in band_hz."""
+    xs, ys, heads, valid, _ = _zone_heads(scene, nx, ny, listener_index)
+    dev = np.asarray(scene.device.position_m)
     f = third_octave_centres(*band_hz)
-    hv = heads[valid]
     value = np.full(heads.shape[0], np.nan)
     if kind == "beam":
         # Far field: a position's attenuation is the beam's band level toward its azimuth
         # (device frame) re on-axis, the same at every distance.
+        hv = heads[valid]
         amap = az_map if az_map is not None else azimuth_map(scene, fs)
         polar = -amap.polar_band(*band_hz)[0]
         az = np.degrees(np.arctan2(hv[:, 1] - dev[1], hv[:, 0] - dev[0])) - scene.device.yaw_deg
         az = (az + 180.0) % 360.0 - 180.0
         value[valid] = np.interp(az, amap.azimuths_deg, polar, period=360.0)
     else:
-        m = at_ear(scene, fs, f, hv, yaw[valid], listener_index, fast=True)  # (F, L, 2, 2)
-        e = np.abs(m) ** 2
-        left = np.sum(e[:, :, 0, 0], axis=0) / np.maximum(np.sum(e[:, :, 1, 0], axis=0), 1e-300)
-        right = np.sum(e[:, :, 1, 1], axis=0) / np.maximum(np.sum(e[:, :, 0, 1], axis=0), 1e-300)
+        plant = _zone_plant(scene, nx, ny, listener_index, tuple(f.tolist()))
+        m = ear_pressure(plant, fir_response(fs.fir, fs.fs_hz, f))  # (F, L, 2, 2)
+        e = np.abs(m) ** 2  # single precision from the tables: a floor float32 can hold
+        left = np.sum(e[:, :, 0, 0], axis=0) / np.maximum(np.sum(e[:, :, 1, 0], axis=0), 1e-30)
+        right = np.sum(e[:, :, 1, 1], axis=0) / np.maximum(np.sum(e[:, :, 0, 1], axis=0), 1e-30)
         value[valid] = 10 * np.log10(np.minimum(left, right))
     value = value.reshape(ny, nx)
     cell = (xs[1] - xs[0]) * (ys[1] - ys[0]) if nx > 1 and ny > 1 else 0.0
     area = float(np.count_nonzero(np.nan_to_num(value, nan=-np.inf) >= threshold_db) * cell)
-    return ZoneMap(xs, ys, value, kind, tuple(band_hz), threshold_db, area)
+    return ZoneMap(xs.copy(), ys.copy(), value, kind, tuple(band_hz), threshold_db, area)
 
 
 def effort_spectrum(fs: FilterSet, g_ref: np.ndarray, n_fft: int) -> np.ndarray:

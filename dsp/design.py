@@ -8,6 +8,7 @@ report them.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field, replace
 
@@ -59,13 +60,19 @@ class DesignResult:
         return float(np.max(self.effort_db))
 
 
+@functools.cache
 def _version() -> str:
+    # Reading the installed metadata costs about a millisecond: once per process is enough.
     try:
         from importlib.metadata import version
 
         return version("acoustic-workbench")
     except Exception:  # not installed (running from a checkout)
         return "0+unknown"
+
+
+# The effort-cap retry and parameter-only redesigns see the same scene again.
+_scene_hash = functools.lru_cache(maxsize=4)(content_hash)
 
 
 def check_design(scene: Scene, params: DesignParams) -> None:
@@ -119,13 +126,13 @@ def _design_once(scene: Scene, params: DesignParams, cap_db: float) -> DesignRes
             post = virtual.matrix(design_freqs(params.n_taps, fs_hz, params.oversample)[1])
         inv = design_inverse(scene, params, post)
         freqs, n_fft, response, beta = inv.freqs_hz, inv.n_fft, inv.response, inv.beta
-        g_ref = inv.plant.g_ref
+        g_ref = inv.plant.g_ref.copy()  # the plant is cached (read-only); results are not
         inputs = ["left", "right"]
     t1 = time.perf_counter()
     fir, err = realize(np.transpose(response, (2, 1, 0)), n_fft, params.n_taps)
     meta = {
         "format": "acoustic-workbench-filters", "version": _version(), "method": params.method,
-        "scene": scene.name, "scene_hash": content_hash(scene), "fs": fs_hz,
+        "scene": scene.name, "scene_hash": _scene_hash(scene), "fs": fs_hz,
         "delay": params.delay, "n_taps": params.n_taps, "parameters": params.to_dict(),
         "inputs": inputs, "drivers": [d.name for d in scene.device.drivers],
         "driver_positions_m": [list(d.position_m) for d in scene.device.drivers],

@@ -1,10 +1,12 @@
-"""Screenshots of the main window on the default scene, dark and light, for the docs.
+"""Screenshots of the main window for the docs.
 
     python scripts/screenshots.py [--out docs/screenshots] [--no-simulate] [--size 1440x900]
+                                  [--design-scene design-soundbar-8] [--design-method beam]
 
-Runs offscreen (no display needed) with throw-away settings, selects the listener, optionally
-runs a free-field simulation so the transfer plots have data, and writes main-dark.png and
-main-light.png.
+Runs offscreen (no display needed) with throw-away settings. main-dark.png and main-light.png:
+the default scene with the listener selected and, unless --no-simulate, a free-field
+simulation in the transfer plots. design-dark.png: a design scene with its filter design
+(Design panel, cancellation, polar plot, azimuth-frequency map, listening-zone overlay).
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip the free-field simulation (empty plots)")
     parser.add_argument("--size", default="1440x900", help="window size WxH in pixels")
     parser.add_argument("--scene", default="default", help="scene file or preset")
+    parser.add_argument("--design-scene", default="design-soundbar-8",
+                        help="scene of design-dark.png")
+    parser.add_argument("--design-method", default="beam",
+                        choices=("ctc", "nullsteer", "beam", "virtualizer"))
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
 
@@ -86,9 +92,56 @@ def main(argv: list[str] | None = None) -> int:
         window.document.undo_stack.setClean()
         window.close()
         settle(0.1)
+    path = design_screenshot(args, app, settle, scratch, width, height)
+    if path is None:
+        return 1
+    written.append(path)
     for path in written:
         print(path)
     return 0
+
+
+def design_screenshot(args, app, settle, scratch: Path, width: int, height: int) -> Path | None:
+    """design-dark.png: the design of `args.design_scene` with `args.design_method`."""
+    import time
+
+    from PySide6.QtCore import QSettings
+
+    from workbench.app import build_window
+    from workbench.theme import apply_theme
+
+    apply_theme(app, "dark")
+    QSettings().remove("window/state")  # the default dock layout, not the last window's
+    window = build_window(args.design_scene, recovery_dir=scratch / "recovery",
+                          offer_recovery=False)
+    window.set_theme("dark")
+    window.resize(width, height)
+    window.show()
+    settle()
+    controller = window.design.controller
+    controller.set_params(method=args.design_method)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+            controller.outcome is not None and controller.outcome.current
+            and not controller.is_busy) and not controller.error:
+        settle(0.1)
+    if controller.error:
+        print(f"note: the design was refused: {controller.error}")
+    window.design.cancellation_dock.raise_()
+    window.view.fit_to_room()
+    if window.document.scene.listeners:
+        window.view.select(("listener", 0))
+    window.view.cursorMoved.emit(*window.view.room_point(window.view.viewport().rect().center()))
+    settle()
+    path = args.out / "design-dark.png"
+    ok = window.grab().save(str(path))
+    window.document.undo_stack.setClean()
+    window.close()
+    settle(0.1)
+    if not ok:
+        print(f"error: could not write {path}", file=sys.stderr)
+        return None
+    return path
 
 
 if __name__ == "__main__":

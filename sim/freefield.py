@@ -170,7 +170,8 @@ def farfield_circle(device: Device, freqs_hz: np.ndarray, azimuths_deg: np.ndarr
 
     Azimuths are in the device frame (0° = device front, counter-clockwise). Phase is
     referenced to the device origin (plane-wave delay of each driver's offset); no 1/r.
-    Returns complex (F, n_drivers, n_az).
+    Returns complex (F, n_drivers, n_az), C-contiguous: each frequency's (D × A) block is
+    what a beam or a map multiplies filters into.
     """
     f = np.atleast_1d(np.asarray(freqs_hz, dtype=float))
     az = np.atleast_1d(np.asarray(azimuths_deg, dtype=float))
@@ -181,22 +182,33 @@ def farfield_circle(device: Device, freqs_hz: np.ndarray, azimuths_deg: np.ndarr
     offsets = device.driver_positions() - np.asarray(device.position_m)  # (D, 3)
     frames = driver_frames(device)
     tau = (u @ offsets.T) / c  # (A, D) lead of each driver over the origin
-    out = np.empty((len(device.drivers), az.size, f.size), dtype=complex)
-    patterns: dict = {}
+    out = np.empty((f.size, len(device.drivers), az.size), dtype=complex)
+    f_key, u_key = f.tobytes(), u.tobytes()
     for k, d in enumerate(device.drivers):
-        # Line arrays repeat one driver type and axis: compute each distinct pattern once.
-        key = (d.directivity, tuple(np.round(frames[k][:, 0], 12)))
-        if key not in patterns:
-            patterns[key] = transducer_gain(d.directivity, f, frames[k], u, c, fs_hz)
-        # One driver at a time keeps the working set in cache.
-        np.multiply(_phase_ramp(f, tau[:, k]), patterns[key], out=out[k])
+        pattern = _circle_pattern(d.directivity, tuple(np.round(frames[k], 12).ravel()), f_key,
+                                  u_key, c, fs_hz)
+        np.multiply(_phase_ramp(f, tau[:, k]), pattern, out=out[:, k, :])
         if d.gain_db:
-            out[k] *= 10.0 ** (d.gain_db / 20.0)
-    return np.transpose(out, (2, 0, 1))
+            out[:, k, :] *= 10.0 ** (d.gain_db / 20.0)
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _circle_pattern(directivity: Directivity, frame: tuple, f_key: bytes, u_key: bytes, c: float,
+                    fs_hz: int) -> np.ndarray:
+    """Pattern (F, A) of one driver type and orientation toward directions u (A, 3), read-only.
+    Line arrays repeat one driver type and axis, and a dragged driver keeps both: the pattern
+    (Bessel functions on the whole grid) is computed once, only the phases move."""
+    u = np.frombuffer(u_key).reshape(-1, 3)
+    g = transducer_gain(directivity, np.frombuffer(f_key), np.reshape(frame, (3, 3)), u, c,
+                        fs_hz)
+    out = np.ascontiguousarray(np.broadcast_to(g, (u.shape[0], len(f_key) // 8)).T)
+    out.flags.writeable = False
+    return out
 
 
 def _phase_ramp(f: np.ndarray, tau_s: np.ndarray) -> np.ndarray:
-    """exp(+j2πf·tau) of shape tau.shape + (F,).
+    """exp(+j2πf·tau) of shape (F,) + tau.shape.
 
     On a uniform grid from 0 Hz (every rfft grid) bin n = B·q + r factors the ramp into
     an outer product of two short ramps, so only 2·sqrt(F) complex exps per delay are needed.
@@ -205,11 +217,11 @@ def _phase_ramp(f: np.ndarray, tau_s: np.ndarray) -> np.ndarray:
     df = f[1] - f[0] if n > 1 else 0.0
     if n > 16 and f[0] == 0.0 and np.allclose(np.diff(f), df, rtol=0, atol=1e-9 * df):
         b = int(np.ceil(np.sqrt(n)))
-        step = 2j * np.pi * df * tau_s[..., None]
-        lo = np.exp(step * np.arange(b))
-        hi = np.exp(step * (b * np.arange(-(-n // b))))
-        return (hi[..., :, None] * lo[..., None, :]).reshape((*tau_s.shape, -1))[..., :n]
-    return np.exp(2j * np.pi * f * tau_s[..., None])
+        step = 2j * np.pi * df * tau_s
+        lo = np.exp(np.multiply.outer(np.arange(b), step))  # (B, ...)
+        hi = np.exp(np.multiply.outer(b * np.arange(-(-n // b)), step))  # (Q, ...)
+        return (hi[:, None] * lo[None]).reshape((-1, *np.shape(tau_s)))[:n]
+    return np.exp(2j * np.pi * np.multiply.outer(f, tau_s))
 
 
 def point_transfer(freqs_hz: np.ndarray, src_pos_m: np.ndarray, rcv_pos_m: np.ndarray,

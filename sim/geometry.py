@@ -29,21 +29,32 @@ def angles_from_direction(v: np.ndarray) -> tuple[float, float]:
     return float(np.degrees(np.arctan2(y, x))), float(np.degrees(np.arctan2(z, np.hypot(x, y))))
 
 
-def point_in_polygon(x: float, y: float, polygon: np.ndarray) -> bool:
-    """True when (x, y) lies inside or on the edge of a simple polygon given as (n, 2) vertices."""
+def points_in_polygon(x: np.ndarray, y: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Which points lie inside or on the edge of a simple polygon (n, 2) vertices.
+
+    x, y: coordinates in m, any matching shape S. Returns bool array of shape S.
+    Even-odd ray casting, vectorized over points and edges.
+    """
+    px = np.asarray(x, dtype=float)[..., None]
+    py = np.asarray(y, dtype=float)[..., None]
     poly = np.asarray(polygon, dtype=float)
     xa, ya = poly[:, 0], poly[:, 1]
     xb, yb = np.roll(xa, -1), np.roll(ya, -1)
     # On an edge counts as inside: a listener against a wall is still in the room.
-    cross = (xb - xa) * (y - ya) - (yb - ya) * (x - xa)
-    within = (np.minimum(xa, xb) - 1e-12 <= x) & (x <= np.maximum(xa, xb) + 1e-12)
-    within &= (np.minimum(ya, yb) - 1e-12 <= y) & (y <= np.maximum(ya, yb) + 1e-12)
-    if np.any(within & (np.abs(cross) < 1e-12)):
-        return True
-    straddles = (ya > y) != (yb > y)
+    cross = (xb - xa) * (py - ya) - (yb - ya) * (px - xa)
+    within = (np.minimum(xa, xb) - 1e-12 <= px) & (px <= np.maximum(xa, xb) + 1e-12)
+    within &= (np.minimum(ya, yb) - 1e-12 <= py) & (py <= np.maximum(ya, yb) + 1e-12)
+    on_edge = np.any(within & (np.abs(cross) < 1e-12), axis=-1)
+    straddles = (ya > py) != (yb > py)
     with np.errstate(divide="ignore", invalid="ignore"):
-        x_cross = xa + (y - ya) * (xb - xa) / (yb - ya)
-    return bool(np.count_nonzero(straddles & (x < x_cross)) % 2)
+        x_cross = xa + (py - ya) * (xb - xa) / (yb - ya)
+    odd = np.count_nonzero(straddles & (px < x_cross), axis=-1) % 2 == 1
+    return on_edge | odd
+
+
+def point_in_polygon(x: float, y: float, polygon: np.ndarray) -> bool:
+    """True when (x, y) lies inside or on the edge of a simple polygon (n, 2)."""
+    return bool(points_in_polygon(x, y, polygon))
 
 
 def polygon_area(polygon: np.ndarray) -> float:

@@ -9,6 +9,7 @@ from +x in degrees; ear angles are azimuths relative to the nose, positive to th
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -18,8 +19,9 @@ from sim.constants import DEFAULT_HEAD_RADIUS_M, SPEED_OF_SOUND_M_S
 
 DEFAULT_EAR_ANGLES_DEG = (100.0, -100.0)
 
-# Stacking the per-order coefficients lets one matmul do the Legendre sum; above this many
-# complex elements the memory cost outweighs that and the sum is accumulated order by order.
+# The near-field coefficients of all orders are kept in one (distances, orders, F) array so
+# that a single contraction does the Legendre sum; above this many complex elements the memory
+# cost outweighs that and the sum is accumulated order by order.
 _MAX_STACKED = 1 << 22
 
 
@@ -36,6 +38,54 @@ def _n_terms(mu_max: float, rho_min: float) -> int:
 def _finite(a: np.ndarray) -> np.ndarray:
     # Orders whose Hankel values overflowed (small mu, large m) contribute nothing physically.
     return np.where(np.isfinite(a), a, 0.0)
+
+
+def _legendre(x: np.ndarray, n: int) -> np.ndarray:
+    """P_0..P_{n-1}(x), shape x.shape + (n,), by the three-term recursion."""
+    p = np.empty((*x.shape, n))
+    p[..., 0] = 1.0
+    if n > 1:
+        p[..., 1] = x
+    for m in range(1, n - 1):
+        p[..., m + 1] = ((2 * m + 1) * x * p[..., m] - m * p[..., m - 1]) / (m + 1)
+    return p
+
+
+def _surface_weights(mu: np.ndarray, n: int) -> np.ndarray:
+    """(2m+1) / h_m'(mu) for m < n, shape (n, F), read-only: the frequency-only factor of
+    every order. Cached: design and analysis grids repeat from call to call, and the complex
+    recursion over a long grid costs as much as the rest of a one-head series."""
+    return _surface_weights_cached(np.ascontiguousarray(mu, dtype=float).tobytes(), n)
+
+
+@functools.lru_cache(maxsize=16)
+def _surface_weights_cached(mu_bytes: bytes, n: int) -> np.ndarray:
+    # Spherical Hankel functions (first kind) by upward recursion; the Bessel part lost at
+    # m >> mu is negligible next to the growing Neumann part. Overflowed orders give 0.
+    mu = np.frombuffer(mu_bytes)
+    w = np.empty((n, mu.size), dtype=complex)
+    with np.errstate(all="ignore"):
+        inv_mu = 1.0 / mu
+        h_a = np.exp(1j * mu) / (1j * mu)
+        h_b = h_a * (inv_mu - 1j)
+        for m in range(n):
+            w[m] = (2 * m + 1) / (m * inv_mu * h_a - h_b)
+            h_a, h_b = h_b, (2 * m + 3) * inv_mu * h_b - h_a
+    w = _finite(w)
+    w.flags.writeable = False
+    return w
+
+
+def _contract(p: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """sum_m p[..., m] c[..., m, f] with broadcasting: real p (Sp + (n,)), complex c
+    (Sc + (n, F)) → complex broadcast(Sp, Sc) + (F,).
+
+    Done on the real view of c by einsum: a real sum of products that never calls the BLAS,
+    whose worker threads stall when the machine is loaded and cost more than this small sum.
+    """
+    f = c.shape[-1]
+    out = np.einsum("...n,...nx->...x", p, c.view(float))
+    return out.view(complex).reshape(*out.shape[:-1], f)
 
 
 def sphere_hrtf(
@@ -84,49 +134,48 @@ def sphere_hrtf(
     dc = mu_true == 0.0
     mu = np.where(dc, 1.0, mu_true)  # DC is filled in from its closed-form limit below
     n = _n_terms(float(mu_true.max(initial=0.0)), float(rho.min()))
+    p = _legendre(x, n)  # (Si, n)
+    w = _surface_weights(mu, n)  # (n, F)
+    if far:
+        phase = np.array([1j, 1.0, -1j, -1.0])[np.arange(n) % 4]  # (-i)**(m-1), exactly
+        coef = w * phase[:, None] / (mu * mu)
+        if n * f.size <= _MAX_STACKED:
+            acc = (p.reshape(-1, n) @ coef).reshape(x.shape + f.shape)
+        else:
+            acc = sum(p[..., m, None] * coef[m] for m in range(n))
+        h = np.broadcast_to(np.conj(acc), shape + f.shape).copy()
+        h[..., dc] = 1.0
+        return h
 
-    stack = (1 if far else rho.size) * n * f.size <= _MAX_STACKED
-    legendre, coefs = [], []
-    acc = None if stack else np.zeros(shape + f.shape, dtype=complex)
-    static = np.zeros(shape)
-
+    # Finite range: order m carries g_m = exp(-i mu rho) h_m(mu rho) (the Hankel recursion
+    # free of the fast phase) per distance and frequency, times the surface weight.
+    orders = np.arange(n)
+    static = np.einsum("...n,...n->...", p, (2 * orders + 1) / (orders + 1)
+                       * rho[..., None] ** -orders.astype(float))
+    stack = rho.size * n * f.size <= _MAX_STACKED
+    if stack:
+        coef = np.empty((*rho.shape, n, f.size), dtype=complex)
+    else:
+        acc = np.zeros(shape + f.shape, dtype=complex)
     with np.errstate(all="ignore"):
-        # Spherical Hankel functions (first kind) of mu by upward recursion; the Bessel part
-        # lost at m >> mu is negligible next to the growing Neumann part.
-        inv_mu = 1.0 / mu
-        h_a = np.exp(1j * mu) / (1j * mu)
-        h_b = h_a * (inv_mu - 1j)
-        if not far:
-            # g_m = exp(-i mu rho) h_m(mu rho): same recursion, but free of the fast phase.
-            inv_z = inv_mu / rho[..., None]
-            g_a = -1j * inv_z
-            g_b = g_a * (inv_z - 1j)
-        p_a, p_b = np.ones_like(x), x
+        inv_z = (1.0 / mu) / rho[..., None]  # (Sd, F)
+        g_a = -1j * inv_z
+        g_b = g_a * (inv_z - 1j)
         for m in range(n):
-            dh = m * inv_mu * h_a - h_b
-            if far:
-                coef = ((2 * m + 1) * (-1j) ** (m - 1)) / (mu * mu * dh)
-            else:
-                coef = g_a * ((2 * m + 1) / dh)
-                static = static + (2 * m + 1) / (m + 1) * p_a * rho**-m
             if stack:
-                legendre.append(p_a)
-                coefs.append(coef)
+                np.multiply(g_a, w[m], out=coef[..., m, :])
             else:
-                acc += p_a[..., None] * _finite(coef)
-            h_a, h_b = h_b, (2 * m + 3) * inv_mu * h_b - h_a
-            if not far:
-                g_a, g_b = g_b, (2 * m + 3) * inv_z * g_b - g_a
-            p_a, p_b = p_b, ((2 * m + 3) * x * p_b - (m + 1) * p_a) / (m + 2)
-
-        if stack:
-            p = np.stack(legendre, axis=-1)
-            cm = _finite(np.stack(coefs, axis=-2))
-            acc = p @ cm if far else (p[..., None, :] @ cm)[..., 0, :]
-    if not far:
-        acc = acc * (-rho[..., None] / mu)
+                acc += p[..., m, None] * _finite(g_a * w[m])
+            g_a, g_b = g_b, (2 * m + 3) * inv_z * g_b - g_a
+    if stack:
+        # g_m overflows only for tiny mu*rho, and then stays non-finite for every higher
+        # order: a finite last order means a finite stack.
+        if not np.all(np.isfinite(coef[..., -1, :])):
+            coef = _finite(coef)
+        acc = _contract(p, coef)
+    acc = acc * (-rho[..., None] / mu)
     h = np.broadcast_to(np.conj(acc), shape + f.shape).copy()
-    h[..., dc] = 1.0 if far else static[..., None]
+    h[..., dc] = static[..., None]
     return h
 
 

@@ -14,7 +14,7 @@ from dsp.design import design, redesign
 from dsp.fir import realize
 from dsp.params import DesignError, DesignParams
 from dsp.plant import lateral_unit
-from dsp.regularization import Tikhonov, beta_for_gain
+from dsp.regularization import AtEarEnergy, Tikhonov, beta_for_gain, bisect_beta, thin_svd
 from dsp.report import beam_metrics, virtualizer_metrics
 from sim.scene_io import load_scene
 
@@ -62,6 +62,74 @@ def test_fir_realizes_a_pure_delay_exactly():
     expect[512] = 1.0
     np.testing.assert_allclose(fir, expect, atol=1e-12)
     assert err < -200
+
+
+def test_closed_form_two_row_svd_matches_lapack():
+    rng = np.random.default_rng(3)
+    for d in (2, 3, 8):
+        g = rng.standard_normal((200, 2, d)) + 1j * rng.standard_normal((200, 2, d))
+        g[:50, 1] = 0.999 * g[:50, 0] + 1e-3 * g[:50, 1]  # ill-conditioned (κ ~ 1e3)
+        g[50:60, 1] = (0.3 - 0.2j) * g[50:60, 0]  # rank 1: σ₂ ~ 0 and the product still holds
+        g[60:70] = np.eye(2, d) * 2.5  # GGᴴ a multiple of I: any basis will do
+        u, s, vh = thin_svd(g)
+        s_ref = np.linalg.svd(g, compute_uv=False)
+        assert np.all(np.abs(s - s_ref) <= 1e-13 * s_ref[:, :1])
+        np.testing.assert_allclose(u @ (s[..., None] * vh), g, atol=1e-13)
+        np.testing.assert_allclose(np.conj(np.swapaxes(u, 1, 2)) @ u, np.broadcast_to(
+            np.eye(2), (200, 2, 2)), atol=1e-14)
+        ok = np.r_[0:50, 60:200]  # full rank: orthonormal rows (to ~ε·κ²)
+        vv = vh[ok] @ np.conj(np.swapaxes(vh[ok], 1, 2))
+        np.testing.assert_allclose(vv, np.broadcast_to(np.eye(2), vv.shape), atol=1e-9)
+
+
+def test_at_ear_energy_forms_equal_the_direct_products():
+    rng = np.random.default_rng(4)
+    p = 3
+    g = rng.standard_normal((40, 2 * p, 4)) + 1j * rng.standard_normal((40, 2 * p, 4))
+    eye = np.tile(np.eye(2), (p, 1))
+    t = Tikhonov(g, np.broadcast_to(eye, (40, 2 * p, 2)))
+    left, right = np.arange(0, 2 * p, 2), np.arange(1, 2 * p, 2)
+    energy = AtEarEnergy(t, [[left, right], [right, left]])
+    for beta in (np.full(40, 1e-3), rng.uniform(0.01, 10.0, 40)):
+        m = np.abs(t.at_ear(beta)) ** 2  # (F, 2P, 2)
+        expect = [[m[:, left, 0].sum(1), m[:, right, 1].sum(1)],
+                  [m[:, right, 0].sum(1), m[:, left, 1].sum(1)]]
+        np.testing.assert_allclose(energy(beta), expect, rtol=1e-12)
+
+
+def test_bisection_brackets_a_known_crossing():
+    rng = np.random.default_rng(5)
+    lo, hi = np.full(100, 1e-12), np.full(100, 1e3)
+    star = np.exp(rng.uniform(np.log(1e-11), np.log(1e2), 100))
+    beta = bisect_beta(lambda b: b >= star, lo, hi)
+    assert np.all(beta >= star) and np.all(beta <= star * (1 + 1e-10))
+    np.testing.assert_array_equal(bisect_beta(lambda b: b >= 0.0, lo, hi), lo)  # holds at lo
+    np.testing.assert_allclose(bisect_beta(lambda b: b > 1e9, lo, hi), hi)  # never holds
+
+
+def test_cached_plants_give_the_same_design_as_fresh_ones(stereo2):
+    from dsp import analysis, inverse
+
+    p = DesignParams(max_effort_db=15.0)
+    moved = stereo2.with_listener(0, position_m=(1.8, 0.04, 0.0))
+    for scene in (stereo2, moved):  # a cache hit for the first, a miss for the second
+        design(scene, DesignParams())
+        warm = redesign(scene, p, with_cancellation=False)
+        inverse._inversion.cache_clear()
+        analysis._zone_plant.cache_clear()
+        cold = redesign(scene, p, with_cancellation=False)
+        np.testing.assert_array_equal(warm.design.filters.fir, cold.design.filters.fir)
+        np.testing.assert_array_equal(warm.zone.value_db, cold.zone.value_db)
+    a = design(stereo2, p).filters.fir
+    assert np.max(np.abs(a - design(moved, p).filters.fir)) > 1e-3 * np.max(np.abs(a))
+
+
+def test_fir_response_is_the_dtft():
+    from dsp.fir import fir_response
+
+    h = np.random.default_rng(6).standard_normal((2, 3, 64))
+    np.testing.assert_allclose(fir_response(h, 48000, np.fft.rfftfreq(128, 1 / 48000)),
+                               np.fft.rfft(h, 128), rtol=0, atol=1e-12)
 
 
 # --- acceptance ---------------------------------------------------------------------------------

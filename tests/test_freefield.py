@@ -126,6 +126,26 @@ def test_far_field_circle_phase_and_piston_pattern():
     assert level == pytest.approx([0.0, -3.9, -15.3, -28.5], abs=0.3)  # spatial.md D3, ka = 3.66
 
 
+def test_far_field_circle_reuses_patterns_only_for_the_same_type_and_axis():
+    # Patterns are cached per driver type and orientation: two identical pistons aimed apart,
+    # and the same device after one of them moved, must match a from-scratch computation.
+    import sim.freefield
+
+    piston = Directivity("piston", radius_m=0.03)
+    a = Driver("a", (0.0, 0.1, 0.0), (20.0, 0.0), piston)
+    b = Driver("b", (0.0, -0.1, 0.0), (-20.0, 0.0), piston)
+    dev = Device("pair", (1.0, 0.5, 0.0), 15.0, drivers=(a, b))
+    moved = replace(dev, drivers=(a, replace(b, position_m=(0.05, -0.12, 0.0))))
+    f, az = np.fft.rfftfreq(256, 1 / FS), np.arange(0.0, 360.0, 5.0)
+    warm = [farfield_circle(d, f, az) for d in (dev, moved)]
+    for d, h in zip((dev, moved), warm, strict=True):
+        sim.freefield._circle_pattern.cache_clear()
+        np.testing.assert_array_equal(h, farfield_circle(d, f, az))
+    for k, drv in enumerate(dev.drivers):
+        alone = farfield_circle(replace(dev, drivers=(drv,)), f, az)[:, 0]
+        np.testing.assert_allclose(warm[0][:, k], alone, rtol=1e-12)
+
+
 def test_far_field_circle_shapes_for_a_preset():
     dev = load_scene("design-soundbar-8").device
     h = farfield_circle(dev, np.fft.rfftfreq(1024, 1 / FS), np.arange(360))

@@ -90,6 +90,19 @@ def test_broadcasting_and_summation_paths_agree(monkeypatch):
     np.testing.assert_allclose(sphere_hrtf(f, theta), far, rtol=1e-10, atol=1e-14)
 
 
+def test_overflowing_orders_at_very_low_frequency(monkeypatch):
+    # At 0.05 Hz the Hankel values of the higher orders overflow (mu*rho ~ 1e-4): they must
+    # drop out in both summation paths (their true terms are ~rho**-m, negligible here), so
+    # the response stays finite and on the static limit.
+    f = np.array([0.0, 0.05, 1.0, 2000.0])
+    theta = np.array([1e-3, 1.0, np.pi / 2, np.pi - 1e-3])
+    stacked = sphere_hrtf(f, theta, 1.5 * A)
+    assert np.all(np.isfinite(stacked))
+    np.testing.assert_allclose(np.abs(stacked[:, 1]), static_limit(theta, 1.5), rtol=1e-6)
+    monkeypatch.setattr(sim.head, "_MAX_STACKED", 0)
+    np.testing.assert_allclose(sphere_hrtf(f, theta, 1.5 * A), stacked, rtol=1e-10, atol=1e-14)
+
+
 def test_source_inside_head_is_rejected():
     with pytest.raises(ValueError):
         sphere_hrtf(100.0, 0.0, 0.05)

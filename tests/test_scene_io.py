@@ -206,3 +206,14 @@ def test_save_writes_relative_paths_that_load_from_elsewhere(tmp_path):
     save_scene(scene, tmp_path / "a.json")
     assert json.loads((tmp_path / "a.json").read_text())["sources"][0]["signal"] == "media/talk.wav"
     assert load_scene(tmp_path / "a.json").sources[0].signal == str(audio)
+
+
+def test_points_in_polygon_edges_corners_and_notch():
+    from sim.geometry import points_in_polygon
+
+    ell = np.array([[0, 0], [6, 0], [6, 5], [2, 5], [2, 4], [0, 4]], float)
+    x = np.array([1.0, 1.0, 5.0, 0.0, 6.0, 2.0, 7.0, 3.0])
+    y = np.array([1.0, 4.5, 4.9, 2.0, 5.0, 4.5, 1.0, -0.1])
+    # inside, notch, inside, on west edge, on a corner, on the notch edge, east of it, below it
+    assert points_in_polygon(x, y, ell).tolist() == [True, False, True, True, True, True, False,
+                                                     False]

@@ -1,6 +1,7 @@
 """The main window: scene editor in the centre, properties and transfer docks, menus, status bar,
 file handling (new/open/save, recent files, autosave and crash recovery) and simulations run
-in the background.
+in the background. The filter design (panel, plot docks, zone overlay, Design menu) is a
+`DesignWorkspace` built into the window.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sim.presets import list_presets
 from sim.scene import Scene
 from sim.scene_io import SceneError, load_scene
 from workbench import APP_NAME, __version__, edits
+from workbench.design_workspace import DesignWorkspace
 from workbench.document import SceneDocument
 from workbench.properties import PropertiesPanel
 from workbench.recent import add_recent_file, clear_recent_files, recent_files
@@ -107,6 +109,7 @@ class MainWindow(QMainWindow):
         self._autosave_timer.timeout.connect(self.autosave_now)
 
         self._create_docks()
+        self.design = DesignWorkspace(self)
         self._create_actions()
         self._create_menus()
         self._create_toolbar()
@@ -252,6 +255,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.properties_dock.toggleViewAction())
         m.addAction(self.transfer_dock.toggleViewAction())
         m.addAction(self.history_dock.toggleViewAction())
+        self.design.populate_view_menu(m)
         m.addSeparator()
         m.addAction(self.action_snap)
         m.addAction(self.action_fit)
@@ -269,6 +273,10 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         m.addAction(self.action_stop)
 
+        m = bar.addMenu("&Design")
+        m.setObjectName("menuDesign")
+        self.design.populate_design_menu(m)
+
         m = bar.addMenu("&Help")
         m.addAction(self.action_help_mouse)
         m.addAction(self.action_about)
@@ -281,7 +289,8 @@ class MainWindow(QMainWindow):
         for action in (self.action_open, self.action_save, None, self.action_undo,
                        self.action_redo, None, self.action_snap, self.action_fit, None,
                        self.action_sim_free, self.action_sim_early, self.action_sim_room,
-                       self.action_stop):
+                       self.action_stop, None, self.design.action_redesign,
+                       self.design.action_export):
             if action is None:
                 tb.addSeparator()
             else:
@@ -487,6 +496,7 @@ class MainWindow(QMainWindow):
         self._result_scene = None
         self.transfer_view.clear()
         self.transfer_view.show_message("New scene: press F5 to simulate.")
+        self.design.scene_replaced()
         self.view.fit_to_room()
         self._update_title()
 
@@ -638,6 +648,7 @@ class MainWindow(QMainWindow):
         colors = scene_colors(theme)
         self.view.set_colors(colors)
         self.transfer_view.apply_theme(colors)
+        self.design.apply_theme(colors)
         self.properties.refresh()
         self.theme_actions[theme].setChecked(True)
 
@@ -668,6 +679,10 @@ class MainWindow(QMainWindow):
                 self.open_file(url.toLocalFile())
                 return
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.design.window_shown()
+
     # -- closing -----------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.maybe_save():
@@ -677,6 +692,7 @@ class MainWindow(QMainWindow):
             self.runner.cancel()
             if not self.runner.wait(10000):
                 log.warning("the background job did not stop within 10 s")
+        self.design.shutdown()
         self._autosave_timer.stop()
         self._save_settings()
         self.recovery.clear()

@@ -82,12 +82,13 @@ class SceneView(QGraphicsView):
     """The top-view editor of a SceneDocument.
 
     Signals: selectionChanged(key or None), cursorMoved(x_m, y_m), message(text) for the
-    status bar (refused or clamped edits).
+    status bar (refused or clamped edits), resized() (overlays placed in the viewport follow).
     """
 
     selectionChanged = Signal(object)
     cursorMoved = Signal(float, float)
     message = Signal(str)
+    resized = Signal()
 
     def __init__(self, document: SceneDocument, parent: QWidget | None = None):
         self.colors = scene_colors(current_theme())
@@ -274,6 +275,7 @@ class SceneView(QGraphicsView):
         super().resizeEvent(event)
         if self._auto_fit:
             self.fit_to_room()
+        self.resized.emit()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
