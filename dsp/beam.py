@@ -116,7 +116,11 @@ def design_beam(scene: Scene, params: DesignParams) -> BeamDesign:
     def inv_wng_db(beta):
         w = t.filters(beta)[..., 0]
         on = np.abs(np.sum(a0 * w, axis=-1)) ** 2
-        return 10 * np.log10(np.sum(np.abs(w) ** 2, axis=-1) / np.maximum(on, 1e-300))
+        # A beam with no on-axis output (e.g. a driver firing away at DC) has unbounded
+        # inverse white-noise gain: report it as very large rather than overflowing.
+        with np.errstate(over="ignore", divide="ignore"):
+            ratio = np.sum(np.abs(w) ** 2, axis=-1) / np.maximum(on, 1e-300)
+        return 10 * np.log10(np.minimum(ratio, 1e30))
 
     lo = 1e-12 * t.s_max**2 + 1e-300
     hi = 1e4 * t.s_max**2 + 1e-300

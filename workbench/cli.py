@@ -192,6 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
     des.add_argument("--probe-cm", type=float, default=5.0)
     des.add_argument("--report", metavar="REPORT.json")
     des.set_defaults(func=_cmd_design)
+
+    from workbench import cli_render
+
+    cli_render.register(sub)
     return p
 
 

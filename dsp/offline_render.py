@@ -1,0 +1,185 @@
+"""Render a programme to files: driver feeds, binaural A/B/X, and a JSON report.
+
+The plain-function core behind `awb render` and the Renderer panel's "Render to files" (a long
+job: `state` reports progress and cancels). Everything is computed the streaming way with the
+chosen block size, so the real-time factor in the report is the one live playback would need.
+
+Files (in `out_dir`): drivers.wav (N channels: B's raw driver feeds, latency included, no
+gain), binaural_A.wav / binaural_B.wav / binaural_X.wav as requested (2 channels, aligned to a
+common latency and loudness-matched to the input), all 32-bit float WAV; report.json with
+latency (samples: upmix, network, input → drivers, each path's arrival at the ears before
+alignment, the alignment delays, input → ears after alignment), loudness (input and each path
+before/after matching, BS.1770 LUFS), sample peaks (dBFS), real-time factors (compute time /
+audio time: `drivers` = upmix + network, one per binaural path, `total` = all rendering,
+setup excluded), interaural cues (`dsp.listening.cue_report`: ITD/ILD per path for pink noise
+hard left, centre, hard right, errors of A and B against X, IACC of a wide stimulus and of the
+programme), and warnings.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from dsp.audio_io import write_audio
+from dsp.convolver import DelayLine
+from dsp.listening import (
+    PATHS,
+    ListeningPaths,
+    build_paths,
+    cue_report,
+    drivers_to_ears,
+    stream_path,
+)
+from dsp.loudness import integrated_loudness, peak_dbfs
+from dsp.renderer import Renderer, RenderParams, build_network, render_length
+from sim.jobs import TaskState, report
+from sim.scene import Scene
+
+
+@dataclass
+class RenderRequest:
+    """What to render.
+
+    paths: subset of ("A", "B", "X"); block: streaming block (64 .. 1024); engine: "freefield"
+    | "room" | None (room unless anechoic); early_only: room engine's fast mode; params:
+    RenderParams; cues: add the interaural-cue report (≈ 1 s of extra work).
+    """
+
+    paths: tuple[str, ...] = PATHS
+    block: int = 256
+    engine: str | None = None
+    early_only: bool = False
+    params: RenderParams = field(default_factory=RenderParams)
+    cues: bool = True
+
+
+def _db(v: float) -> float | None:
+    return round(v, 2) if math.isfinite(v) else None
+
+
+def render_drivers_stream(x: np.ndarray, paths: ListeningPaths, block: int,
+                          state: TaskState | None = None) -> np.ndarray:
+    """B's driver feeds for x (n, 2), streamed: input delayed by B's alignment delay (usually
+    0), then the `Renderer`. (render_length(n) + delay, N)."""
+    net = paths.network
+    d = paths.delays["B"]
+    r = Renderer(net, block)
+    delay = DelayLine([d, d])
+    n_out = render_length(len(x), net) + d
+    n_blocks = -(-n_out // block)
+    out = np.empty((n_blocks * block, net.n_drivers))
+    buf = np.zeros((block, 2))
+    for k in range(n_blocks):
+        chunk = x[k * block:(k + 1) * block]
+        buf[:len(chunk)] = chunk
+        buf[len(chunk):] = 0.0
+        out[k * block:(k + 1) * block] = r.process(delay.process(buf))
+        if state is not None and k % 256 == 0:
+            state.check()
+    return out[:n_out]
+
+
+def render_to_folder(scene: Scene, x: np.ndarray, out_dir: str | Path,
+                     request: RenderRequest | None = None, input_info: dict | None = None,
+                     state: TaskState | None = None) -> dict:
+    """Render x (n, 2) at the scene's rate for the scene's listener into out_dir; returns the
+    report (also written as report.json)."""
+    req = request or RenderRequest()
+    out = Path(out_dir)
+    fs = scene.simulation.fs_hz
+    duration = len(x) / fs
+    t_start = time.perf_counter()
+    report(state, 0.0, "designing the network")
+    net = build_network(scene, req.params)
+    report(state, 0.15, "simulating the device and the reference pair")
+    paths = build_paths(scene, net, engine=req.engine, early_only=req.early_only,
+                        listener=req.params.listener,
+                        state=state.sub(0.15, 0.45) if state else None)
+    t_ready = time.perf_counter()
+    render_s = 0.0
+    report(state, 0.45, "rendering driver feeds")
+    t0 = time.perf_counter()
+    drivers = render_drivers_stream(x, paths, req.block, state)
+    render_s += time.perf_counter() - t0
+    rtf = {"drivers": render_s / duration}
+    files = {"drivers.wav": drivers}
+    ears = {}
+    for i, name in enumerate(req.paths):
+        report(state, 0.55 + 0.3 * i / len(req.paths), f"rendering path {name}")
+        t0 = time.perf_counter()
+        if name == "B":
+            y = drivers_to_ears(drivers, paths, req.block, state)
+        else:
+            y = stream_path(x, paths, name, req.block, state)
+        render_s += time.perf_counter() - t0
+        rtf[name] = (time.perf_counter() - t0) / duration
+        ears[name] = y
+    report(state, 0.85, "loudness matching")
+    # Loudness is measured on the paths' full renders, each matched to the input programme.
+    target = integrated_loudness(x, fs)
+    gains = {}
+    for k, y in ears.items():
+        level = integrated_loudness(y, fs)
+        gains[k] = float(target - level) if math.isfinite(level) and math.isfinite(target) \
+            else 0.0
+    paths.gains_db = {k: gains.get(k, 0.0) for k in PATHS}
+    loudness = {"input_lufs": _db(target), "paths": {}}
+    for k, y in ears.items():
+        raw = integrated_loudness(y, fs)
+        y *= 10.0 ** (gains[k] / 20.0)
+        loudness["paths"][k] = {"raw_lufs": _db(raw), "gain_db": round(gains[k], 2),
+                                "lufs": _db(integrated_loudness(y, fs))}
+        files[f"binaural_{k}.wav"] = y
+    report(state, 0.9, "interaural cues")
+    cues = cue_report(paths, programme=x) if req.cues else None
+    out.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        write_audio(out / name, data, fs)
+    warnings = list(net.warnings)
+    peaks = {name: _db(peak_dbfs(data)) for name, data in files.items()}
+    for name, p in peaks.items():
+        if p is not None and p > 0.0 and name != "drivers.wav":
+            warnings.append(f"{name} peaks at {p:+.1f} dBFS (float WAV: not clipped, but turn it"
+                            " down before converting to a fixed-point format)")
+    lat = {"upmix": net.upmix.latency, "network": net.network_delay,
+           "drivers": net.latency + paths.delays["B"], "arrival": dict(paths.arrival),
+           "alignment": dict(paths.delays), "ears": paths.latency}
+    doc = {
+        "scene": scene.name,
+        "listener": scene.listeners[req.params.listener].name,
+        "input": {**(input_info or {}), "fs_hz": fs, "seconds": round(duration, 3),
+                  "loudness_lufs": _db(target), "peak_dbfs": _db(peak_dbfs(x))},
+        "render": {"block": req.block, "engine": paths.engine, "early_only": paths.early_only,
+                   "methods": net.methods, "drivers": net.filters.driver_names,
+                   "n_taps": net.filters.n_taps, "reference_distance_m":
+                       round(paths.reference_distance_m, 3), "params": req.params.to_dict()},
+        "latency_samples": lat,
+        "latency_ms": {"drivers": round(1e3 * lat["drivers"] / fs, 2),
+                       "ears": round(1e3 * lat["ears"] / fs, 2)},
+        "loudness": loudness,
+        "peak_dbfs": peaks,
+        "rtf": {**{k: round(v, 5) for k, v in rtf.items()},
+                "total": round(render_s / duration, 5)},
+        "setup_s": round(t_ready - t_start, 3),
+        "wall_s": round(time.perf_counter() - t_start, 3),
+        "cues": _rounded(cues) if cues else None,
+        "files": sorted(files),
+        "warnings": warnings,
+    }
+    (out / "report.json").write_text(json.dumps(doc, indent=2) + "\n")
+    report(state, 1.0, "done")
+    return doc
+
+
+def _rounded(obj):
+    if isinstance(obj, dict):
+        return {k: _rounded(v) for k, v in obj.items()}
+    if isinstance(obj, float):
+        return round(obj, 3)
+    return obj
