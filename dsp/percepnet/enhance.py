@@ -1,0 +1,231 @@
+"""One-call enhancement API (CLI, GUI panel, tests) and the offline processing path.
+
+`enhance(signal, fs_hz, options)` takes any rate and channel count (float samples, (n,) or
+(n, channels)) and processes each channel: at 16 kHz directly; above 16 kHz (rates that are a
+multiple of 100 Hz, e.g. 48 kHz) with the model on a 16 kHz copy and its gains applied full band in
+the input rate's own band layout (`process_fullband`); other rates (8 kHz, 22.05 kHz) resampled to
+16 kHz and back. Oracle mode always works at 16 kHz. It returns an `EnhanceResult` with the
+output at the input rate and shape, time-aligned with the input (the 40 ms algorithmic latency
+removed), plus spectrogram-ready data before/after, the band gains and notes on anything unusual
+about the input. With ``options.oracle_clean`` the gains come
+from the clean reference (oracle mode) instead of the model.
+
+Errors (`EnhanceError`, a ValueError): empty signal, NaN/Inf samples, more than 2-D input, rates
+outside 8 … 192 kHz. Notes (not errors): clipped input, narrowband (8 kHz) input, many channels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dsp.percepnet.bands import band_energy, interp_gains, n_bands
+from dsp.percepnet.comb import comb_frames, mix_comb
+from dsp.percepnet.features import (
+    LOOKAHEAD_FRAMES,
+    analyze_frames,
+    frame_count,
+    latency_samples,
+    model_inputs,
+)
+from dsp.percepnet.model import PercepNetModel, load_model
+from dsp.percepnet.oracle import oracle_targets
+from dsp.percepnet.postfilter import postfilter
+from dsp.percepnet.stft import analyze, synthesize
+
+MODEL_FS_HZ = 16000
+MIN_FS_HZ, MAX_FS_HZ = 8000, 192000
+
+
+class EnhanceError(ValueError):
+    """Input the enhancer cannot process (message is one line for the user)."""
+
+
+@dataclass
+class EnhanceOptions:
+    """use_comb / use_postfilter: chain switches; postfilter_gate: fade the postfilter out at high
+    estimated SNR; weights: 'float16', 'int8' or a weights file; oracle_clean: clean reference
+    (same rate and shape as the input) for oracle gains instead of the model."""
+
+    use_comb: bool = True
+    use_postfilter: bool = True
+    postfilter_gate: bool = False
+    weights: str = "float16"
+    oracle_clean: np.ndarray | None = None
+
+
+@dataclass
+class Spectrogram:
+    """Magnitude in dB (frames, bins) with times_s (frames,) and freqs_hz (bins,)."""
+
+    times_s: np.ndarray
+    freqs_hz: np.ndarray
+    db: np.ndarray
+
+
+@dataclass
+class EnhanceResult:
+    """output: like the input ((n,) or (n, ch)) at fs_hz; gains: band gains of channel 0
+    (frames, n_bands) at the model rate; before/after: spectrograms of channel 0."""
+
+    output: np.ndarray
+    fs_hz: int
+    latency_s: float
+    before: Spectrogram
+    after: Spectrogram
+    gains: np.ndarray
+    strengths: np.ndarray
+    notes: list[str] = field(default_factory=list)
+
+
+def spectrogram(x: np.ndarray, fs_hz: int) -> Spectrogram:
+    """20 ms / 10 ms STFT magnitude in dB re full scale of a mono signal."""
+    s = analyze(x, fs_hz)
+    hop = fs_hz // 100
+    db = 20 * np.log10(np.abs(s) / hop + 1e-9)
+    return Spectrogram(np.arange(s.shape[0]) * hop / fs_hz - 0.01,
+                       np.arange(s.shape[1]) * fs_hz / (2 * hop), db.astype(np.float32))
+
+
+def process(x: np.ndarray, model: PercepNetModel | None, use_comb: bool = True,
+            use_postfilter: bool = True, gate: bool = False,
+            clean: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Offline enhancement of a mono signal (n,) at the model rate, latency removed.
+
+    Returns (output (n,), gains (frames, n_bands), strengths (frames, n_bands)). Equals the
+    streaming processor's output advanced by `latency_samples`. With clean given, oracle gains.
+    """
+    fs = MODEL_FS_HZ if model is None else model.fs_hz
+    fa = analyze_frames(x, fs)
+    if clean is not None:
+        g, r = oracle_targets(fa, clean)
+    else:
+        g, r = model.run(model_inputs(fa))
+        g = g[LOOKAHEAD_FRAMES:].astype(np.float64)
+        r = r[LOOKAHEAD_FRAMES:].astype(np.float64)
+        if not use_comb:
+            r = np.zeros_like(r)
+    z = mix_comb(fa.y, fa.p, r, fs) if use_comb else fa.y
+    gp = postfilter(g, fa.e_y, gate=gate) if use_postfilter else g
+    return synthesize(z * interp_gains(gp, fs), fs, len(x)), g, r
+
+
+def process_fullband(x: np.ndarray, fs_hz: int, model: PercepNetModel, use_comb: bool = True,
+                     use_postfilter: bool = True,
+                     gate: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Offline enhancement of a mono signal at a rate above the model's (e.g. 48 kHz).
+
+    The model runs on the signal resampled to 16 kHz; its gains are applied in the input rate's
+    own STFT and band layout, whose lower 27 bands are the 16 kHz bands (same 50 Hz bins, same
+    10 ms frames). Bands above 8 kHz take the top model band's gain and no comb filtering; the
+    comb uses the 16 kHz period scaled to the input rate. Returns (output (n,), gains, strengths)
+    with gains/strengths at the model's 27 bands.
+    """
+    x16 = _resample(x, fs_hz, model.fs_hz)
+    fa16 = analyze_frames(x16, model.fs_hz)
+    g16, r16 = model.run(model_inputs(fa16))
+    g16 = g16[LOOKAHEAD_FRAMES:].astype(np.float64)
+    r16 = r16[LOOKAHEAD_FRAMES:].astype(np.float64)
+    n_frames = frame_count(len(x), fs_hz)
+    rows = np.minimum(np.arange(n_frames), g16.shape[0] - 1)
+    nb = n_bands(fs_hz)
+    extra = nb - g16.shape[1]
+    g = np.concatenate([g16[rows], np.repeat(g16[rows, -1:], extra, axis=1)], axis=1)
+    r = np.concatenate([r16[rows], np.zeros((n_frames, extra))], axis=1)
+    y = analyze(x, fs_hz, n_frames)
+    if use_comb:
+        period = np.rint(fa16.pitch.period[rows] * fs_hz / model.fs_hz).astype(int)
+        p = np.fft.rfft(comb_frames(x, fs_hz, period), axis=-1)
+        z = mix_comb(y, p, r, fs_hz)
+    else:
+        z = y
+    gp = postfilter(g, band_energy(y, fs_hz), gate=gate) if use_postfilter else g
+    return synthesize(z * interp_gains(gp, fs_hz), fs_hz, len(x)), g16, r16
+
+
+def _check(signal: np.ndarray, fs_hz: int) -> tuple[np.ndarray, list[str]]:
+    notes: list[str] = []
+    x = np.asarray(signal)
+    if not np.issubdtype(x.dtype, np.number):
+        raise EnhanceError(f"samples must be numbers, not {x.dtype}")
+    if np.issubdtype(x.dtype, np.integer):
+        x = x / float(-np.iinfo(x.dtype).min)
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim not in (1, 2):
+        raise EnhanceError(f"signal must be (samples,) or (samples, channels), got shape {x.shape}")
+    if x.shape[0] == 0 or x.size == 0:
+        raise EnhanceError("signal is empty (0 samples)")
+    if not MIN_FS_HZ <= fs_hz <= MAX_FS_HZ:
+        raise EnhanceError(f"sample rate {fs_hz} Hz is outside {MIN_FS_HZ} .. {MAX_FS_HZ} Hz")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        first = int(np.argwhere(bad)[0][0])
+        raise EnhanceError(f"signal has {int(bad.sum())} NaN/Inf samples (first at sample {first})")
+    clipped = int(np.sum(np.abs(x) >= 0.999))
+    if clipped:
+        notes.append(f"input is clipped ({clipped} samples at full scale): clipping distortion "
+                     "is not removed")
+    if fs_hz < MODEL_FS_HZ:
+        notes.append(f"{fs_hz} Hz input is processed at {MODEL_FS_HZ} Hz (upsampled; no content "
+                     f"above {fs_hz // 2} Hz)")
+    elif fs_hz > MODEL_FS_HZ and fs_hz % 100:
+        notes.append(f"{fs_hz} Hz is not a multiple of 100 Hz: processed at {MODEL_FS_HZ} Hz, "
+                     "content above 8 kHz is removed")
+    elif fs_hz > MODEL_FS_HZ:
+        notes.append(f"{fs_hz} Hz input: the model runs at {MODEL_FS_HZ} Hz; its gains are applied "
+                     f"full band ({n_bands(fs_hz)} bands, those above 8 kHz follow the top band)")
+    if x.ndim == 2 and x.shape[1] > 2:
+        notes.append(f"{x.shape[1]} channels: each channel is enhanced separately")
+    return x, notes
+
+
+def _resample(x: np.ndarray, fs_in: int, fs_out: int) -> np.ndarray:
+    if fs_in == fs_out:
+        return x
+    import soxr
+
+    return soxr.resample(x, fs_in, fs_out)
+
+
+def enhance(signal: np.ndarray, fs_hz: int, options: EnhanceOptions | None = None) -> EnhanceResult:
+    """Enhance a signal of any rate/channel count; see the module docstring."""
+    opt = options or EnhanceOptions()
+    x, notes = _check(signal, int(fs_hz))
+    fs_hz = int(fs_hz)
+    model = None if opt.oracle_clean is not None else load_model(opt.weights)
+    chans = x[:, None] if x.ndim == 1 else x
+    clean = None
+    if opt.oracle_clean is not None:
+        clean, _ = _check(opt.oracle_clean, fs_hz)
+        clean = clean[:, None] if clean.ndim == 1 else clean
+        if clean.shape[0] != chans.shape[0]:
+            raise EnhanceError(f"oracle clean signal has {clean.shape[0]} samples, the input "
+                               f"{chans.shape[0]}")
+        if clean.shape[1] != chans.shape[1]:
+            clean = np.repeat(clean.mean(axis=1, keepdims=True), chans.shape[1], axis=1)
+    out = np.empty_like(chans)
+    g0 = r0 = None
+    for c in range(chans.shape[1]):
+        if model is not None and fs_hz > MODEL_FS_HZ and fs_hz % 100 == 0:
+            yr, g, r = process_fullband(chans[:, c], fs_hz, model, opt.use_comb,
+                                        opt.use_postfilter, opt.postfilter_gate)
+        else:
+            xm = _resample(chans[:, c], fs_hz, MODEL_FS_HZ)
+            cm = None if clean is None else _resample(clean[:, c], fs_hz, MODEL_FS_HZ)
+            y, g, r = process(xm, model, opt.use_comb, opt.use_postfilter, opt.postfilter_gate,
+                              cm)
+            yr = _resample(y, MODEL_FS_HZ, fs_hz)
+        n = chans.shape[0]
+        out[:, c] = np.pad(yr, (0, max(0, n - len(yr))))[:n]
+        if c == 0:
+            g0, r0 = g, r
+    peak = float(np.abs(out).max())
+    if peak > 1.0:
+        notes.append(f"output peaks at {20 * np.log10(peak):+.1f} dBFS: it will clip when written "
+                     "as integer PCM")
+    output = out[:, 0] if x.ndim == 1 else out
+    return EnhanceResult(output, fs_hz, latency_samples(MODEL_FS_HZ) / MODEL_FS_HZ,
+                         spectrogram(chans[:, 0], fs_hz), spectrogram(out[:, 0], fs_hz), g0, r0,
+                         notes)
+

@@ -1,0 +1,70 @@
+"""The PercepNet-style model in torch, for training only (inference is numpy: dsp.percepnet.model).
+
+inputs (B, T, n_features) → normalise → dense (tanh) → causal conv k=5 (tanh) → causal conv k=3
+(tanh) → GRU → GRU; gain head: GRU over [conv, gru2], dense sigmoid over [conv, gru1, gru2,
+gru_gain] → n_bands gains; strength head: GRU over [conv, gru2], dense sigmoid → n_bands strengths.
+Row t's outputs are for frame t − 3 (see dsp.percepnet.features).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class PercepNetTorch(nn.Module):
+    def __init__(self, n_features: int, n_bands: int, dense: int = 128, conv: int = 128,
+                 gru: int = 128, gru_gain: int = 128, gru_strength: int = 64):
+        super().__init__()
+        self.register_buffer("in_mean", torch.zeros(n_features))
+        self.register_buffer("in_std", torch.ones(n_features))
+        self.fc = nn.Linear(n_features, dense)
+        self.conv1 = nn.Conv1d(dense, conv, 5)
+        self.conv2 = nn.Conv1d(conv, conv, 3)
+        self.gru1 = nn.GRU(conv, gru, batch_first=True)
+        self.gru2 = nn.GRU(gru, gru, batch_first=True)
+        self.gru_g = nn.GRU(conv + gru, gru_gain, batch_first=True)
+        self.gru_r = nn.GRU(conv + gru, gru_strength, batch_first=True)
+        self.fc_g = nn.Linear(conv + 2 * gru + gru_gain, n_bands)
+        self.fc_r = nn.Linear(gru_strength, n_bands)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = torch.tanh(self.fc((x - self.in_mean) / self.in_std))
+        h = h.transpose(1, 2)
+        h = torch.tanh(self.conv1(nn.functional.pad(h, (4, 0))))
+        c = torch.tanh(self.conv2(nn.functional.pad(h, (2, 0)))).transpose(1, 2)
+        g1, _ = self.gru1(c)
+        g2, _ = self.gru2(g1)
+        cg = torch.cat([c, g2], dim=-1)
+        gg, _ = self.gru_g(cg)
+        gr, _ = self.gru_r(cg)
+        gain = torch.sigmoid(self.fc_g(torch.cat([c, g1, g2, gg], dim=-1)))
+        strength = torch.sigmoid(self.fc_r(gr))
+        return gain, strength
+
+    def numpy_weights(self) -> dict[str, np.ndarray]:
+        """Weights under the names dsp.percepnet.model expects (float32)."""
+        out = {"in_mean": self.in_mean, "in_std": self.in_std,
+               "fc_w": self.fc.weight, "fc_b": self.fc.bias,
+               "conv1_w": self.conv1.weight, "conv1_b": self.conv1.bias,
+               "conv2_w": self.conv2.weight, "conv2_b": self.conv2.bias,
+               "fcg_w": self.fc_g.weight, "fcg_b": self.fc_g.bias,
+               "fcr_w": self.fc_r.weight, "fcr_b": self.fc_r.bias}
+        for name in ("gru1", "gru2", "gru_g", "gru_r"):
+            m = getattr(self, name)
+            key = name.replace("_", "")
+            out[f"{key}_wih"] = m.weight_ih_l0
+            out[f"{key}_whh"] = m.weight_hh_l0
+            out[f"{key}_bih"] = m.bias_ih_l0
+            out[f"{key}_bhh"] = m.bias_hh_l0
+        return {k: v.detach().cpu().numpy().astype(np.float32) for k, v in out.items()}
+
+
+def percepnet_loss(g_hat, r_hat, g, r, gamma: float = 0.5, c4: float = 10.0) -> torch.Tensor:
+    """PercepNet loss, mean over frames:
+    Σ(g^γ − ĝ^γ)² + C4·Σ(g^γ − ĝ^γ)⁴ + Σ((1−r)^γ − (1−r̂)^γ)²."""
+    eps = 1e-8
+    dg = (g + eps) ** gamma - (g_hat + eps) ** gamma
+    dr = (1 - r + eps) ** gamma - (1 - r_hat + eps) ** gamma
+    return (dg ** 2 + c4 * dg ** 4 + dr ** 2).sum(-1).mean()

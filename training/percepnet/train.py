@@ -1,0 +1,207 @@
+"""Train the PercepNet-style model on CPU; resumable; exports the small npz weights.
+
+    python -m training.percepnet.train            # train (resumes from .cache/percepnet/ckpt.pt)
+    python -m training.percepnet.train --export   # write assets/percepnet/*.npz from the checkpoint
+
+Reads the shards written by `training.percepnet.data` (train/ grows while training runs; heldout/
+is the validation set from LibriSpeech test-other speakers and evaluation noise segments).
+Settings: settings.json beside this file. Log: .cache/percepnet/train.log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from training.percepnet.data import CACHE, REPO, load_settings
+from training.percepnet.model_torch import PercepNetTorch, percepnet_loss
+
+CKPT = CACHE / "ckpt.pt"
+BEST = CACHE / "best.pt"
+ASSETS = REPO / "assets" / "percepnet"
+LA = 3  # look-ahead frames: outputs at row t are for frame t − 3
+
+
+def _shards(split: str) -> list[Path]:
+    return sorted((CACHE / "shards" / split).glob("shard_[0-9]*.npz"))
+
+
+class ShardPool:
+    """Random batches from the shards present (re-listed as new shards appear)."""
+
+    def __init__(self, rng: np.random.Generator, keep: int = 12):
+        self.rng = rng
+        self.keep = keep
+        self.loaded: dict[Path, dict] = {}
+
+    def batch(self, size: int, seq: int):
+        files = _shards("train")
+        if len(self.loaded) < self.keep or self.rng.random() < 0.15:
+            new = [f for f in files if f not in self.loaded] or files
+            f = new[self.rng.integers(len(new))]
+            if f not in self.loaded:
+                z = np.load(f)
+                self.loaded[f] = {k: z[k] for k in ("x", "g", "r")}
+                if len(self.loaded) > self.keep:
+                    self.loaded.pop(next(iter(self.loaded)))
+        keys = list(self.loaded)
+        xs, gs, rs = [], [], []
+        for _ in range(size):
+            d = self.loaded[keys[self.rng.integers(len(keys))]]
+            i = self.rng.integers(d["x"].shape[0])
+            n = d["g"].shape[1]
+            s = self.rng.integers(0, max(1, n - seq))
+            xs.append(d["x"][i, s:s + seq + LA])
+            gs.append(d["g"][i, s:s + seq])
+            rs.append(d["r"][i, s:s + seq])
+        return (torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(gs)),
+                torch.from_numpy(np.stack(rs)))
+
+
+def _model(settings: dict, n_features: int, n_bands: int) -> PercepNetTorch:
+    return PercepNetTorch(n_features, n_bands, **settings["model"])
+
+
+def _val_loss(model: PercepNetTorch, val: dict, settings: dict) -> float:
+    model.eval()
+    with torch.no_grad():
+        g_hat, r_hat = model(torch.from_numpy(val["x"]))
+        loss = percepnet_loss(g_hat[:, LA:], r_hat[:, LA:], torch.from_numpy(val["g"]),
+                              torch.from_numpy(val["r"]), settings["gamma"], settings["c4"])
+    model.train()
+    return float(loss)
+
+
+def _save(path: Path, state: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def train(settings: dict, log) -> None:
+    torch.set_num_threads(settings["threads"])
+    torch.manual_seed(settings["seed"])
+    while not _shards("train") or len(_shards("heldout")) < 1:
+        time.sleep(5)
+    first = np.load(_shards("train")[0])
+    n_features, n_bands = first["x"].shape[2], first["g"].shape[2]
+    vz = np.load(_shards("heldout")[0])
+    val = {"x": vz["x"][:32], "g": vz["g"][:32], "r": vz["r"][:32]}
+    model = _model(settings, n_features, n_bands)
+    opt = torch.optim.AdamW(model.parameters(), lr=settings["lr"],
+                            weight_decay=settings["weight_decay"])
+    state = {"step": 0, "frames": 0, "elapsed_s": 0.0, "best_val": math.inf}
+    if CKPT.is_file():
+        ck = torch.load(CKPT, weights_only=False)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        state = ck["state"]
+        log(f"resumed at step {state['step']} ({state['elapsed_s'] / 60:.1f} min trained)")
+    else:
+        x = first["x"].reshape(-1, n_features)
+        model.in_mean.copy_(torch.from_numpy(x.mean(0)))
+        model.in_std.copy_(torch.from_numpy(x.std(0) + 1e-3))
+    rng = np.random.default_rng(settings["seed"] + state["step"])
+    pool = ShardPool(rng)
+    budget_s = settings["max_minutes"] * 60
+    t_ck = time.time()
+    t_log, frames_log = time.time(), 0
+    run_start = time.time() - state["elapsed_s"]
+    losses = []
+    while state["elapsed_s"] < budget_s:
+        frac = state["elapsed_s"] / budget_s
+        lr_span = settings["lr"] - settings["lr_min"]
+        lr = settings["lr_min"] + 0.5 * lr_span * (1 + math.cos(math.pi * frac))
+        for grp in opt.param_groups:
+            grp["lr"] = lr
+        x, g, r = pool.batch(settings["batch"], settings["seq_frames"])
+        g_hat, r_hat = model(x)
+        loss = percepnet_loss(g_hat[:, LA:], r_hat[:, LA:], g, r, settings["gamma"], settings["c4"])
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), settings["grad_clip"])
+        opt.step()
+        losses.append(float(loss))
+        n = g.shape[0] * g.shape[1]
+        state["step"] += 1
+        state["frames"] += n
+        frames_log += n
+        state["elapsed_s"] = time.time() - run_start
+        if time.time() - t_log > 60:
+            fps = frames_log / (time.time() - t_log)
+            log(f"step {state['step']} {state['elapsed_s'] / 60:.1f} min lr {lr:.2e} "
+                f"loss {np.mean(losses):.4f} {fps:.0f} frames/s "
+                f"({len(_shards('train'))} shards)")
+            losses, t_log, frames_log = [], time.time(), 0
+        if time.time() - t_ck > settings["checkpoint_every_s"] or state["elapsed_s"] >= budget_s:
+            v = _val_loss(model, val, settings)
+            state["last_val"] = v
+            ck = {"model": model.state_dict(), "opt": opt.state_dict(), "state": state,
+                  "settings": settings, "dims": (n_features, n_bands)}
+            if v < state["best_val"]:
+                state["best_val"] = v
+                _save(BEST, ck)
+            _save(CKPT, ck)
+            log(f"checkpoint step {state['step']} val {v:.4f} (best {state['best_val']:.4f}) "
+                f"{state['frames'] / max(state['elapsed_s'], 1):.0f} frames/s overall")
+            t_ck = time.time()
+    log("done")
+
+
+def export(settings: dict, source: Path = BEST) -> list[Path]:
+    """Write float16 and int8 weight files from a checkpoint; returns their paths."""
+    from dsp.percepnet.quantize import quantize_int8
+
+    ck = torch.load(source, weights_only=False)
+    n_features, n_bands = ck["dims"]
+    model = _model(settings, n_features, n_bands)
+    model.load_state_dict(ck["model"])
+    w = model.numpy_weights()
+    meta = {"fs_hz": settings["fs_hz"], "n_bands": int(n_bands), "n_features": int(n_features),
+            "model": settings["model"], "step": ck["state"]["step"],
+            "frames": ck["state"]["frames"],
+            "train_minutes": round(ck["state"]["elapsed_s"] / 60, 1),
+            "val_loss": ck["state"].get("best_val")}
+    ASSETS.mkdir(parents=True, exist_ok=True)
+    f16 = ASSETS / "percepnet16k_f16.npz"
+    np.savez_compressed(f16, meta=json.dumps(meta),
+                        **{k: v.astype(np.float16) for k, v in w.items()})
+    i8 = ASSETS / "percepnet16k_int8.npz"
+    np.savez_compressed(i8, meta=json.dumps(meta), **quantize_int8(w))
+    return [f16, i8]
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--export", action="store_true")
+    ap.add_argument("--from-last", action="store_true", help="export ckpt.pt instead of best.pt")
+    ap.add_argument("--max-minutes", type=float, default=None)
+    args = ap.parse_args(argv)
+    settings = load_settings()
+    if args.max_minutes is not None:
+        settings["max_minutes"] = args.max_minutes
+    if args.export:
+        for p in export(settings, CKPT if args.from_last else BEST):
+            print(f"wrote {p} ({p.stat().st_size / 1024:.0f} KiB)")
+        return
+    CACHE.mkdir(parents=True, exist_ok=True)
+    logf = open(CACHE / "train.log", "a")
+
+    def log(msg: str) -> None:
+        line = f"{time.strftime('%H:%M:%S')} {msg}"
+        print(line, flush=True)
+        logf.write(line + "\n")
+        logf.flush()
+
+    train(settings, log)
+
+
+if __name__ == "__main__":
+    main()
