@@ -2,11 +2,17 @@
 
     python scripts/screenshots.py [--out docs/screenshots] [--no-simulate] [--size 1440x900]
                                   [--design-scene design-soundbar-8] [--design-method beam]
+                                  [--renderer-scene soundbar-8-studio]
+                                  [--only main|design|renderer ...]
 
 Runs offscreen (no display needed) with throw-away settings. main-dark.png and main-light.png:
 the default scene with the listener selected and, unless --no-simulate, a free-field
 simulation in the transfer plots. design-dark.png: a design scene with its filter design
 (Design panel, cancellation, polar plot, azimuth-frequency map, listening-zone overlay).
+renderer-dark.png: the Renderer panel with a generated programme loaded (speech in the centre,
+music hard left and right, 44.1 kHz so it is resampled), its L/R/C levels, a loop region, and
+meters and position from about 2.5 s of offline playback (an offscreen machine has no sound card:
+the picture shows the panel as it is with an output device).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ("main", "design", "renderer")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="scene of design-dark.png")
     parser.add_argument("--design-method", default="beam",
                         choices=("ctc", "nullsteer", "beam", "virtualizer"))
+    parser.add_argument("--renderer-scene", default="soundbar-8-studio",
+                        help="scene of renderer-dark.png")
+    parser.add_argument("--only", action="append", choices=SHOTS,
+                        help="write only these screenshots (repeatable; default: all)")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
 
@@ -58,8 +69,9 @@ def main(argv: list[str] | None = None) -> int:
             app.processEvents()
             time.sleep(0.01)
 
+    wanted = set(args.only or SHOTS)
     written = []
-    for theme in ("dark", "light"):
+    for theme in ("dark", "light") if "main" in wanted else ():
         apply_theme(app, theme)
         window = build_window(args.scene, recovery_dir=scratch / "recovery",
                               offer_recovery=False)
@@ -92,10 +104,14 @@ def main(argv: list[str] | None = None) -> int:
         window.document.undo_stack.setClean()
         window.close()
         settle(0.1)
-    path = design_screenshot(args, app, settle, scratch, width, height)
-    if path is None:
-        return 1
-    written.append(path)
+    shots = {"design": design_screenshot, "renderer": renderer_screenshot}
+    for name, shot in shots.items():
+        if name not in wanted:
+            continue
+        path = shot(args, app, settle, scratch, width, height)
+        if path is None:
+            return 1
+        written.append(path)
     for path in written:
         print(path)
     return 0
@@ -134,6 +150,74 @@ def design_screenshot(args, app, settle, scratch: Path, width: int, height: int)
     window.view.cursorMoved.emit(*window.view.room_point(window.view.viewport().rect().center()))
     settle()
     path = args.out / "design-dark.png"
+    ok = window.grab().save(str(path))
+    window.document.undo_stack.setClean()
+    window.close()
+    settle(0.1)
+    if not ok:
+        print(f"error: could not write {path}", file=sys.stderr)
+        return None
+    return path
+
+
+def renderer_screenshot(args, app, settle, scratch: Path, width: int,
+                        height: int) -> Path | None:
+    """renderer-dark.png: the Renderer panel with a generated programme."""
+    import numpy as np
+    import soundfile as sf
+    from PySide6.QtCore import QSettings
+
+    from dsp.signals import music_like, speech_like
+    from workbench import audio_engine
+    from workbench.app import build_window
+    from workbench.theme import apply_theme
+
+    fs, seconds = 44100, 8.0
+    speech = speech_like(fs, seconds, seed=11)
+    x = 0.1 * np.stack([speech + 0.8 * music_like(fs, seconds, seed=12),
+                        speech + 0.8 * music_like(fs, seconds, seed=13)], 1)
+    programme = scratch / "speech-and-music.wav"
+    sf.write(str(programme), x, fs, subtype="PCM_24")
+
+    audio_engine.output_problem = lambda *a, **k: None  # as with a sound card (see above)
+    apply_theme(app, "dark")
+    QSettings().remove("window/state")
+    window = build_window(args.renderer_scene, recovery_dir=scratch / "recovery",
+                          offer_recovery=False)
+    window.set_theme("dark")
+    window.resize(width, height)
+    window.show()
+    settle(0.5)
+    workspace = window.renderer
+    c, panel = workspace.controller, workspace.panel
+    workspace.open_audio(programme)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and c.is_busy:
+        settle(0.1)
+    if c.player is None:
+        print(f"error: the programme did not load: {c.error}", file=sys.stderr)
+        return None
+    panel.loop_check.setChecked(True)
+    panel.loop_start.setValue(2.0)
+    panel.loop_end.setValue(6.0)
+    # 2.5 s of playback rendered offline (then on to a moment with speech in C) give the
+    # meters and the position real values.
+    player = c.player
+    player.play()
+    player.render(round(2.5 * player.fs_hz))
+    for _ in range(round(2.0 * player.fs_hz / player.block)):
+        if player.meter.lrc_rms_dbfs[2] > -28.0:
+            break
+        player.next_block()
+    panel.meters.set_meter(player.meter)
+    panel._show_position(player.position_s)
+    panel._show_hearing("B", heard=False)
+    window.view.fit_to_room()
+    if window.document.scene.listeners:
+        window.view.select(("listener", 0))
+    workspace.show_dock()
+    settle()
+    path = args.out / "renderer-dark.png"
     ok = window.grab().save(str(path))
     window.document.undo_stack.setClean()
     window.close()

@@ -1,7 +1,8 @@
 """The main window: scene editor in the centre, properties and transfer docks, menus, status bar,
 file handling (new/open/save, recent files, autosave and crash recovery) and simulations run
 in the background. The filter design (panel, plot docks, zone overlay, Design menu) is a
-`DesignWorkspace` built into the window.
+`DesignWorkspace` built into the window; the audition (Renderer dock, Audio menu, audio files
+dropped on the window) a `RendererWorkspace`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from workbench.document import SceneDocument
 from workbench.properties import PropertiesPanel
 from workbench.recent import add_recent_file, clear_recent_files, recent_files
 from workbench.recovery import Recovery, RecoveryFile
+from workbench.renderer_workspace import RendererWorkspace
 from workbench.scene_view import SceneView
 from workbench.theme import THEMES, apply_theme, current_theme, save_theme, scene_colors
 from workbench.transfer_view import TransferView
@@ -110,6 +112,7 @@ class MainWindow(QMainWindow):
 
         self._create_docks()
         self.design = DesignWorkspace(self)
+        self.renderer = RendererWorkspace(self)
         self._create_actions()
         self._create_menus()
         self._create_toolbar()
@@ -256,6 +259,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.transfer_dock.toggleViewAction())
         m.addAction(self.history_dock.toggleViewAction())
         self.design.populate_view_menu(m)
+        self.renderer.populate_view_menu(m)
         m.addSeparator()
         m.addAction(self.action_snap)
         m.addAction(self.action_fit)
@@ -276,6 +280,10 @@ class MainWindow(QMainWindow):
         m = bar.addMenu("&Design")
         m.setObjectName("menuDesign")
         self.design.populate_design_menu(m)
+
+        m = bar.addMenu("&Audio")
+        m.setObjectName("menuAudio")
+        self.renderer.populate_audio_menu(m)
 
         m = bar.addMenu("&Help")
         m.addAction(self.action_help_mouse)
@@ -649,6 +657,7 @@ class MainWindow(QMainWindow):
         self.view.set_colors(colors)
         self.transfer_view.apply_theme(colors)
         self.design.apply_theme(colors)
+        self.renderer.apply_theme(colors)
         self.properties.refresh()
         self.theme_actions[theme].setChecked(True)
 
@@ -664,15 +673,20 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, "Mouse and Keys", scene_view.__doc__.split("Mouse and keys:")
                                 [1].split("Moves that")[0].strip())
 
-    # -- drag and drop of scene files --------------------------------------------------------------
+    # -- drag and drop of scene files (and audio files, for the Renderer) -------------------------
     def dragEnterEvent(self, event) -> None:
         urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
-        if any(u.toLocalFile().lower().endswith(".json") for u in urls):
+        if any(u.toLocalFile().lower().endswith(".json") for u in urls) \
+                or self.renderer.accepts_drop(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event) -> None:
+        if self.renderer.accepts_drop(event.mimeData()):
+            event.acceptProposedAction()
+            self.renderer.drop(event.mimeData())
+            return
         for url in event.mimeData().urls():
             if url.toLocalFile().lower().endswith(".json"):
                 event.acceptProposedAction()
@@ -693,6 +707,7 @@ class MainWindow(QMainWindow):
             if not self.runner.wait(10000):
                 log.warning("the background job did not stop within 10 s")
         self.design.shutdown()
+        self.renderer.shutdown()
         self._autosave_timer.stop()
         self._save_settings()
         self.recovery.clear()
