@@ -32,6 +32,7 @@ from sim.scene_io import SceneError, load_scene
 from workbench import APP_NAME, __version__, edits
 from workbench.design_workspace import DesignWorkspace
 from workbench.document import SceneDocument
+from workbench.enhance_workspace import EnhanceWorkspace
 from workbench.properties import PropertiesPanel
 from workbench.recent import add_recent_file, clear_recent_files, recent_files
 from workbench.recovery import Recovery, RecoveryFile
@@ -113,6 +114,7 @@ class MainWindow(QMainWindow):
         self._create_docks()
         self.design = DesignWorkspace(self)
         self.renderer = RendererWorkspace(self)
+        self.enhance = EnhanceWorkspace(self)
         self._create_actions()
         self._create_menus()
         self._create_toolbar()
@@ -260,6 +262,7 @@ class MainWindow(QMainWindow):
         m.addAction(self.history_dock.toggleViewAction())
         self.design.populate_view_menu(m)
         self.renderer.populate_view_menu(m)
+        self.enhance.populate_view_menu(m)
         m.addSeparator()
         m.addAction(self.action_snap)
         m.addAction(self.action_fit)
