@@ -30,6 +30,7 @@ from dsp.params import METHODS, DesignParams
 from workbench.design_controller import METHOD_LABELS, DesignController, Outcome
 from workbench.target_curve_editor import TargetCurveEditor
 from workbench.theme import current_theme, scene_colors
+from workbench.widgets import double_spin
 
 TAPS = (128, 256, 512, 1024, 2048, 4096, 8192)
 EFFORT_STEPS_PER_DB = 2  # slider resolution 0.5 dB
@@ -38,16 +39,7 @@ EFFORT_MAX_DB = 40.0
 
 def _spin(lo: float, hi: float, step: float, suffix: str, decimals: int = 1,
           special: str = "") -> QDoubleSpinBox:
-    w = QDoubleSpinBox()
-    w.setRange(lo, hi)
-    w.setSingleStep(step)
-    w.setDecimals(decimals)
-    w.setSuffix(suffix)
-    w.setKeyboardTracking(False)
-    w.setAlignment(Qt.AlignmentFlag.AlignRight)
-    if special:
-        w.setSpecialValueText(special)
-    return w
+    return double_spin(lo, hi, step, suffix, decimals, special=special)
 
 
 def parse_angles(text: str) -> tuple[float, ...] | None:

@@ -67,6 +67,7 @@ from workbench.meters import LevelMeters
 from workbench.plots.programme import ProgrammeView
 from workbench.render_dialog import OfflineRenderer
 from workbench.theme import SceneColors, current_theme, scene_colors
+from workbench.widgets import double_spin
 
 POLL_MS = 33
 OPEN_DIR_KEY = "renderer/openDir"
@@ -316,15 +317,7 @@ class RendererPanel(QWidget):
 
     def _spin(self, name: str, lo: float, hi: float, step: float, suffix: str,
               decimals: int) -> QDoubleSpinBox:
-        w = QDoubleSpinBox()
-        w.setObjectName(name)
-        w.setRange(lo, hi)
-        w.setSingleStep(step)
-        w.setDecimals(decimals)
-        w.setSuffix(suffix)
-        w.setKeyboardTracking(False)
-        w.setAlignment(Qt.AlignmentFlag.AlignRight)
-        return w
+        return double_spin(lo, hi, step, suffix, decimals, name=name)
 
     def _layout(self) -> None:
         top = QHBoxLayout()
