@@ -17,6 +17,7 @@ rendering (`Player.render` / `awb render`), which needs neither.
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import time
@@ -171,6 +172,10 @@ class AudioEngine:
             self._produce()
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL_S)
+        # A full garbage collection walks every live object while holding the GIL (100+ ms
+        # in a big process), long enough to make the audio callback miss its deadline.
+        # Objects alive now move to a permanent generation the collector skips.
+        gc.freeze()
         self._stop.clear()
         self._worker = threading.Thread(target=self._work, name="audio-worker", daemon=True)
         self._worker.start()
@@ -189,6 +194,7 @@ class AudioEngine:
         if self._switch_interval is not None:
             sys.setswitchinterval(self._switch_interval)
             self._switch_interval = None
+            gc.unfreeze()
 
     def __enter__(self) -> AudioEngine:
         self.start()
