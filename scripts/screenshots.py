@@ -117,6 +117,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _save_and_close(window, path: Path, settle) -> Path | None:
+    """Grab the window into `path`, then close it without a save prompt."""
+    ok = window.grab().save(str(path))
+    window.document.undo_stack.setClean()
+    window.close()
+    settle(0.1)
+    if not ok:
+        print(f"error: could not write {path}", file=sys.stderr)
+        return None
+    return path
+
+
 def design_screenshot(args, app, settle, scratch: Path, width: int, height: int) -> Path | None:
     """design-dark.png: the design of `args.design_scene` with `args.design_method`."""
     import time
@@ -149,15 +161,7 @@ def design_screenshot(args, app, settle, scratch: Path, width: int, height: int)
         window.view.select(("listener", 0))
     window.view.cursorMoved.emit(*window.view.room_point(window.view.viewport().rect().center()))
     settle()
-    path = args.out / "design-dark.png"
-    ok = window.grab().save(str(path))
-    window.document.undo_stack.setClean()
-    window.close()
-    settle(0.1)
-    if not ok:
-        print(f"error: could not write {path}", file=sys.stderr)
-        return None
-    return path
+    return _save_and_close(window, args.out / "design-dark.png", settle)
 
 
 def renderer_screenshot(args, app, settle, scratch: Path, width: int,
@@ -217,15 +221,7 @@ def renderer_screenshot(args, app, settle, scratch: Path, width: int,
         window.view.select(("listener", 0))
     workspace.show_dock()
     settle()
-    path = args.out / "renderer-dark.png"
-    ok = window.grab().save(str(path))
-    window.document.undo_stack.setClean()
-    window.close()
-    settle(0.1)
-    if not ok:
-        print(f"error: could not write {path}", file=sys.stderr)
-        return None
-    return path
+    return _save_and_close(window, args.out / "renderer-dark.png", settle)
 
 
 if __name__ == "__main__":
