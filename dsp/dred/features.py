@@ -8,7 +8,8 @@ window every 10 ms, 320-point FFT scaled by 1/N on int16-scale samples, triangul
 ``EBAND_5MS * 4`` bins (50 Hz per bin), ``log10(1e-2 + E)`` with LPCNet's follow/floor
 smoothing, orthonormal DCT-II, ``c0 -= 4``. Pitch is our own normalized cross-correlation
 search (LPCNet 1.5 uses a small PitchDNN we do not have): periods 32..256 samples
-(62.5..500 Hz), parabolic refinement, smallest-lag octave rule.
+(62.5..500 Hz) on the low-passed LPC residual, octave-error penalty, fixed-lag Viterbi
+(20 ms), parabolic refinement.
 
 Inverse (what a vocoder needs): cepstra -> log band energies -> band energies -> per-bin
 spectral envelope (linear interpolation between band centres, LPCNet ``interp_band_gain``)
@@ -20,6 +21,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 import scipy.linalg
+import scipy.signal
+
+from dsp.percepnet.pitch import PitchRange, ViterbiTracker, octave_scores
 
 SAMPLE_RATE = 16000
 FRAME_SIZE = 160  # 10 ms hop
@@ -40,6 +44,11 @@ PITCH_CENTER = 100.0
 PITCH_SCALE = 50.0
 # Correlation window for the pitch search (samples): one 20 ms window per 10 ms frame.
 _PITCH_WIN = WINDOW_SIZE
+# Viterbi decision lag (frames): a frame's period is final 20 ms after the frame ends.
+PITCH_LAG = 2
+_PITCH_RANGE = PitchRange(SAMPLE_RATE, PITCH_MIN_PERIOD, PITCH_MAX_PERIOD)
+_PITCH_LPC_ORDER = 8
+_PITCH_LOWPASS = scipy.signal.butter(4, 1500.0, fs=SAMPLE_RATE, output="sos")
 
 
 def analysis_window() -> np.ndarray:
@@ -171,27 +180,19 @@ def envelope_to_lpc(envelope: np.ndarray, order: int = LPC_ORDER,
     return a.reshape((*np.shape(envelope)[:-1], order + 1))
 
 
-def pitch_search(x: np.ndarray, n_frames: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Pitch period (samples @16 kHz, fractional) and correlation per 10 ms frame.
+def _lag_correlations(x: np.ndarray, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """Normalized cross-correlation per frame for lags 31..257 ``(n_frames, 227)``, and the lags.
 
-    Normalized cross-correlation between the 20 ms window ending at the frame's end and the
-    same window ``T`` samples earlier, for all T in 32..256 at once (vectorized over lags
-    and frames). Octave rule: the smallest lag whose correlation is within 15 % of the best
-    is chosen, so a harmonic-rich voice is not read an octave low. Returns ``(period,
-    corr)``, each ``(n_frames,)``; corr in [-1, 1].
+    For frame t: the 20 ms window ending where frame t ends, against the same window T samples
+    earlier (vectorized over frames, one pass per lag).
     """
-    x = np.asarray(x, dtype=np.float64)
-    if n_frames is None:
-        n_frames = -(-x.size // FRAME_SIZE)
     hist = PITCH_MAX_PERIOD + 1 + _PITCH_WIN
     padded = np.zeros(hist + n_frames * FRAME_SIZE)
-    padded[hist - FRAME_SIZE:hist - FRAME_SIZE + x.size] = x[: n_frames * FRAME_SIZE]
-    # window for frame t: padded[start_t : start_t + W], start_t = hist + t*160 - W (ends
-    # where frame t ends, same centre as the spectral window)
+    m = min(x.size, n_frames * FRAME_SIZE)
+    padded[hist - FRAME_SIZE:hist - FRAME_SIZE + m] = x[:m]
     starts = hist + np.arange(n_frames) * FRAME_SIZE - _PITCH_WIN
     lags = np.arange(PITCH_MIN_PERIOD - 1, PITCH_MAX_PERIOD + 2)  # +-1 for parabolic fit
     seg = padded[starts[:, None] + np.arange(_PITCH_WIN)[None, :]]  # (F, W)
-    # all lagged windows: (F, L, W) view via strides would be large; loop lags in chunks
     cs = np.concatenate([[0.0], np.cumsum(padded**2)])
     e0 = cs[starts + _PITCH_WIN] - cs[starts]
     corr = np.empty((n_frames, lags.size))
@@ -200,17 +201,60 @@ def pitch_search(x: np.ndarray, n_frames: int | None = None) -> tuple[np.ndarray
         num = np.einsum("fw,fw->f", seg, lagged)
         el = cs[starts - lag + _PITCH_WIN] - cs[starts - lag]
         corr[:, j] = num / np.sqrt(e0 * el + 1e-9)
+    return corr, lags
+
+
+def pitch_excitation(x: np.ndarray, power: np.ndarray | None = None) -> np.ndarray:
+    """The signal the pitch search runs on: order-8 LPC residual, low-passed at 1.5 kHz ``(n,)``.
+
+    Whitening removes formant peaks, which otherwise correlate at their own period (a strong
+    500 Hz F1 reads as a 500 Hz "pitch" in a male voice); the low-pass keeps the harmonics that
+    carry the period. Each 10 ms frame is filtered with the LPC of the analysis window centred
+    on it. ``power`` are the frame spectra of ``x`` when already computed.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if power is None:
+        power = frame_spectra(x)
+    n = power.shape[0]
+    a = envelope_to_lpc(power, order=_PITCH_LPC_ORDER)
+    frame = np.minimum(np.arange(n * FRAME_SIZE) // FRAME_SIZE + 1, n - 1)
+    xp = np.zeros(_PITCH_LPC_ORDER + n * FRAME_SIZE)
+    xp[_PITCH_LPC_ORDER:_PITCH_LPC_ORDER + min(x.size, n * FRAME_SIZE)] = x[: n * FRAME_SIZE]
+    res = np.zeros(n * FRAME_SIZE)
+    for k in range(_PITCH_LPC_ORDER + 1):
+        res += a[frame, k] * xp[_PITCH_LPC_ORDER - k:_PITCH_LPC_ORDER - k + n * FRAME_SIZE]
+    return scipy.signal.sosfilt(_PITCH_LOWPASS, res)[: x.size]
+
+
+def pitch_search(x: np.ndarray, n_frames: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Pitch period (samples @16 kHz, fractional) and correlation per 10 ms frame.
+
+    Run it on `pitch_excitation` (as `compute_features` does), not on raw speech.
+    Normalized cross-correlation for every integer period 32..256 (62.5..500 Hz), an
+    octave-error penalty (a period whose half or third correlates almost as well is a multiple
+    of the true one) and the fixed-lag Viterbi of the PercepNet tracker (``PITCH_LAG`` frames of
+    look-ahead, so a streaming encoder decides the same periods 20 ms late), then a parabolic
+    refinement around the chosen period. Returns ``(period, corr)``, each ``(n_frames,)``;
+    corr in [-1, 1].
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if n_frames is None:
+        n_frames = -(-x.size // FRAME_SIZE)
+    n_ext = n_frames + PITCH_LAG
+    corr, lags = _lag_correlations(x, n_ext)
     inner = corr[:, 1:-1]
-    best = inner.max(axis=1)
-    ok = inner >= 0.85 * best[:, None]
-    # only local maxima count as candidates, or the rising slope before the true peak would win
-    peak = (inner >= corr[:, :-2]) & (inner >= corr[:, 2:])
-    cand = ok & peak
-    cand[~cand.any(axis=1), :] = True  # fall back to argmax below
-    j = np.where(cand.any(axis=1), np.argmax(cand, axis=1), np.argmax(inner, axis=1))
-    j = np.where(ok[np.arange(n_frames), j], j, np.argmax(inner, axis=1))
-    ym, y0, yp = corr[np.arange(n_frames), j], corr[np.arange(n_frames), j + 1], \
-        corr[np.arange(n_frames), j + 2]
+    score = octave_scores(inner, _PITCH_RANGE)
+    tracker = ViterbiTracker(_PITCH_RANGE, lag=PITCH_LAG)
+    j = np.zeros(n_ext, dtype=np.int64)
+    for t in range(n_ext):
+        s = tracker.step(score[t])
+        if t >= PITCH_LAG:
+            j[t - PITCH_LAG] = s
+    # the path picks the octave; the peak itself is the best lag within +-2 of it
+    rows = np.arange(n_frames)
+    near = np.clip(j[:n_frames, None] + np.arange(-2, 3)[None, :], 0, inner.shape[1] - 1)
+    j = near[rows, np.argmax(inner[rows[:, None], near], axis=1)]
+    ym, y0, yp = corr[rows, j], corr[rows, j + 1], corr[rows, j + 2]
     denom = ym - 2 * y0 + yp
     shift = np.where(np.abs(denom) > 1e-12, 0.5 * (ym - yp) / np.where(denom == 0, 1, denom), 0)
     shift = np.clip(shift, -0.5, 0.5)
@@ -226,7 +270,7 @@ def compute_features(x: np.ndarray) -> np.ndarray:
     """
     power = frame_spectra(x)
     cep = band_energies_to_cepstrum(band_energies(power))
-    period, corr = pitch_search(x, n_frames=power.shape[0])
+    period, corr = pitch_search(pitch_excitation(x, power), n_frames=power.shape[0])
     return np.column_stack([cep, (period - PITCH_CENTER) / PITCH_SCALE, corr - 0.5])
 
 
