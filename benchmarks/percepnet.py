@@ -30,7 +30,7 @@ from dsp.percepnet.comb import COMB_M, comb_weights
 from dsp.percepnet.features import LOOKAHEAD_FRAMES, period_feature
 from dsp.percepnet.model import PercepNetModel, load_model
 from dsp.percepnet.pitch import JUMP_COST, OCTAVE_PENALTY, OCTAVE_RATIO, pitch_range
-from dsp.percepnet.postfilter import BETA
+from dsp.percepnet.postfilter import BETA, STRENGTH
 from dsp.percepnet.stft import vorbis_window
 from dsp.percepnet.stream import PercepNetStream
 
@@ -148,10 +148,10 @@ class ReferenceStream:
         rb = self._interp(r)
         z = (1 - rb) * yk + rb * p
         z = z * self._interp(np.sqrt(e_yk / (self._band(z) + 1e-12)))
-        gw = g * np.sin(np.pi / 2 * g)
+        gw = g * np.sin(np.pi / 2 * g) ** STRENGTH
         e0, e1 = np.sum(g ** 2 * e_yk), np.sum(gw ** 2 * e_yk)
         ratio = e0 / (e1 + 1e-12 * (e0 + 1e-30))
-        gp = np.sqrt((1 + BETA) * ratio / (1 + BETA * ratio ** 2)) * gw
+        gp = np.minimum(np.sqrt((1 + BETA) * ratio / (1 + BETA * ratio ** 2)) * gw, 1.0)
         frame = np.fft.irfft(z * self._interp(gp), 2 * h) * self.win
         out = self.ola + frame[:h]
         self.ola = frame[h:].copy()

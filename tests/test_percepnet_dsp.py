@@ -12,7 +12,7 @@ from dsp.percepnet.comb import (
     white_noise_gain,
 )
 from dsp.percepnet.pitch import pitch_range, track_pitch
-from dsp.percepnet.postfilter import BETA, loudness_gain, postfilter
+from dsp.percepnet.postfilter import BETA, check_strength, loudness_gain, postfilter, warp
 from dsp.percepnet.stft import analyze, hop_size, synthesize, vorbis_window
 
 
@@ -119,6 +119,36 @@ def test_postfilter_peak_gain_and_identity():
     assert np.all(out[:5] < g[:5])  # low gains pushed down
     gated = postfilter(np.full(27, 0.999), e, gate=True)  # high SNR: gate leaves gains alone
     assert np.allclose(gated, 0.999)
+
+
+def test_postfilter_strength_closed_forms():
+    g = np.linspace(0.02, 1.0, 50)
+    # warp in dB: s·20·log10 sin(πg/2) below the gain itself
+    for s in (0.25, 0.5, 1.0):
+        extra_db = 20 * np.log10(warp(g, s) / g)
+        assert np.allclose(extra_db, s * 20 * np.log10(np.sin(np.pi * g / 2)), atol=1e-12)
+    assert 20 * np.log10(warp(np.array(0.5), 1.0) / 0.5) == pytest.approx(-3.0103, abs=1e-4)
+    e = np.random.default_rng(5).uniform(0.01, 1, (4, 27))
+    gains = np.random.default_rng(6).uniform(0.0, 1.0, (4, 27))
+    # strength 0: no warp, E0 = E1, G = 1 — the postfilter is the identity
+    assert np.allclose(postfilter(gains, e, strength=0.0), gains, atol=1e-9)
+    # any strength: min(G·g_w, 1) with G from the energies after the gains (g², not g)
+    for s in (0.5, 1.0):
+        gw = gains * np.sin(np.pi * gains / 2) ** s
+        ratio = (gains ** 2 * e).sum(-1, keepdims=True) / (gw ** 2 * e).sum(-1, keepdims=True)
+        want = np.minimum(np.sqrt((1 + BETA) * ratio / (1 + BETA * ratio ** 2)) * gw, 1.0)
+        assert np.allclose(postfilter(gains, e, strength=s), want, rtol=1e-9)
+    # G < 1 exactly when E0/E1 > 1/β ((βR − 1)(R − 1) > 0 for R > 1)
+    r = np.array([0.5 / BETA, 0.99 / BETA, 1.01 / BETA, 2 / BETA])
+    assert np.array_equal(loudness_gain(r) < 1.0, r > 1 / BETA)
+
+
+@pytest.mark.parametrize("bad", [-0.1, float("nan"), float("inf")])
+def test_postfilter_strength_rejects_bad_values(bad):
+    with pytest.raises(ValueError, match="postfilter strength must be a finite number >= 0"):
+        check_strength(bad)
+    with pytest.raises(ValueError, match="postfilter strength"):
+        postfilter(np.full(27, 0.5), np.ones(27), strength=bad)
 
 
 def _harmonic(f0, fs, dur, weights):

@@ -122,6 +122,10 @@ def test_cli_bad_input_exits_2(tmp_path, capsys):
         (["eval-ns", "--speech", str(tmp_path / "x"), "--noise", str(tmp_path)], "not a folder"),
         (["eval-ns", "--speech", str(none), "--noise", str(tmp_path)], "no audio files"),
         (["eval-ns", "--speech", str(tmp_path), "--noise", str(tmp_path)], "empty.wav"),
+        (["enhance", str(empty), str(tmp_path / "o.wav"), "--postfilter-strength", "-1"],
+         "expected a number >= 0"),
+        (["eval-ns", "--speech", str(none), "--noise", str(tmp_path), "--postfilter-strength",
+          "nan"], "expected a number >= 0"),
     ]
     for argv, msg in cases:
         capsys.readouterr()
@@ -147,6 +151,27 @@ def test_cli_eval_ns_report(tmp_path, capsys):
         assert set(systems[name]["5.0"]) == {"pesq_wb", "stoi", "si_sdr"}
     assert systems["oracle:band+comb"]["5.0"]["pesq_wb"] > systems["noisy"]["5.0"]["pesq_wb"]
     assert "PESQ" in capsys.readouterr().out
+
+
+def test_postfilter_strength_zero_is_no_postfilter_and_bad_strength_is_refused(tmp_path):
+    fs = 16000
+    t = np.arange(fs) / fs
+    clean = 0.2 * np.sin(2 * np.pi * 180 * t) * (t > 0.3)
+    noisy = clean + 0.05 * np.random.default_rng(2).standard_normal(fs)
+    sf.write(tmp_path / "clean.wav", clean, fs, subtype="FLOAT")
+    sf.write(tmp_path / "noisy.wav", noisy, fs, subtype="FLOAT")
+    outs = {}
+    for name, flags in (("s0", ["--postfilter-strength", "0"]), ("off", ["--no-postfilter"]),
+                        ("s1", ["--postfilter-strength", "1"]), ("default", [])):
+        argv = ["enhance", str(tmp_path / "noisy.wav"), str(tmp_path / f"{name}.wav"),
+                "--oracle", str(tmp_path / "clean.wav"), *flags]
+        assert awb(argv) == EXIT_OK
+        outs[name] = sf.read(tmp_path / f"{name}.wav")[0]
+    # strength 0: g_w = g and G = 1, so the postfilter is the identity
+    assert np.max(np.abs(outs["s0"] - outs["off"])) < 1e-6
+    assert np.max(np.abs(outs["s1"] - outs["default"])) > 1e-3
+    with pytest.raises(EnhanceError, match="postfilter strength"):
+        enhance(noisy, fs, EnhanceOptions(postfilter_strength=float("nan")))
 
 
 def test_cli_oracle_mode(tmp_path):

@@ -55,17 +55,24 @@ def _mixture(seconds=2.0):
 
 
 @pytest.mark.parametrize("opts", [StreamOptions(), StreamOptions(use_comb=False),
-                                  StreamOptions(use_postfilter=False, postfilter_gate=True)])
+                                  StreamOptions(use_postfilter=False, postfilter_gate=True),
+                                  StreamOptions(postfilter_strength=1.0, postfilter_gate=True)])
 def test_streaming_equals_offline(opts):
     if not weight_path("float16").is_file():
         pytest.skip("weights not built")
     model = load_model("float16")
     _, noisy = _mixture()
     out, s = _stream(model, noisy, opts)
-    off, _, _ = process(noisy, model, opts.use_comb, opts.use_postfilter, opts.postfilter_gate)
+    off, _, _ = process(noisy, model, opts.use_comb, opts.use_postfilter, opts.postfilter_gate,
+                        strength=opts.postfilter_strength)
     L = s.latency_samples
     assert np.max(np.abs(out[L:L + len(noisy)] - off)) < 1e-5
     assert np.max(np.abs(off)) > 1e-3  # not trivially zero
+
+
+def test_bad_postfilter_strength_is_refused_at_construction():
+    with pytest.raises(ValueError, match="postfilter strength"):
+        PercepNetStream(_unit_model(), StreamOptions(postfilter_strength=-1.0))
 
 
 def test_trained_model_latency_by_cross_correlation():

@@ -1,8 +1,12 @@
 """`awb enhance` and `awb eval-ns`: PercepNet noise suppression from the command line.
 
     awb enhance IN.wav OUT.wav [--oracle CLEAN.wav] [--no-postfilter] [--no-comb] [--int8]
+                               [--postfilter-strength S] [--postfilter-gate]
     awb enhance --in-dir DIR --out-dir DIR [...]
-    awb eval-ns --speech DIR --noise DIR --snrs 0 5 10 15 --report R.json
+    awb eval-ns --speech DIR --noise DIR --snrs 0 5 10 15 --report R.json [--postfilter-strength S]
+
+`--postfilter-strength S` sets the envelope postfilter's warp exponent (gains ``g·sin(πg/2)^S``):
+1 is the PercepNet paper's warping, the default 0.5 scored best (dsp/percepnet/NOTES.md).
 
 Any input rate and channel count; the output has the input's rate, channels and sample format.
 Wired into `workbench.cli` by `register(subparsers)`; user errors raise `BadInput` (exit 2).
@@ -10,7 +14,9 @@ Wired into `workbench.cli` by `register(subparsers)`; user errors raise `BadInpu
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -37,6 +43,7 @@ def _options(args, clean=None):
 
     return EnhanceOptions(use_comb=not args.no_comb, use_postfilter=not args.no_postfilter,
                           postfilter_gate=args.postfilter_gate,
+                          postfilter_strength=_strength_or_default(args),
                           weights="int8" if args.int8 else "float16", oracle_clean=clean)
 
 
@@ -111,7 +118,8 @@ def _cmd_eval(args) -> int:
             raise BadInput("--rnnoise needs pyrnnoise (pip install pyrnnoise)") from None
     settings = EvalSettings(snrs_db=tuple(args.snrs), max_files=args.max_files,
                             noise_tail=args.noise_tail, seed=args.seed,
-                            rnnoise=args.rnnoise, int8=not args.no_int8)
+                            rnnoise=args.rnnoise, int8=not args.no_int8,
+                            postfilter_strength=_strength_or_default(args))
     try:
         report = evaluate(speech, noise, settings, progress=None if args.quiet else
                           (lambda m: print(m, file=sys.stderr)))
@@ -122,6 +130,31 @@ def _cmd_eval(args) -> int:
         Path(args.report).write_text(json.dumps(report, indent=1))
         print(f"wrote {args.report}")
     return EXIT_OK
+
+
+def _strength(text: str) -> float:
+    """argparse type of --postfilter-strength: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number >= 0 (1 = the paper's "
+                                         "warping, 0 = none)")
+    return value
+
+
+def _add_strength(parser) -> None:
+    # default None = dsp.percepnet.postfilter.STRENGTH, resolved where numpy is imported anyway
+    parser.add_argument("--postfilter-strength", type=_strength, default=None, metavar="S",
+                        help="postfilter warp exponent S in g·sin(πg/2)^S: 1 = the PercepNet "
+                             "paper's warping, 0 = none (default 0.5, the best measured)")
+
+
+def _strength_or_default(args) -> float:
+    from dsp.percepnet.postfilter import STRENGTH
+
+    return STRENGTH if args.postfilter_strength is None else args.postfilter_strength
 
 
 def register(subparsers) -> None:
@@ -137,6 +170,7 @@ def register(subparsers) -> None:
     en.add_argument("--postfilter-gate", action="store_true",
                     help="fade the postfilter out at high estimated SNR")
     en.add_argument("--int8", action="store_true", help="use the int8-quantized weights")
+    _add_strength(en)
     en.set_defaults(func=_cmd_enhance)
 
     ev = subparsers.add_parser("eval-ns",
@@ -152,6 +186,7 @@ def register(subparsers) -> None:
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--rnnoise", action="store_true", help="also score RNNoise (needs pyrnnoise)")
     ev.add_argument("--no-int8", action="store_true", help="skip the int8-weights model")
+    _add_strength(ev)
     ev.add_argument("--report", metavar="R.json")
     ev.add_argument("--quiet", action="store_true")
     ev.set_defaults(func=_cmd_eval)

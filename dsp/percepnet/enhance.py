@@ -11,7 +11,8 @@ about the input. With ``options.oracle_clean`` the gains come
 from the clean reference (oracle mode) instead of the model.
 
 Errors (`EnhanceError`, a ValueError): empty signal, NaN/Inf samples, more than 2-D input, rates
-outside 8 … 192 kHz. Notes (not errors): clipped input, narrowband (8 kHz) input, many channels.
+outside 8 … 192 kHz, a negative or non-finite postfilter strength. Notes (not errors): clipped
+input, narrowband (8 kHz) input, many channels.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from dsp.percepnet.features import (
 )
 from dsp.percepnet.model import PercepNetModel, load_model
 from dsp.percepnet.oracle import oracle_targets
-from dsp.percepnet.postfilter import postfilter
+from dsp.percepnet.postfilter import STRENGTH, check_strength, postfilter
 from dsp.percepnet.stft import analyze, synthesize
 
 MODEL_FS_HZ = 16000
@@ -45,12 +46,15 @@ class EnhanceError(ValueError):
 @dataclass
 class EnhanceOptions:
     """use_comb / use_postfilter: chain switches; postfilter_gate: fade the postfilter out at high
-    estimated SNR; weights: 'float16', 'int8' or a weights file; oracle_clean: clean reference
-    (same rate and shape as the input) for oracle gains instead of the model."""
+    estimated SNR; postfilter_strength: the warp exponent s of ``g·sin(πg/2)^s`` (1 = the paper's
+    warping, 0.5 the measured best, see postfilter.py); weights: 'float16', 'int8' or a weights
+    file; oracle_clean: clean reference (same rate and shape as the input) for oracle gains
+    instead of the model."""
 
     use_comb: bool = True
     use_postfilter: bool = True
     postfilter_gate: bool = False
+    postfilter_strength: float = STRENGTH
     weights: str = "float16"
     oracle_clean: np.ndarray | None = None
 
@@ -90,11 +94,13 @@ def spectrogram(x: np.ndarray, fs_hz: int) -> Spectrogram:
 
 def process(x: np.ndarray, model: PercepNetModel | None, use_comb: bool = True,
             use_postfilter: bool = True, gate: bool = False,
-            clean: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            clean: np.ndarray | None = None,
+            strength: float = STRENGTH) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Offline enhancement of a mono signal (n,) at the model rate, latency removed.
 
     Returns (output (n,), gains (frames, n_bands), strengths (frames, n_bands)). Equals the
     streaming processor's output advanced by `latency_samples`. With clean given, oracle gains.
+    strength: the postfilter's warp exponent.
     """
     fs = MODEL_FS_HZ if model is None else model.fs_hz
     fa = analyze_frames(x, fs)
@@ -107,13 +113,13 @@ def process(x: np.ndarray, model: PercepNetModel | None, use_comb: bool = True,
         if not use_comb:
             r = np.zeros_like(r)
     z = mix_comb(fa.y, fa.p, r, fs) if use_comb else fa.y
-    gp = postfilter(g, fa.e_y, gate=gate) if use_postfilter else g
+    gp = postfilter(g, fa.e_y, gate=gate, strength=strength) if use_postfilter else g
     return synthesize(z * interp_gains(gp, fs), fs, len(x)), g, r
 
 
 def process_fullband(x: np.ndarray, fs_hz: int, model: PercepNetModel, use_comb: bool = True,
-                     use_postfilter: bool = True,
-                     gate: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                     use_postfilter: bool = True, gate: bool = False,
+                     strength: float = STRENGTH) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Offline enhancement of a mono signal at a rate above the model's (e.g. 48 kHz).
 
     The model runs on the signal resampled to 16 kHz; its gains are applied in the input rate's
@@ -140,7 +146,7 @@ def process_fullband(x: np.ndarray, fs_hz: int, model: PercepNetModel, use_comb:
         z = mix_comb(y, p, r, fs_hz)
     else:
         z = y
-    gp = postfilter(g, band_energy(y, fs_hz), gate=gate) if use_postfilter else g
+    gp = postfilter(g, band_energy(y, fs_hz), gate=gate, strength=strength) if use_postfilter else g
     return synthesize(z * interp_gains(gp, fs_hz), fs_hz, len(x)), g16, r16
 
 
@@ -191,6 +197,10 @@ def _resample(x: np.ndarray, fs_in: int, fs_out: int) -> np.ndarray:
 def enhance(signal: np.ndarray, fs_hz: int, options: EnhanceOptions | None = None) -> EnhanceResult:
     """Enhance a signal of any rate/channel count; see the module docstring."""
     opt = options or EnhanceOptions()
+    try:
+        check_strength(opt.postfilter_strength)
+    except (TypeError, ValueError) as e:
+        raise EnhanceError(str(e)) from None
     x, notes = _check(signal, int(fs_hz))
     fs_hz = int(fs_hz)
     model = None if opt.oracle_clean is not None else load_model(opt.weights)
@@ -209,12 +219,13 @@ def enhance(signal: np.ndarray, fs_hz: int, options: EnhanceOptions | None = Non
     for c in range(chans.shape[1]):
         if model is not None and fs_hz > MODEL_FS_HZ and fs_hz % 100 == 0:
             yr, g, r = process_fullband(chans[:, c], fs_hz, model, opt.use_comb,
-                                        opt.use_postfilter, opt.postfilter_gate)
+                                        opt.use_postfilter, opt.postfilter_gate,
+                                        opt.postfilter_strength)
         else:
             xm = _resample(chans[:, c], fs_hz, MODEL_FS_HZ)
             cm = None if clean is None else _resample(clean[:, c], fs_hz, MODEL_FS_HZ)
             y, g, r = process(xm, model, opt.use_comb, opt.use_postfilter, opt.postfilter_gate,
-                              cm)
+                              cm, opt.postfilter_strength)
             yr = _resample(y, MODEL_FS_HZ, fs_hz)
         n = chans.shape[0]
         out[:, c] = np.pad(yr, (0, max(0, n - len(yr))))[:n]

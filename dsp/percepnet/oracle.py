@@ -3,7 +3,8 @@
 Rungs (`RUNGS`): ``bin`` — ideal per-bin magnitude ratio |X|/|Y| (≤ 1) on the noisy phase;
 ``band`` — ideal band gains ``g_b = sqrt(E_x,b/E_y,b)`` (≤ 1) interpolated to bins;
 ``band+comb`` — comb filter with ideal strengths r_b (and the extra attenuation g_att);
-``band+comb+pf`` — plus the envelope postfilter.
+``band+comb+pf`` — plus the envelope postfilter (strength `STRENGTH`, 0.5 by default: the paper's
+full warping, strength 1, scores below ``band+comb`` with oracle gains — see postfilter.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 from dsp.percepnet.bands import band_energy, interp_gains
 from dsp.percepnet.comb import EPS, coherence, comb_frames, mix_comb, strength_target
 from dsp.percepnet.features import FrameAnalysis, analyze_frames
-from dsp.percepnet.postfilter import postfilter
+from dsp.percepnet.postfilter import STRENGTH, postfilter
 from dsp.percepnet.stft import analyze, synthesize
 
 RUNGS = ("bin", "band", "band+comb", "band+comb+pf")
@@ -37,18 +38,20 @@ def oracle_targets(fa: FrameAnalysis, clean: np.ndarray) -> tuple[np.ndarray, np
 
 
 def apply_gains(fa: FrameAnalysis, g: np.ndarray, r: np.ndarray | None, n_samples: int,
-                use_postfilter: bool = False, gate: bool = False) -> np.ndarray:
+                use_postfilter: bool = False, gate: bool = False,
+                strength: float = STRENGTH) -> np.ndarray:
     """Render band gains (and comb strengths, None = no comb) into a signal (n_samples,)."""
     fs = fa.fs_hz
     z = fa.y if r is None else mix_comb(fa.y, fa.p, r, fs)
     if use_postfilter:
-        g = postfilter(g, fa.e_y, gate=gate)
+        g = postfilter(g, fa.e_y, gate=gate, strength=strength)
     return synthesize(z * interp_gains(g, fs), fs, n_samples)
 
 
-def oracle_ladder(noisy: np.ndarray, clean: np.ndarray, fs_hz: int,
-                  gate: bool = False) -> dict[str, np.ndarray]:
-    """Every rung's output (samples,) for aligned noisy/clean signals at fs_hz."""
+def oracle_ladder(noisy: np.ndarray, clean: np.ndarray, fs_hz: int, gate: bool = False,
+                  strength: float = STRENGTH) -> dict[str, np.ndarray]:
+    """Every rung's output (samples,) for aligned noisy/clean signals at fs_hz; strength is the
+    postfilter's warp exponent for the last rung."""
     fa = analyze_frames(noisy, fs_hz)
     n = len(noisy)
     x = analyze(clean, fs_hz, fa.n_frames)
@@ -58,5 +61,6 @@ def oracle_ladder(noisy: np.ndarray, clean: np.ndarray, fs_hz: int,
     g_plain = np.clip(np.sqrt(band_energy(x, fs_hz) / (fa.e_y + EPS)), 0.0, 1.0)
     out["band"] = apply_gains(fa, g_plain, None, n)
     out["band+comb"] = apply_gains(fa, g, r, n)
-    out["band+comb+pf"] = apply_gains(fa, g, r, n, use_postfilter=True, gate=gate)
+    out["band+comb+pf"] = apply_gains(fa, g, r, n, use_postfilter=True, gate=gate,
+                                      strength=strength)
     return out

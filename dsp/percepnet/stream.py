@@ -20,17 +20,18 @@ from dsp.percepnet.comb import COMB_M, EPS, comb_weights
 from dsp.percepnet.features import LOOKAHEAD_FRAMES, latency_samples, log_energy, period_feature
 from dsp.percepnet.model import PercepNetModel
 from dsp.percepnet.pitch import ViterbiTracker, ncc_frames, octave_scores, pitch_range
-from dsp.percepnet.postfilter import postfilter
+from dsp.percepnet.postfilter import STRENGTH, check_strength, postfilter
 from dsp.percepnet.stft import hop_size, vorbis_window
 
 
 @dataclass
 class StreamOptions:
-    """Switches of the enhancement chain."""
+    """Switches of the enhancement chain (as `enhance.EnhanceOptions`)."""
 
     use_comb: bool = True
     use_postfilter: bool = True
     postfilter_gate: bool = False
+    postfilter_strength: float = STRENGTH
 
 
 class PercepNetStream:
@@ -39,6 +40,7 @@ class PercepNetStream:
     def __init__(self, model: PercepNetModel, options: StreamOptions | None = None):
         self.model = model
         self.opt = options or StreamOptions()
+        check_strength(self.opt.postfilter_strength)
         self.fs = model.fs_hz
         self.hop = hop_size(self.fs)
         self.pr = pitch_range(self.fs)
@@ -118,7 +120,8 @@ class PercepNetStream:
         else:
             z = yk
         if self.opt.use_postfilter:
-            g = postfilter(g, e_yk, gate=self.opt.postfilter_gate)
+            g = postfilter(g, e_yk, gate=self.opt.postfilter_gate,
+                           strength=self.opt.postfilter_strength)
         frame_out = np.fft.irfft(z * (g @ self.bm), 2 * h) * self.win
         out = self.ola + frame_out[:h]
         self.ola = frame_out[h:].copy()
