@@ -16,10 +16,17 @@ Alignment: every path gets an input delay so all three reach the ears at the sam
 maximizes the cross-correlation (both ears summed) of its ear response to a centred input
 (L = R = impulse) with the reference pair's, taken on free-field IRs of the same geometry: the
 direct sound, the part that sets where and when an image appears, is the same in the room.
-B's centred input is all C after the upmix (C = √2·S), delayed by the upmix latency.
+B's response is taken on the IRs its network was designed on (`Network.design_ir`: free field,
+or the room's early window, whose reflections a room-early network's filters compensate and
+without which they are not the filters' actual response). B's centred input is all C after
+the upmix (C = √2·S), delayed by the upmix latency.
 
 Loudness: `match_loudness` sets per-path gains so each path's ear signals have the input
 programme's integrated loudness (ITU-R BS.1770, `dsp.loudness`), so A/B/X comparisons are fair.
+
+Cues (`cue_report`): ITD, ILD and IACC of whole responses to pink noise (the steady state,
+reflections included) and, beside them, of each path's first wavefront (`onset_cues`: the
+binaural impulse response's first 5 ms, what the precedence effect localises by).
 """
 
 from __future__ import annotations
@@ -41,6 +48,12 @@ REFERENCE_DEVICE = "reference-stereo-pair"
 ITD_BAND_HZ = (200.0, 1500.0)
 ILD_BAND_HZ = (1500.0, 8000.0)
 MAX_ITD_S = 1e-3
+ONSET_MS = 5.0
+"""Onset window for precedence-weighted cues, ms after the first wavefront."""
+ONSET_LEAD_MS = 1.0
+"""The onset window starts this long before the aligned arrival (the ears sit ±0.4 ms around
+the head centre, and a filter's main lobe rises over a few taps)."""
+ONSET_FADE_MS = 0.5
 
 
 def reference_scene(scene: Scene, listener_index: int = 0, distance_m: float = 2.5,
@@ -139,11 +152,12 @@ class ListeningPaths:
 
 
 def _centre_responses(network: Network, a_gains: np.ndarray, dev_ir: np.ndarray,
-                      ref_ir: np.ndarray) -> dict:
-    """Ear responses (2, T) of each path to a centred input (L = R = unit impulse)."""
+                      ref_ir: np.ndarray, b_ir: np.ndarray | None = None) -> dict:
+    """Ear responses (2, T) of each path to a centred input (L = R = unit impulse); B's
+    through b_ir (default dev_ir)."""
     from dsp.renderer import ear_response
 
-    b = ear_response(np.sqrt(2.0) * network.filters.fir[2], dev_ir)
+    b = ear_response(np.sqrt(2.0) * network.filters.fir[2], dev_ir if b_ir is None else b_ir)
     return {"A": np.einsum("d,det->et", a_gains.sum(axis=0), dev_ir),
             "B": np.concatenate([np.zeros((2, network.upmix.latency)), b], axis=1),
             "X": ref_ir.sum(axis=0)}
@@ -180,7 +194,7 @@ def build_paths(scene: Scene, network: Network, engine: str | None = None,
     # Alignment on free-field IRs of the same geometry (see the module docstring).
     ff_dev = dev_ir if engine == "freefield" else simulate(one, "freefield").ir[:, 0]
     ff_ref = ref_ir if engine == "freefield" else simulate(ref, "freefield").ir[:, 0]
-    resp = _centre_responses(network, a_gains, ff_dev, ff_ref)
+    resp = _centre_responses(network, a_gains, ff_dev, ff_ref, network.design_ir)
     energy = np.sum(resp["X"] ** 2, axis=0)
     arrival = {"X": int(np.argmax(energy))}
     for name in ("A", "B"):
@@ -218,11 +232,15 @@ def render_path(x: np.ndarray, paths: ListeningPaths, name: str) -> np.ndarray:
 
 
 class PathStream:
-    """All three paths streamed side by side, so switching between them is instant.
+    """All three paths streamed side by side, so switching between them is instant (the
+    `dsp.audition.PathSource` of the renderer's audition).
 
     `process(x (block, 2))` → (3, block, 2) ear signals of A, B, X (aligned, loudness gains
     applied). `set_network` swaps B's network while running (crossfaded).
     """
+
+    names = PATHS
+    channels = 2
 
     def __init__(self, paths: ListeningPaths, block: int = 512, crossfade: int = 2048):
         self.paths = paths
@@ -235,6 +253,23 @@ class PathStream:
                       for k in PATHS}
         self._gain = np.array([paths.gain(k) for k in PATHS])
         self.lrc_rms = np.zeros(3)  # RMS of the upmix's L, R, C over the last block
+
+    @property
+    def fs_hz(self) -> int:
+        return self.paths.fs_hz
+
+    @property
+    def latency(self) -> int:
+        """Input → ears in samples (after alignment, the same for every path)."""
+        return self.paths.latency
+
+    @property
+    def tail(self) -> int:
+        """Samples the ears keep ringing after the input stops: the latency, the longest ear
+        filter and the upmix frame."""
+        p = self.paths
+        return (p.latency + max(f.shape[-1] for f in p.filters.values())
+                + p.network.upmix.frame)
 
     def reset(self) -> None:
         for k in PATHS:
@@ -390,13 +425,59 @@ def interaural_cues(ears: np.ndarray, fs_hz: float) -> dict:
             "iacc": float(np.max(np.abs(rb)))}
 
 
+def onset_window(ears: np.ndarray, start: int, fs_hz: float, window_ms: float = ONSET_MS,
+                 fade_ms: float = ONSET_FADE_MS) -> np.ndarray:
+    """The part of ear responses (n, 2) from sample `start` to start + window_ms (ms), ending in
+    a half-cosine fade of fade_ms, zero-padded by 10 ms on both sides so the cue band-passes
+    have room to ring: (m, 2)."""
+    ears = np.asarray(ears, dtype=float)
+    n = round(window_ms * 1e-3 * fs_hz)
+    if not 0 <= start < len(ears) or n < 1:
+        raise RenderError(f"onset window at sample {start} ({window_ms:g} ms) lies outside the"
+                          f" {len(ears)}-sample response")
+    seg = ears[start:start + n].copy()
+    fade = min(round(fade_ms * 1e-3 * fs_hz), len(seg))
+    if fade > 0:
+        seg[len(seg) - fade:] *= (0.5 + 0.5 * np.cos(np.pi * (np.arange(fade) + 1) / fade))[:,
+                                                                                          None]
+    pad = round(0.01 * fs_hz)
+    return np.pad(seg, ((pad, pad), (0, 0)))
+
+
+def onset_cues(paths: ListeningPaths, window_ms: float = ONSET_MS) -> dict:
+    """Cues of the first wavefront: `interaural_cues` of each path's binaural impulse response
+    (a click panned hard left, centre, hard right, through the path as `render_path` plays
+    it, upmix included for B) over ONSET_LEAD_MS before to window_ms after the aligned arrival
+    (`paths.latency`). By the precedence effect localisation follows this part; reflections
+    later than window_ms do not enter.
+
+    Returns {"window_ms", "stimuli": {stim: {path: cues}}, "errors": {stim: {"A"|"B":
+    {itd_us, ild_db}}}} (path − X).
+    """
+    fs = paths.fs_hz
+    start = paths.latency - round(ONSET_LEAD_MS * 1e-3 * fs)
+    out: dict = {"window_ms": window_ms, "stimuli": {}, "errors": {}}
+    for name, gains in (("left", (1.0, 0.0)), ("centre", (1.0, 1.0)), ("right", (0.0, 1.0))):
+        click = np.array([gains], dtype=float)
+        cues = {k: interaural_cues(onset_window(render_path(click, paths, k), start, fs,
+                                                window_ms + ONSET_LEAD_MS), fs) for k in PATHS}
+        out["stimuli"][name] = cues
+        out["errors"][name] = {k: {"itd_us": cues[k]["itd_us"] - cues["X"]["itd_us"],
+                                   "ild_db": cues[k]["ild_db"] - cues["X"]["ild_db"]}
+                               for k in ("A", "B")}
+    return out
+
+
 def cue_report(paths: ListeningPaths, seconds: float = 3.0, seed: int = 7,
                programme: np.ndarray | None = None) -> dict:
-    """Interaural cues of A, B, X for pink noise panned hard left, centre and hard right, and
-    the IACC of each path for uncorrelated ('wide') pink noise and for the programme.
+    """Interaural cues of A, B, X for pink noise panned hard left, centre and hard right (the
+    steady state: whole responses, reflections included), the IACC of each path for
+    uncorrelated ('wide') pink noise and for the programme, and the precedence-weighted
+    onset cues (`onset_cues`) beside them.
 
     Returns {"stimuli": {stim: {path: cues}}, "errors": {stim: {"B": {itd_us, ild_db}, "A": …}}
-    (path − X), "iacc": {"wide": {path: iacc}, "programme": {path: iacc}}}.
+    (path − X), "iacc": {"wide": {path: iacc}, "programme": {path: iacc}}, "onset":
+    `onset_cues(paths)`, "design_space": B's network's design space}.
     """
     from dsp.signals import pink_noise
 
@@ -420,4 +501,6 @@ def cue_report(paths: ListeningPaths, seconds: float = 3.0, seed: int = 7,
         prog = programme[:int(min(len(programme), 20 * fs))]
         out["iacc"]["programme"] = {k: interaural_cues(render_path(prog, paths, k), fs)["iacc"]
                                     for k in PATHS}
+    out["onset"] = onset_cues(paths)
+    out["design_space"] = paths.network.design_space
     return out

@@ -59,8 +59,26 @@ def test_render_one_path_in_the_living_room(awb, song, tmp_path):
                                                       "report.json"]
     rep = json.loads((out / "report.json").read_text())
     assert rep["render"]["engine"] == "room" and rep["render"]["early_only"]
-    assert rep["render"]["methods"] == {"LR": "virtualizer", "C": "beam"}
+    assert rep["render"]["methods"] == {"LR": "virtualizer", "C": "beam", "space": "freefield"}
     assert sf.info(out / "drivers.wav").channels == 5
+
+
+def test_render_designed_in_the_room_reports_its_design_space_and_onset_cues(awb, song,
+                                                                            tmp_path, capsys):
+    out = tmp_path / "room-early"
+    assert awb(["render", "default", str(song), "--out", str(out), "--path", "B",
+                "--early-only", "--design-space", "room_early", "--quiet"]) == 0
+    assert "designed in room_early" in capsys.readouterr().out
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["render"]["methods"]["space"] == "room_early"
+    assert rep["render"]["params"]["design_space"] == "room_early"
+    assert rep["render"]["params"]["early_window_ms"] == 20.0
+    cues = rep["cues"]
+    assert cues["design_space"] == "room_early" and cues["onset"]["window_ms"] == 5.0
+    for stim in ("left", "right"):
+        assert abs(cues["errors"][stim]["B"]["itd_us"]) < 60  # steady state
+        assert abs(cues["onset"]["errors"][stim]["B"]["itd_us"]) < 40  # first wavefront
+    assert cues["iacc"]["wide"]["A"] > cues["iacc"]["wide"]["B"]
 
 
 def test_upmix_files_mix_back_to_the_input(awb, song, tmp_path):
@@ -79,6 +97,7 @@ def test_upmix_files_mix_back_to_the_input(awb, song, tmp_path):
     (["--listener", "3"], "--listener 3"),
     (["--frame", "1000"], "frame = 1000"),
     (["--c-method", "beam"], "needs ≥ 3 drivers"),
+    (["--design-space", "room_early"], "is anechoic"),
 ])
 def test_render_bad_options_exit_2_with_one_line(awb, song, tmp_path, capsys, args, message):
     code = awb(["render", "design-stereo-2", str(song), "--out", str(tmp_path / "o"),

@@ -2,10 +2,13 @@
 
     awb render FILE|PRESET INPUT.wav --out DIR [--path A|B|X|all] [--block 256]
                [--engine freefield|room] [--early-only] [--lr-method ...] [--c-method ...]
+               [--design-space freefield|room_early] [--early-window-ms 20]
+               [--room-max-hz 2000]
     awb upmix INPUT.wav --out DIR [--centre-width 0.01] [--smoothing-ms 20] ...
 
 render writes drivers.wav (N channels), binaural_A/B/X.wav (as requested) and report.json
-(latency, loudness, peaks, real-time factor, interaural cues); upmix writes L.wav, R.wav, C.wav
+(latency, loudness, peaks, real-time factor, interaural cues: steady state and first
+wavefront; the design space used is `render.methods.space`); upmix writes L.wav, R.wav, C.wav
 aligned with the input (its latency removed). Any input rate (resampled to the scene's rate
 with soxr for render; kept for upmix), WAV/FLAC/… Wired into `workbench.cli` by
 `register(subparsers)`; user errors raise `BadInput` (exit 2, one line).
@@ -76,8 +79,9 @@ def _cmd_render(args) -> int:
 
     info = sf.info(args.input)
     params = RenderParams(lr_method=args.lr_method, c_method=args.c_method, n_taps=args.taps,
-                          max_effort_db=args.max_effort_db, listener=args.listener,
-                          upmix=_upmix_params(args))
+                          max_effort_db=args.max_effort_db, design_space=args.design_space,
+                          early_window_ms=args.early_window_ms, room_max_hz=args.room_max_hz,
+                          listener=args.listener, upmix=_upmix_params(args))
     req = RenderRequest(paths=paths, block=args.block, engine=args.engine,
                         early_only=args.early_only, params=params, cues=not args.no_cues)
     state = TaskState(_progress_printer(args.quiet))
@@ -92,11 +96,12 @@ def _cmd_render(args) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     lat = rep["latency_samples"]
+    methods = rep["render"]["methods"]
     loud = " ".join(f"{k} {v['lufs']:.1f}" for k, v in rep["loudness"]["paths"].items()
                     if v["lufs"] is not None)
     print(f"wrote {', '.join(rep['files'])} and report.json to {out}: {scene.name},"
-          f" {len(rep['render']['drivers'])} drivers ({rep['render']['methods']['LR']} +"
-          f" {rep['render']['methods']['C']}), latency {lat['drivers']} samples to the drivers,"
+          f" {len(rep['render']['drivers'])} drivers ({methods['LR']} + {methods['C']},"
+          f" designed in {methods['space']}), latency {lat['drivers']} samples to the drivers,"
           f" {lat['ears']} to the ears; LUFS {loud} (input {rep['loudness']['input_lufs']});"
           f" RTF {rep['rtf']['drivers']:.4f} (drivers, block {args.block})")
     for w in rep["warnings"]:
@@ -144,7 +149,7 @@ def _add_upmix_options(p) -> None:
 
 def register(subparsers) -> None:
     """Add the `render` and `upmix` subcommands to awb's subparsers."""
-    from dsp.renderer import C_METHODS, LR_METHODS
+    from dsp.renderer import C_METHODS, DESIGN_SPACES, LR_METHODS, RenderParams
 
     r = subparsers.add_parser("render", help="spatial render: driver feeds and binaural A/B/X")
     r.add_argument("scene", metavar="FILE|PRESET")
@@ -162,6 +167,17 @@ def register(subparsers) -> None:
     r.add_argument("--c-method", choices=C_METHODS, default="auto")
     r.add_argument("--taps", type=int, default=2048)
     r.add_argument("--max-effort-db", type=float, default=18.0)
+    d = RenderParams()
+    r.add_argument("--design-space", choices=DESIGN_SPACES, default=d.design_space,
+                   help="plant the networks are designed on: free field, or the room's early"
+                        " response at the listener below --room-max-hz (exact in the image-"
+                        "source room it was designed on, fragile where the room holds more)")
+    r.add_argument("--early-window-ms", type=float, default=d.early_window_ms,
+                   help="room_early: reflections compensated up to this long after the direct"
+                        " sound (default %(default)s)")
+    r.add_argument("--room-max-hz", type=float, default=d.room_max_hz,
+                   help="room_early: crossover to the free-field filters, Hz (default"
+                        " %(default)s)")
     r.add_argument("--no-cues", action="store_true", help="skip the interaural-cue report")
     r.add_argument("--quiet", action="store_true", help="no progress on stderr")
     _add_upmix_options(r)

@@ -11,7 +11,9 @@ listener of the open scene.
   the spatial renderer, the reference stereo pair; the switch is a short crossfade, and the
   indicator shows the path being heard;
 - meters (peak/RMS after the −1 dBFS limiter, gain reduction, upmix L/R/C) polled from the
-  engine by a timer; the output device; upmix and renderer parameters, applied while playing;
+  engine by a timer; the output device; upmix and renderer parameters, applied while playing
+  (among them "Design in": the networks' design space, free field or the room's early
+  response, `dsp.renderer.RenderParams.design_space`);
 - the programme overview: L/R/C levels of the upmix or a spectrogram, with the play position;
 - Render to Files… (offline, no audio device needed): drivers.wav, binaural_A/B/X.wav,
   report.json, in the background with progress and Cancel.
@@ -52,7 +54,7 @@ from PySide6.QtWidgets import (
 )
 
 from dsp.listening import PATHS
-from dsp.renderer import C_METHODS, LR_METHODS
+from dsp.renderer import C_METHODS, DESIGN_SPACES, LR_METHODS
 from workbench.audition_controller import (
     AUDIO_FILTER,
     BLOCKS,
@@ -78,6 +80,7 @@ LR_LABELS = {"virtualizer": "Virtualizer + CTC", "ctc": "CTC / null steering",
              "direct": "Direct (matrix)"}
 C_LABELS = {"auto": "Auto (beam if ≥ 3 drivers)", "beam": "Beam", "phantom": "Phantom (L+R)",
             "direct": "Direct (matrix)"}
+SPACE_LABELS = {"freefield": "Free field", "room_early": "Room (early, < 2 kHz)"}
 
 
 def audio_paths(mime) -> list[Path]:
@@ -301,6 +304,14 @@ class RendererPanel(QWidget):
         self.c_combo.setObjectName("cMethod")
         for m in C_METHODS:
             self.c_combo.addItem(C_LABELS.get(m, m), m)
+        self.space_combo = QComboBox()
+        self.space_combo.setObjectName("designSpace")
+        for m in DESIGN_SPACES:
+            self.space_combo.addItem(SPACE_LABELS.get(m, m), m)
+        self.space_combo.setToolTip("Plant the filters are designed on. Room: also compensates"
+                                    " the room's first reflections at the listener below 2 kHz"
+                                    " — exact in the simulated early room, fragile where the"
+                                    " room holds more than that model")
         self.mode_combo = QComboBox()
         self.mode_combo.setObjectName("pathsEngine")
         for m in MODES:
@@ -381,6 +392,7 @@ class RendererPanel(QWidget):
         form.addRow("Block", self.block_combo)
         form.addRow("L / R", self.lr_combo)
         form.addRow("Centre", self.c_combo)
+        form.addRow("Design in", self.space_combo)
         form.addRow("Paths", self.mode_combo)
         scroll = QScrollArea()
         scroll.setObjectName("rendererParams")
@@ -448,6 +460,8 @@ class RendererPanel(QWidget):
             lambda _i: c.set_render(lr_method=self.lr_combo.currentData()))
         self.c_combo.currentIndexChanged.connect(
             lambda _i: c.set_render(c_method=self.c_combo.currentData()))
+        self.space_combo.currentIndexChanged.connect(
+            lambda _i: c.set_render(design_space=self.space_combo.currentData()))
         self.mode_combo.currentIndexChanged.connect(
             lambda _i: c.set_mode(self.mode_combo.currentData()))
         o = self.offline
@@ -559,7 +573,7 @@ class RendererPanel(QWidget):
         up = settings.params.upmix
         widgets = (self.width_slider, self.smoothing_spin, self.ambience_slider,
                    self.centre_gain_spin, self.block_combo, self.lr_combo, self.c_combo,
-                   self.mode_combo)
+                   self.space_combo, self.mode_combo)
         for w in widgets:
             w.blockSignals(True)
         try:
@@ -573,6 +587,8 @@ class RendererPanel(QWidget):
             self.block_combo.setCurrentIndex(self.block_combo.findData(settings.block))
             self.lr_combo.setCurrentIndex(self.lr_combo.findData(settings.params.lr_method))
             self.c_combo.setCurrentIndex(self.c_combo.findData(settings.params.c_method))
+            self.space_combo.setCurrentIndex(
+                self.space_combo.findData(settings.params.design_space))
             self.mode_combo.setCurrentIndex(self.mode_combo.findData(settings.mode))
         finally:
             for w in widgets:

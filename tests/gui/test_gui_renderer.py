@@ -380,6 +380,28 @@ def test_parameters_reach_the_player_while_playing(rwin, wav, qtbot):
     wait_built(qtbot, c)
     qtbot.waitUntil(lambda: c.player.paths.network.methods["LR"] == "direct", timeout=5000)
     assert c.state == "playing"
+    # Designing in the room needs a room: this scene is anechoic, so the build says so in one
+    # line and the playing player stays.
+    player = c.player
+    panel.space_combo.setCurrentIndex(panel.space_combo.findData("room_early"))
+    wait_built(qtbot, c)
+    assert "anechoic" in panel.error_label.text() and panel.error_label.isVisible()
+    assert c.player is player and c.state == "playing"
+
+
+def test_design_space_combo_designs_the_network_in_the_room(make_window, audio_ok, wav,
+                                                            qtbot):
+    w = make_window("default")  # the living room
+    w.renderer.show_dock()
+    c, panel = w.renderer.controller, w.renderer.panel
+    panel.mode_combo.setCurrentIndex(panel.mode_combo.findData("early"))  # fast room paths
+    panel.space_combo.setCurrentIndex(panel.space_combo.findData("room_early"))
+    assert c.settings.params.design_space == "room_early"
+    panel.open_file(wav)
+    wait_built(qtbot, c)
+    assert not c.error
+    assert c.player.paths.network.methods["space"] == "room_early"
+    assert c.player.paths.engine == "room" and c.player.paths.early_only
 
 
 def test_scene_edit_marks_the_paths_stale_until_rebuilt(rwin, wav, qtbot):
