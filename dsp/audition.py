@@ -1,11 +1,14 @@
-"""The audition player: programme → the selected A/B/X path at the ears, block by block.
+"""The audition player: programme → the selected listening path, block by block.
 
 Everything the audio engine's worker thread runs, and nothing that needs a sound card, so the
-same code renders offline and is tested without PortAudio. Per block:
+same code renders offline and is tested without PortAudio. What the paths are is a
+`PathSource`: the renderer's A/B/X at the ears (`dsp.listening.PathStream`) or precomputed
+clips such as Noisy / Enhanced / Clean (`dsp.clip_paths.ClipStream`); the path names are the
+source's. Per block:
 
 1. commands queued by other threads (play, pause, stop, seek, loop, select, network) are
    applied; each is one `deque.append` on the caller's side, so no locks are needed;
-2. the transport reads the input, `PathStream` computes all three paths (switching is then
+2. the transport reads the input, the source computes every path (switching is then
    instant: every path's filters are warm);
 3. path weights move linearly toward the selected path at 1/switch_samples per sample (a linear
    crossfade: the per-sample change it adds is at most 2·max|path|/switch_samples, the
@@ -18,12 +21,12 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from dsp.limiter import SafetyLimiter, gain_db
-from dsp.listening import PATHS, ListeningPaths, PathStream
+from dsp.listening import ListeningPaths, PathStream
 from dsp.transport import Transport
 
 if TYPE_CHECKING:
@@ -37,15 +40,36 @@ STATES = ("stopped", "playing", "paused")
 @dataclass(frozen=True)
 class Meter:
     """Levels of one output block: peak_dbfs and rms_dbfs (2,) after the limiter,
-    gain_reduction_db (≤ 0), lrc_rms_dbfs (3,) of the upmix's L, R, C, path: selected path,
-    position_s: programme time of the block's input."""
+    gain_reduction_db (≤ 0), lrc_rms_dbfs (3,) of the upmix's L, R, C (empty for a source
+    without an upmix), path: selected path, position_s: programme time of the block's input."""
 
     peak_dbfs: tuple[float, float]
     rms_dbfs: tuple[float, float]
     gain_reduction_db: float
-    lrc_rms_dbfs: tuple[float, float, float]
+    lrc_rms_dbfs: tuple[float, ...]
     path: str
     position_s: float
+
+
+class PathSource(Protocol):
+    """What turns the transport's input block into the P path signals, all computed every
+    block so a switch is instant.
+
+    names: the paths, in the order of `process`'s first axis; fs_hz; channels: input channels
+    per block; latency: input → output in samples (the same for every path); tail: samples
+    the output keeps ringing after the input stops; lrc_rms: RMS of an upmix's L, R, C over
+    the last block ((0,) without one).
+    """
+
+    names: tuple[str, ...]
+    fs_hz: int
+    channels: int
+    latency: int
+    tail: int
+    lrc_rms: np.ndarray
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        """One input block (block, channels) → (P, block, 2)."""
 
 
 def _db(v: np.ndarray) -> tuple:
@@ -56,24 +80,36 @@ def _db(v: np.ndarray) -> tuple:
 class Player:
     """Transport + paths + switching + limiter.
 
-    paths: ListeningPaths; programme (n, 2) at paths.fs_hz; block: samples per `next_block`;
-    switch_ms: A/B/X crossfade; fade_ms: pause/seek/stop ramp; ceiling_db: limiter ceiling.
+    paths: ListeningPaths (the renderer's A/B/X, streamed by a `PathStream`) or any
+    `PathSource`; programme: (n, channels) input at the source's rate (2 for A/B/X; a clip
+    source takes its clips side by side, see `dsp.clip_paths`); block:
+    samples per `next_block`; switch_ms: path crossfade; fade_ms: pause/seek/stop ramp;
+    ceiling_db: limiter ceiling; path: the path heard first (default B for A/B/X, else the
+    source's first).
     """
 
-    def __init__(self, paths: ListeningPaths, programme: np.ndarray, block: int = 512,
-                 switch_ms: float = 20.0, fade_ms: float = 10.0, ceiling_db: float = -1.0,
-                 path: str = "B"):
-        fs = paths.fs_hz
-        self.fs_hz = fs
+    def __init__(self, paths: ListeningPaths | PathSource, programme: np.ndarray,
+                 block: int = 512, switch_ms: float = 20.0, fade_ms: float = 10.0,
+                 ceiling_db: float = -1.0, path: str | None = None):
         self.block = int(block)
-        self.paths = paths
-        self.stream = PathStream(paths, self.block)
+        if isinstance(paths, ListeningPaths):
+            self.paths: ListeningPaths | None = paths
+            self.stream: PathSource = PathStream(paths, self.block)
+            path = "B" if path is None else path
+        else:
+            self.paths = None
+            self.stream = paths
+            path = paths.names[0] if path is None else path
+        self.names: tuple[str, ...] = tuple(self.stream.names)
+        self._check_path(path)
+        fs = self.stream.fs_hz
+        self.fs_hz = fs
         self.transport = Transport(programme, fs)
         self.limiter = SafetyLimiter(fs, 2, ceiling_db)
         self.switch_samples = max(1, round(switch_ms * 1e-3 * fs))
         self.fade_samples = max(1, round(fade_ms * 1e-3 * fs))
-        self._weights = np.array([float(p == path) for p in PATHS])
-        self._target = PATHS.index(path)
+        self._weights = np.array([float(p == path) for p in self.names])
+        self._target = self.names.index(path)
         self._gain = 0.0          # transport gain (0 = silent)
         self.state = "stopped"
         self._after_fade: list = []  # actions to run once the transport gain reaches 0
@@ -81,10 +117,13 @@ class Player:
         self.frames_out = 0       # output samples produced so far
         self.switch_log: list[tuple[int, str]] = []  # (output frame, path) when a switch began
         self.meter: Meter | None = None
-        # The tail that rings out after the programme ends: paths, upmix, limiter.
-        self._tail = (paths.latency + max(f.shape[-1] for f in paths.filters.values())
-                      + paths.network.upmix.frame + self.limiter.latency)
+        # The tail that rings out after the programme ends: the paths, then the limiter.
+        self._tail = self.stream.tail + self.limiter.latency
         self._silent_for = 0
+
+    def _check_path(self, path: str) -> None:
+        if path not in self.names:
+            raise ValueError(f"path = {path!r} must be one of {', '.join(self.names)}")
 
     # -- commands (any thread) ------------------------------------------------------------
 
@@ -109,13 +148,12 @@ class Player:
         self.command("loop", start_s, end_s)
 
     def select(self, path: str) -> None:
-        if path not in PATHS:
-            raise ValueError(f"path = {path!r} must be one of {', '.join(PATHS)}")
+        self._check_path(path)
         self.command("select", path)
 
     @property
     def selected(self) -> str:
-        return PATHS[self._target]
+        return self.names[self._target]
 
     @property
     def position_s(self) -> float:
@@ -124,7 +162,7 @@ class Player:
     @property
     def latency(self) -> int:
         """Programme input → output latency of the processing, in samples."""
-        return self.paths.latency + self.limiter.latency
+        return self.stream.latency + self.limiter.latency
 
     # -- worker side ----------------------------------------------------------------------
 
@@ -155,11 +193,11 @@ class Player:
             self.transport.set_loop(None if start is None else round(start * fs),
                                     None if end is None else round(end * fs))
         elif name == "select":
-            k = PATHS.index(args[0])
+            k = self.names.index(args[0])
             if k != self._target:
                 self._target = k
                 self.switch_log.append((self.frames_out, args[0]))
-        elif name == "network":
+        elif name == "network":  # A/B/X only: B's network swapped while playing
             self.stream.set_network(args[0])
         else:
             raise ValueError(f"unknown command {name!r}")
@@ -196,7 +234,7 @@ class Player:
                 self.state = "playing"
 
     def _weights_ramp(self, n: int) -> np.ndarray:
-        """Path weights (3, n): the target's weight climbs at 1/switch_samples per sample and
+        """Path weights (P, n): the target's weight climbs at 1/switch_samples per sample and
         the others shrink in proportion, so the weights always sum to 1."""
         w0 = self._weights
         t = self._target
@@ -222,9 +260,9 @@ class Player:
             # nothing is cut off mid-waveform at their output (heard after the path latency).
             x = self.transport.read(n) * gain[:, None]
         else:
-            x = np.zeros((n, 2))
-        ears = self.stream.process(x)                      # (3, n, 2)
-        w = self._weights_ramp(n)                          # (3, n)
+            x = np.zeros((n, self.stream.channels))
+        ears = self.stream.process(x)                      # (P, n, 2)
+        w = self._weights_ramp(n)                          # (P, n)
         y = np.einsum("pn,pnc->nc", w, ears)
         out = self.limiter.process(y)
         self._after_fade_out()
@@ -234,7 +272,7 @@ class Player:
                            rms_dbfs=_db(np.sqrt(np.mean(out * out, axis=0))),
                            gain_reduction_db=gain_db(self.limiter.last_gain),
                            lrc_rms_dbfs=_db(self.stream.lrc_rms),
-                           path=PATHS[self._target], position_s=pos / self.fs_hz)
+                           path=self.names[self._target], position_s=pos / self.fs_hz)
         return out
 
     def _end_of_programme(self, n: int) -> None:
@@ -255,12 +293,10 @@ class Player:
 
 
 def crossfade_bound(peak: float, switch_samples: int) -> float:
-    """Largest sample-to-sample change a linear A/B/X crossfade can add on top of the paths'
+    """Largest sample-to-sample change a linear path crossfade can add on top of the paths'
     own changes: the weights move by ≤ 1/switch_samples per sample each, two of them at a time,
     on signals bounded by `peak`."""
     return 2.0 * peak / switch_samples
-
-
 
 
 def make_player(scene: Scene, programme: np.ndarray, params: RenderParams | None = None,

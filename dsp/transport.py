@@ -1,6 +1,6 @@
 """Reading a programme for playback: position, seek and a loop region with a click-free seam.
 
-`Transport.read(n)` returns the next n input samples (n, 2) and advances. With a loop region
+`Transport.read(n)` returns the next n input samples (n, channels) and advances. With a loop region
 [start, end) the sequence is  x[start .. end − S) · seam · x[start .. end − S) · seam …  where the
 seam (S samples) crossfades linearly from the region's last S samples into the S samples just
 before `start` (zeros where start < S), so the jump back to `start` continues a waveform that
@@ -16,12 +16,13 @@ SEAM_S = 0.01
 
 
 class Transport:
-    """Playback position over a programme x (n, 2) at fs_hz."""
+    """Playback position over a programme x (n, channels) at fs_hz (stereo for the renderer;
+    clips side by side for `dsp.clip_paths`)."""
 
     def __init__(self, programme: np.ndarray, fs_hz: float, seam_s: float = SEAM_S):
         self.x = np.asarray(programme, dtype=float)
-        if self.x.ndim != 2 or self.x.shape[1] != 2 or len(self.x) == 0:
-            raise ValueError(f"programme must be (n > 0, 2), got {self.x.shape}")
+        if self.x.ndim != 2 or self.x.shape[1] == 0 or len(self.x) == 0:
+            raise ValueError(f"programme must be (n > 0, channels > 0), got {self.x.shape}")
         self.fs_hz = float(fs_hz)
         self.seam_len = max(1, round(seam_s * fs_hz))
         self.position = 0
@@ -50,7 +51,7 @@ class Transport:
             raise ValueError(f"loop region {start}..{end} is shorter than"
                              f" {2 * self.seam_len} samples")
         s = self.seam_len
-        before = np.zeros((s, 2))
+        before = np.zeros((s, self.x.shape[1]))
         avail = min(s, start)
         if avail:
             before[s - avail:] = self.x[start - avail:start]
@@ -62,8 +63,8 @@ class Transport:
         self.ended = False
 
     def read(self, n: int) -> np.ndarray:
-        """The next n samples (n, 2)."""
-        out = np.zeros((n, 2))
+        """The next n samples (n, channels)."""
+        out = np.zeros((n, self.x.shape[1]))
         filled = 0
         while filled < n:
             take = self._read_some(out[filled:])

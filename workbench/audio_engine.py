@@ -103,6 +103,45 @@ def output_problem(device: int | str | None = None, fs_hz: int | None = None) ->
     return None
 
 
+def device_label(d: dict) -> str:
+    """How a device of `list_output_devices` is named to users (and in the settings)."""
+    return f"{d['name']} ({d['hostapi']})"
+
+
+def choose_output_device(saved: str, fs_hz: int | None) -> int | None:
+    """The output device to use: the one whose `device_label` is `saved` if it is still there,
+    else None (the system default) or, when the default cannot play stereo at fs_hz (None: at
+    its own rate), the JACK device or the first device that can."""
+    devices = list_output_devices()
+    for d in devices:
+        if saved and device_label(d) == saved:
+            return d["index"]
+    if not devices or output_problem(None, fs_hz) is None:
+        return None
+    jack = jack_output_device()
+    candidates = ([jack] if jack is not None else []) + [d["index"] for d in devices]
+    for index in candidates:
+        if output_problem(index, fs_hz) is None:
+            return index
+    return None
+
+
+def output_rate(device: int | str | None, fs_hz: int) -> int:
+    """fs_hz when `device` can play it, else the device's own default rate when it can play
+    that (signals are resampled to it), else fs_hz (`output_problem` then says why)."""
+    if output_problem(device, fs_hz) is None:
+        return int(fs_hz)
+    try:
+        sd = _sounddevice()
+    except AudioUnavailable:
+        return int(fs_hz)
+    try:
+        rate = int(sd.query_devices(device, kind="output")["default_samplerate"])
+    except (ValueError, sd.PortAudioError):
+        return int(fs_hz)
+    return rate if output_problem(device, rate) is None else int(fs_hz)
+
+
 class AudioEngine:
     """Real-time playback of a `Player`.
 
@@ -273,7 +312,7 @@ class AudioEngine:
         self.player.set_loop(start_s, end_s)
 
     def select(self, path: str) -> None:
-        """Switch to path "A", "B" or "X" (crossfaded)."""
+        """Switch to one of the player's paths (crossfaded)."""
         self.player.select(path)
 
     def set_network(self, network) -> None:

@@ -677,21 +677,7 @@ class AuditionController(QObject):
         return audio_engine.list_output_devices()
 
     def _initial_device(self, saved: str) -> int | None:
-        """The saved device if it is still there, else None (the system default) or, when the
-        default cannot play, the JACK device or the first device that can."""
-        devices = self.devices()
-        for d in devices:
-            if saved and _device_label(d) == saved:
-                return d["index"]
-        fs = int(self.document.scene.simulation.fs_hz)
-        if not devices or audio_engine.output_problem(None, fs) is None:
-            return None
-        jack = audio_engine.jack_output_device()
-        candidates = ([jack] if jack is not None else []) + [d["index"] for d in devices]
-        for index in candidates:
-            if audio_engine.output_problem(index, fs) is None:
-                return index
-        return None
+        return audio_engine.choose_output_device(saved, int(self.document.scene.simulation.fs_hz))
 
     def set_device(self, device: int | None) -> None:
         """Choose the output device (None = system default); playing continues on it."""
@@ -699,7 +685,8 @@ class AuditionController(QObject):
             return
         resume = (self.position_s, self.state == "playing") if self.engine else None
         self.device = device
-        label = next((_device_label(d) for d in self.devices() if d["index"] == device), "")
+        label = next((audio_engine.device_label(d) for d in self.devices()
+                      if d["index"] == device), "")
         QSettings().setValue(DEVICE_KEY, label)
         self.refresh_audio()
         if resume is not None and self._swap is None:
@@ -736,10 +723,6 @@ class AuditionController(QObject):
                 if not runner.wait(timeout_ms):
                     log.warning("the %s job did not stop within %d ms", runner.label,
                                 timeout_ms)
-
-
-def _device_label(d: dict) -> str:
-    return f"{d['name']} ({d['hostapi']})"
 
 
 def _rescan_portaudio() -> None:

@@ -6,8 +6,10 @@ or room engine, 16 kHz; `dsp.mic_mix`), so the clean talker image is known; *Fil
 WAV/FLAC file with an optional clean reference. Options: comb filter, postfilter, int8 weights,
 and oracle gains (from the clean signal, when it is known). Process runs in the background
 (progress, cancel); the panel then shows the spectrograms before and after on one dB scale,
-PESQ-WB / STOI / SI-SDR of the input and the output when a clean reference exists, and Save
-Output writes the result as a 32-bit float WAV (atomically).
+PESQ-WB / STOI / SI-SDR of the input and the output when a clean reference exists, A/B playback
+of Noisy / Enhanced (/ Clean when known), loudness-matched to the input, through the audition
+engine (`workbench.clip_audition`; keys 1 2 3, Space), and Save Output writes the result as a
+32-bit float WAV (atomically).
 
 The job (`run_enhance`) is Qt-free and only calls `sim` and `dsp`.
 """
@@ -44,7 +46,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dsp.clip_paths import ClipSet, make_clips
 from sim.scene import Scene
+from workbench.clip_audition import ClipAudition
 from workbench.theme import current_theme, scene_colors
 from workbench.worker import JobRunner
 
@@ -87,10 +91,25 @@ class EnhanceOutcome:
     metrics_enhanced: dict | None
     label: str
     notes: list[str]
+    clips: ClipSet
 
 
 def _mono(x: np.ndarray) -> np.ndarray:
     return x if x.ndim == 1 else x[:, 0]
+
+
+def _playable(x: np.ndarray) -> np.ndarray:
+    """Mono or stereo as it is; more channels: the first (the one the spectrograms show)."""
+    return x if x.ndim == 1 or x.shape[1] <= 2 else x[:, 0]
+
+
+def enhance_clips(noisy: np.ndarray, enhanced: np.ndarray, clean: np.ndarray | None,
+                  fs_hz: int) -> ClipSet:
+    """Noisy / Enhanced (/ Clean) for A/B listening, loudness-matched to the noisy input."""
+    clips = {"Noisy": _playable(noisy), "Enhanced": _playable(enhanced)}
+    if clean is not None:
+        clips["Clean"] = clean
+    return make_clips(clips, fs_hz, match_loudness=True)
 
 
 def run_enhance(req: EnhanceRequest, *, state) -> EnhanceOutcome:
@@ -143,9 +162,11 @@ def run_enhance(req: EnhanceRequest, *, state) -> EnhanceOutcome:
         m_noisy = score_all(clean, _mono(noisy), fs)
         state.check()
         m_enh = score_all(clean, _mono(result.output), fs)
+    state.progress(0.95, "Matching loudness for listening …")
+    clips = enhance_clips(noisy, result.output, clean, fs)
     state.progress(1.0, "Done")
     return EnhanceOutcome(noisy, clean, fs, result, m_noisy, m_enh, label,
-                          notes + list(result.notes))
+                          notes + list(result.notes), clips)
 
 
 def _one_line(error: BaseException) -> str:
@@ -298,6 +319,9 @@ class EnhancePanel(QWidget):
         self.after_plot.setYLink(self.before_plot)
         plots.addWidget(self.before_plot)
         plots.addWidget(self.after_plot)
+        self.audition = ClipAudition()
+        self.audition.set_shortcut_scope(self)
+        plots.addWidget(self.audition)
         self.apply_theme()
 
         row = QHBoxLayout(self)
@@ -315,6 +339,8 @@ class EnhancePanel(QWidget):
         self.process_button.clicked.connect(self.process)
         self.cancel_button.clicked.connect(self.cancel)
         self.save_button.clicked.connect(lambda: self.save_output())
+        self.audition.saveRequested.connect(lambda: self.save_output())
+        self.audition.message.connect(self.message)
 
     def apply_theme(self, colors=None) -> None:
         colors = colors or scene_colors(current_theme())
@@ -324,6 +350,7 @@ class EnhancePanel(QWidget):
                 plot.getAxis(axis).setPen(colors.plot_foreground)
                 plot.getAxis(axis).setTextPen(colors.plot_foreground)
         self.error_label.setStyleSheet(f"color: {colors.error}")
+        self.audition.apply_theme(colors)
 
     def _browse(self, edit: QLineEdit, caption: str) -> None:
         path, _ = QFileDialog.getOpenFileName(self, caption, edit.text() or str(Path.home()),
@@ -429,6 +456,7 @@ class EnhancePanel(QWidget):
                 f"latency {res.latency_s * 1000:.0f} ms compensated, "
                 f"{self.runner.elapsed_s:.1f} s"]
         self.info_label.setText("\n".join(info + outcome.notes))
+        self.audition.set_clips(outcome.clips)
         self.message.emit(f"Enhanced {outcome.label}")
         self.processed.emit()
 
@@ -495,6 +523,7 @@ class EnhancePanel(QWidget):
         return path
 
     def shutdown(self) -> None:
+        self.audition.shutdown()
         if self.runner.is_running:
             self.runner.cancel()
             self.runner.wait()

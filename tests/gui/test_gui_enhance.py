@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 import soundfile as sf
+from PySide6.QtCore import Qt
 
+from dsp.loudness import integrated_loudness
 from dsp.percepnet.audio_io import mix_at_snr
 from dsp.signals import pink_noise, speech_like
 
@@ -150,3 +152,120 @@ def test_cancel(qtbot, panel, noisy_files):
     assert panel.outcome is None
     assert panel.info_label.text() == "Cancelled."
     assert panel.process_button.isEnabled() and not panel.cancel_button.isEnabled()
+
+
+# -- A/B playback of Noisy / Enhanced / Clean through the audition engine -------------------------
+
+
+@pytest.fixture
+def clip_audio(monkeypatch):
+    """Audio 'works' for the clip player: device checks pass, engines are FakeEngines (the
+    Renderer tests' stand-in, pumped block by block)."""
+    from workbench import audio_engine
+    from workbench.clip_audition import ClipAudition
+
+    from .test_gui_renderer import FakeEngine
+
+    FakeEngine.instances = []
+    FakeEngine.fail_start = None
+    monkeypatch.setattr(audio_engine, "output_problem", lambda *a, **k: None)
+    monkeypatch.setattr(audio_engine, "list_output_devices", lambda: [])
+    monkeypatch.setattr(ClipAudition, "engine_factory", FakeEngine)
+    return FakeEngine
+
+
+def test_ab_playback_of_noisy_enhanced_and_clean(qtbot, window, panel, noisy_files, clip_audio):
+    a = panel.audition
+    assert not a.play_button.isEnabled() and a.clip_buttons == {}
+    noisy, clean = noisy_files
+    _use_file(panel, noisy, clean)
+    o = _process(qtbot, panel)
+    assert list(a.clip_buttons) == ["Noisy", "Enhanced", "Clean"]
+    assert a.play_button.isEnabled() and a.clip_buttons["Noisy"].isChecked()
+    assert not a.problem_box.isVisible()
+    # The clips are the job's signals, loudness-matched to the noisy input.
+    np.testing.assert_array_equal(o.clips.signals[1, :, 0], o.result.output)
+    target = integrated_loudness(o.clips.signals[0], FS)
+    for sig, g in zip(o.clips.signals, o.clips.gains_db, strict=True):
+        assert integrated_loudness(sig * 10 ** (g / 20), FS) == pytest.approx(target, abs=0.05)
+    assert "to match the loudness" in a.clip_buttons["Enhanced"].toolTip()
+    # Play, then keys 2 / 3 / 1 anywhere in the panel switch clips; the meters follow.
+    qtbot.mouseClick(a.play_button, Qt.MouseButton.LeftButton)
+    engine = clip_audio.instances[-1]
+    assert engine.started and a.state == "playing" and a.play_button.text() == "❚❚ Pause"
+    # The Renderer is visible too (floated), with its window-wide 1 2 3 keys: in this panel
+    # the keys are the clip player's.
+    window.renderer.show_dock()
+    window.renderer.dock.setFloating(True)
+    window.enhance.show_dock()
+    assert window.renderer.panel.isVisible() and panel.isVisible()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    panel.metrics_table.setFocus()
+    for key, name in ((Qt.Key.Key_2, "Enhanced"), (Qt.Key.Key_3, "Clean"),
+                      (Qt.Key.Key_1, "Noisy"), (Qt.Key.Key_2, "Enhanced")):
+        qtbot.keyClick(panel.metrics_table, key)
+        engine.pump(5)
+        assert engine.player.selected == name and a.clip_buttons[name].isChecked(), name
+    assert [p for _, p in engine.player.switch_log] == ["Enhanced", "Clean", "Noisy", "Enhanced"]
+    assert window.renderer.controller.path == "B"  # untouched
+    qtbot.waitUntil(lambda: a.meters.updates > 2, timeout=3000)
+    assert max(a.meters.values["rms"]) > -60 and max(a.meters.values["peak"]) <= -1.0
+    qtbot.waitUntil(lambda: "hearing <b>Enhanced</b>" in a.hearing_label.text(), timeout=3000)
+    # Typing a digit in a text field still types.
+    panel.noisy_edit.setFocus()
+    qtbot.keyClick(panel.noisy_edit, Qt.Key.Key_3)
+    assert panel.noisy_edit.text().endswith("3") and a.path == "Enhanced"
+    panel.noisy_edit.setText(str(noisy))
+    # Space pauses (focus in the panel), the slider seeks, the end stops back at 0.
+    panel.metrics_table.setFocus()
+    qtbot.keyClick(panel.metrics_table, Qt.Key.Key_Space)
+    assert a.state == "paused"
+    a.seek(2.0)
+    assert a.slider.value() == 2000
+    qtbot.mouseClick(a.play_button, Qt.MouseButton.LeftButton)
+    engine.pump(2)  # the first block fades out where it was, then the jump
+    assert engine.player.position_s == pytest.approx(2.0 + 512 / FS, abs=1e-9)
+    engine.pump(round(1.5 * FS / 512))
+    qtbot.waitUntil(lambda: a.state == "stopped", timeout=3000)
+    assert a.play_button.text() == "▶ Play" and a.slider.value() == 0
+    qtbot.waitUntil(lambda: a.engine is None, timeout=5000)  # idle: closed
+    assert engine.closed
+
+
+def test_ab_player_without_clean_and_without_audio_offers_save(qtbot, panel, noisy_files,
+                                                               tmp_path, dialogs, monkeypatch):
+    from workbench import audio_engine
+
+    problem = f"No audio output device (Error querying device -1); {audio_engine.OFFLINE_HINT}"
+    monkeypatch.setattr(audio_engine, "output_problem", lambda *a, **k: problem)
+    monkeypatch.setattr(audio_engine, "list_output_devices", lambda: [])
+    noisy, _ = noisy_files
+    _use_file(panel, noisy)
+    o = _process(qtbot, panel)
+    a = panel.audition
+    assert list(a.clip_buttons) == ["Noisy", "Enhanced"]  # no clean reference: no Clean clip
+    assert a.problem_box.isVisible() and a.problem_label.text() == problem
+    assert not a.play_button.isEnabled() and a.play_button.toolTip() == problem
+    assert not a.play() and a.engine is None
+    # The offer: save the output instead, through the same atomic Save.
+    dialogs.save_path = str(tmp_path / "instead.wav")
+    a.save_instead.click()
+    y, fs = sf.read(tmp_path / "instead.wav")
+    assert fs == FS and np.allclose(y, o.result.output, atol=1e-6)
+
+
+def test_ab_player_when_the_stream_cannot_start(qtbot, panel, noisy_files, clip_audio):
+    noisy, clean = noisy_files
+    _use_file(panel, noisy, clean)
+    _process(qtbot, panel)
+    a = panel.audition
+    clip_audio.fail_start = "Cannot open the audio output (Device unavailable)"
+    qtbot.mouseClick(a.play_button, Qt.MouseButton.LeftButton)
+    assert a.engine is None and a.state == "stopped"
+    assert a.problem_box.isVisible() and "Device unavailable" in a.problem_label.text()
+    assert not a.play_button.isEnabled()
+    # Processing again checks the output anew.
+    clip_audio.fail_start = None
+    _process(qtbot, panel)
+    assert not a.problem_box.isVisible() and a.play_button.isEnabled()
