@@ -3,7 +3,8 @@
     python scripts/screenshots.py [--out docs/screenshots] [--no-simulate] [--size 1440x900]
                                   [--design-scene design-soundbar-8] [--design-method beam]
                                   [--renderer-scene soundbar-8-studio]
-                                  [--only main|design|renderer ...]
+                                  [--dred-speech FILE]
+                                  [--only main|design|renderer|dred ...]
 
 Runs offscreen (no display needed) with throw-away settings. main-dark.png and main-light.png:
 the default scene with the listener selected and, unless --no-simulate, a free-field
@@ -12,7 +13,9 @@ simulation in the transfer plots. design-dark.png: a design scene with its filte
 renderer-dark.png: the Renderer panel with a generated programme loaded (speech in the centre,
 music hard left and right, 44.1 kHz so it is resampled), its L/R/C levels, a loop region, and
 meters and position from about 2.5 s of offline playback (an offscreen machine has no sound card:
-the picture shows the panel as it is with an output device).
+the picture shows the panel as it is with an output device). dred-dark.png: the DRED panel after
+a real run (DRED + neural PLC against Opus LBRR + PLC, Gilbert–Elliott bursts) on a LibriSpeech
+test-other utterance from ../shared/data when present, else on generated speech-like sound.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ("main", "design", "renderer")
+SHOTS = ("main", "design", "renderer", "dred")
+DRED_SPEECH = (ROOT.parent / "shared" / "data" / "speech" / "librispeech_test-other" / "2033"
+               / "2033-164914-0000.flac")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
                         choices=("ctc", "nullsteer", "beam", "virtualizer"))
     parser.add_argument("--renderer-scene", default="soundbar-8-studio",
                         help="scene of renderer-dark.png")
+    parser.add_argument("--dred-speech", type=Path, default=DRED_SPEECH,
+                        help="speech file of dred-dark.png (generated speech when missing)")
     parser.add_argument("--only", action="append", choices=SHOTS,
                         help="write only these screenshots (repeatable; default: all)")
     args = parser.parse_args(argv)
@@ -104,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         window.document.undo_stack.setClean()
         window.close()
         settle(0.1)
-    shots = {"design": design_screenshot, "renderer": renderer_screenshot}
+    shots = {"design": design_screenshot, "renderer": renderer_screenshot,
+             "dred": dred_screenshot}
     for name, shot in shots.items():
         if name not in wanted:
             continue
@@ -222,6 +230,71 @@ def renderer_screenshot(args, app, settle, scratch: Path, width: int,
     workspace.show_dock()
     settle()
     return _save_and_close(window, args.out / "renderer-dark.png", settle)
+
+
+def dred_screenshot(args, app, settle, scratch: Path, width: int, height: int) -> Path | None:
+    """dred-dark.png: the DRED panel after a real run on `args.dred_speech`."""
+    import numpy as np
+    import soundfile as sf
+    from PySide6.QtCore import QSettings
+
+    from dsp.signals import speech_like
+    from workbench import audio_engine
+    from workbench.app import build_window
+    from workbench.theme import apply_theme
+
+    speech = args.dred_speech
+    if not speech.is_file():
+        print(f"note: {speech} not found: generated speech-like sound instead")
+        speech = scratch / "speech.wav"
+        sf.write(str(speech), 0.2 * speech_like(16000, 6.0, seed=5), 16000, subtype="PCM_16")
+    audio_engine.output_problem = lambda *a, **k: None  # as with a sound card
+    apply_theme(app, "dark")
+    QSettings().remove("window/state")
+    window = build_window(args.scene, recovery_dir=scratch / "recovery", offer_recovery=False)
+    window.set_theme("dark")
+    window.resize(width, height)
+    window.show()
+    settle(0.5)
+    # The panel needs the bottom row's width: the design's plot docks step aside.
+    for dock in (window.design.polar_dock, window.design.map_dock):
+        dock.hide()
+    workspace = window.dred
+    panel = workspace.panel
+    workspace.show_dock()
+    panel.radio_file.setChecked(True)
+    panel.file_edit.setText(str(speech))
+    panel.seconds_spin.setValue(6.0)
+    panel.loss_combo.setCurrentText("ge:0.2,10")
+    panel.seed_spin.setValue(2)
+    if not panel.process():
+        print(f"error: the DRED run did not start: {panel.error_label.text()}", file=sys.stderr)
+        return None
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and panel.runner.is_running:
+        settle(0.1)
+    if panel.outcome is None:
+        print(f"error: the DRED run failed: {panel.error_label.text()}", file=sys.stderr)
+        return None
+    run = panel.outcome.run
+    # Two seconds into the DRED clip and on to a word, as when listening (played offline: no
+    # sound card here).
+    audition = panel.audition
+    player = audition.player
+    player.play()
+    player.render(round(2.0 * player.fs_hz))
+    for _ in range(round(2.0 * player.fs_hz / player.block)):
+        if max(player.meter.rms_dbfs) > -30.0:
+            break
+        player.next_block()
+    audition.meters.set_meter(player.meter)
+    audition._show_position(player.position_s)
+    print(f"DRED run: {run.counters}, {run.kbps['total']:.1f} kb/s, PESQ-WB"
+          f" {np.round([panel.outcome.metrics[k]['pesq_wb'] for k in ('baseline', 'run')], 2)}")
+    window.view.fit_to_room()
+    workspace.show_dock()
+    settle()
+    return _save_and_close(window, args.out / "dred-dark.png", settle)
 
 
 if __name__ == "__main__":

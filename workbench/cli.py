@@ -193,10 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
     des.add_argument("--report", metavar="REPORT.json")
     des.set_defaults(func=_cmd_design)
 
-    from workbench import cli_enhance, cli_render
+    from workbench import cli_dred, cli_enhance, cli_render
 
     cli_render.register(sub)
     cli_enhance.register(sub)
+    cli_dred.register(sub)
     return p
 
 

@@ -32,6 +32,7 @@ from sim.scene_io import SceneError, load_scene
 from workbench import APP_NAME, __version__, edits
 from workbench.design_workspace import DesignWorkspace
 from workbench.document import SceneDocument
+from workbench.dred_workspace import DredWorkspace
 from workbench.enhance_workspace import EnhanceWorkspace
 from workbench.properties import PropertiesPanel
 from workbench.recent import add_recent_file, clear_recent_files, recent_files
@@ -115,6 +116,7 @@ class MainWindow(QMainWindow):
         self.design = DesignWorkspace(self)
         self.renderer = RendererWorkspace(self)
         self.enhance = EnhanceWorkspace(self)
+        self.dred = DredWorkspace(self)
         self._create_actions()
         self._create_menus()
         self._create_toolbar()
@@ -263,6 +265,7 @@ class MainWindow(QMainWindow):
         self.design.populate_view_menu(m)
         self.renderer.populate_view_menu(m)
         self.enhance.populate_view_menu(m)
+        self.dred.populate_view_menu(m)
         m.addSeparator()
         m.addAction(self.action_snap)
         m.addAction(self.action_fit)
@@ -661,6 +664,8 @@ class MainWindow(QMainWindow):
         self.transfer_view.apply_theme(colors)
         self.design.apply_theme(colors)
         self.renderer.apply_theme(colors)
+        self.enhance.panel.apply_theme(colors)
+        self.dred.apply_theme(colors)
         self.properties.refresh()
         self.theme_actions[theme].setChecked(True)
 

@@ -51,8 +51,8 @@ def _shorten(data: bytes, s: np.ndarray, p: np.ndarray) -> bytes:
     Every number in the coder's final interval [low, low + range) decodes to the same
     message, and the decoder pads with zeros; so we round the coded number *up* to a multiple
     of 2**k and drop the trailing zero bytes. If rounding to 2**k stays inside the interval,
-    so does any smaller k: binary search over k, each candidate verified by decoding, which
-    keeps the round trip exact whatever the coder does internally.
+    so does any smaller k: a search over k from the ideal code length, each candidate verified by
+    decoding, which keeps the round trip exact whatever the coder does internally.
     """
     if not data:
         return data
@@ -69,15 +69,22 @@ def _shorten(data: bytes, s: np.ndarray, p: np.ndarray) -> bytes:
         except ValueError:  # outside the interval the coder may call the data invalid
             return None
 
-    best, lo, hi = data, 0, min(nbits, 96)  # the final interval is far narrower than 96 bits
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        c = candidate(mid)
-        if c is None:
-            hi = mid - 1
-        else:
-            best, lo = c, mid
-    return best
+    # The final interval is about 2**-ideal wide: start the search there, so a couple of
+    # verifying decodes suffice (each is a full decode; a blind binary search needs ~7).
+    ideal = float(-np.log2(p[np.arange(s.size), s] / p.sum(axis=1)).sum())
+    k = int(np.clip(nbits - np.ceil(ideal) - 2, 0, nbits))
+    c = candidate(k)
+    if c is None:
+        while k > 0 and c is None:
+            k -= 1
+            c = candidate(k)
+        return c if c is not None else data
+    while k < nbits:
+        nxt = candidate(k + 1)
+        if nxt is None:
+            break
+        c, k = nxt, k + 1
+    return c
 
 
 def decode(data: bytes, pmf: np.ndarray) -> np.ndarray:
