@@ -113,7 +113,9 @@ def _cmd_eval(args) -> int:
     if args.max_files < 1:
         raise BadInput(f"--max-files {args.max_files}: must be >= 1")
     loss = _loss_model(args)
-    settings = EvalSettings(bitrate=args.bitrate, max_files=args.max_files, seed=args.seed)
+    settings = EvalSettings(bitrate=args.bitrate, max_files=args.max_files, seed=args.seed,
+                            dred_ms=args.dred_ms, dred_kbps=args.dred_kbps,
+                            dred_bitrate=args.dred_bitrate)
     try:
         report = evaluate(speech, loss, settings, progress=None if args.quiet else
                           (lambda m: print(m, file=sys.stderr)))
@@ -152,7 +154,12 @@ def register(subparsers) -> None:
                     help="clean speech (searched recursively)")
     ev.add_argument("--loss", default="ge:0.2,10", metavar="SPEC",
                     help="loss model (default ge:0.2,10)")
-    ev.add_argument("--bitrate", type=int, default=24000)
+    ev.add_argument("--bitrate", type=int, default=24000, help="Opus bit/s of every condition")
+    ev.add_argument("--dred-ms", type=int, default=1000, help="DRED depth of the dred condition")
+    ev.add_argument("--dred-kbps", type=float, default=None,
+                    help="DRED budget in kb/s of the dred condition (default: fixed quality)")
+    ev.add_argument("--dred-bitrate", type=int, default=None,
+                    help="Opus bit/s of the dred condition only (equal-total-rate comparisons)")
     ev.add_argument("--max-files", type=int, default=12)
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--report", metavar="R.json")

@@ -43,7 +43,12 @@ ACTIVE_FRAME = 160  # 10 ms frames for the active-level estimate
 
 @dataclass(frozen=True)
 class EvalSettings:
-    """Evaluation options: Opus ``bitrate`` (bit/s), files, cut length (s), DRED request."""
+    """Evaluation options: Opus ``bitrate`` (bit/s), files, cut length (s), DRED request.
+
+    ``dred_bitrate``: Opus bit/s of the ``dred`` condition alone (None = ``bitrate``), to
+    compare at equal *total* rate: e.g. the baselines at 24 kb/s against Opus at 12 kb/s plus
+    a DRED budget (``dred_kbps``) that brings the total to the same figure.
+    """
 
     bitrate: int = 24000
     max_files: int = 12
@@ -51,6 +56,7 @@ class EvalSettings:
     seed: int = 0
     dred_ms: int = 1000
     dred_kbps: float | None = None
+    dred_bitrate: int | None = None
 
 
 def active_level_dbov(x: np.ndarray) -> float:
@@ -136,6 +142,8 @@ def evaluate(speech_dir: str | Path, loss: LossModel, settings: EvalSettings | N
                 "loss": burst_stats(mask), "scores": {}}
         for name in conditions:
             cs = condition_settings(name, replace(base, loss_perc=perc))
+            if name == "dred" and s.dred_bitrate is not None:
+                cs = replace(cs, bitrate=s.dred_bitrate).validate()
             run = simulate(x, SAMPLE_RATE, cs, np.zeros_like(mask) if name == "no_loss" else mask,
                            **models)
             item["scores"][name] = {
