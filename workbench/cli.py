@@ -222,4 +222,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run the imported module's main: the subcommand modules raise *its* BadInput, not the
+    # copy that `python -m workbench.cli` executes as __main__
+    from workbench.cli import main as _main
+
+    sys.exit(_main())
