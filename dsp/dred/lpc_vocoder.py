@@ -55,7 +55,7 @@ def subframe_filters(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return a, log_gain
 
 
-def energy_delay(a: np.ndarray, n_fft: int = 512) -> np.ndarray:
+def all_pole_energy_delay(a: np.ndarray, n_fft: int = 512) -> np.ndarray:
     """Energy centroid (samples) ``(...,)`` of the impulse response of 1/A(z), ``a`` ``(..., p+1)``.
 
     Power-weighted group delay ``sum |H|^2 tau / sum |H|^2`` with ``tau = -Re(B / A)``,
@@ -81,7 +81,8 @@ def lpc_vocode(features: np.ndarray, seed: int = 0) -> np.ndarray:
     sub_centres = np.arange(a.shape[0]) * SUBFRAME_SIZE + SUBFRAME_SIZE / 2
     # the filter delays the energy it is fed by its energy centroid: read gain and voicing
     # that much ahead, so the output's energy lands where the features put it
-    t = np.arange(n) + np.interp(np.arange(n), sub_centres, np.maximum(energy_delay(a), 0.0))
+    delay = np.maximum(all_pole_energy_delay(a), 0.0)
+    t = np.arange(n) + np.interp(np.arange(n), sub_centres, delay)
     v = interp_frames(voicing(f), t / FRAME_SIZE)
     excitation = (np.sqrt(v) * pulse_train(sample_f0(f, 0, n))
                   + np.sqrt(1.0 - v) * np.random.default_rng(seed).standard_normal(n))

@@ -8,21 +8,22 @@ classical LPC baseline (`dsp.dred.lpc_vocoder.lpc_vocode`). Each file is resynth
 ``compute_features(x)`` of the whole file ("clean"), and from the same features with every
 cepstral coefficient perturbed by N(0, 0.1^2) ("perturbed", a coarse quantization stand-in).
 Warm-up: log-spectral distance of the first 5 frames of 0.3 s segments synthesized from a zero
-state, next to the LSD of the same frames in whole-file synthesis. Alignment: the energy-
-centroid lag of ~0.5 s speech chunks (no phase is transmitted, so a waveform cross-correlation
-has nothing to lock on; where the energy lands is what must line up). Speed: real-time factor of
+state, next to the LSD of the same frames in whole-file synthesis. Alignment: per file, the
+lag of the cross-correlation peak of the 20 ms amplitude envelopes of source and output (no
+phase is transmitted, so a waveform cross-correlation has nothing to lock on; where the energy
+lands is what must line up). Speed: real-time factor of
 `synthesize`: CPU seconds (all threads) per second of audio, and wall time.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import time
 from collections.abc import Callable
 
 import numpy as np
+import scipy.signal
 from pesq import pesq
 from pystoi import stoi
 
@@ -30,6 +31,7 @@ from dsp.dred.features import (
     FRAME_SIZE,
     NB_BANDS,
     SAMPLE_RATE,
+    WINDOW_SIZE,
     compute_features,
     frame_spectra,
 )
@@ -46,7 +48,7 @@ from training.dred.data import load
 PERTURB_STD = 0.1
 WARMUP_FRAMES = 5
 SEGMENT_FRAMES = 30
-ALIGN_SEEDS = 4
+ALIGN_SEEDS = 2
 
 
 def lsd_db(x: np.ndarray, y: np.ndarray, active_db: float = -50.0) -> np.ndarray:
@@ -60,22 +62,15 @@ def lsd_db(x: np.ndarray, y: np.ndarray, active_db: float = -50.0) -> np.ndarray
     return np.where(level > active_db, d, np.nan)
 
 
-def chunk_lags(x: np.ndarray, outputs: list[np.ndarray], chunk: int = 8000) -> list[float]:
-    """Energy-centroid lag (samples, output late => positive) of each ~0.5 s chunk of speech
-    ``x``, against the outputs' power averaged over noise seeds. Chunk boundaries sit at the
-    quietest 10 ms within 0.1 s of every 0.5 s mark, so little energy straddles them."""
-    e = np.convolve(x**2, np.ones(FRAME_SIZE), "same")
-    marks = [0]
-    for m in range(chunk, x.size - chunk, chunk):
-        marks.append(m - chunk // 5 + int(np.argmin(e[m - chunk // 5:m + chunk // 5])))
-    marks.append(x.size)
-    py = np.mean([y.astype(np.float64) ** 2 for y in outputs], axis=0)
-    lags = []
-    for a, b in itertools.pairwise(marks):
-        n = np.arange(a, b)
-        lags.append(np.sum(n * py[a:b]) / np.sum(py[a:b]) - np.sum(n * x[a:b] ** 2)
-                    / np.sum(x[a:b] ** 2))
-    return lags
+def envelope_lag(x: np.ndarray, y: np.ndarray, max_lag: int = 200) -> float:
+    """Lag (samples, ``y`` late => positive) of the peak of the cross-correlation of the 20 ms
+    Hann-smoothed amplitude envelopes of ``x`` and ``y``, parabolically refined."""
+    k = np.hanning(WINDOW_SIZE) / np.hanning(WINDOW_SIZE).sum()
+    a, b = (np.sqrt(np.convolve(s.astype(np.float64) ** 2, k, "same")) for s in (x, y))
+    c = scipy.signal.correlate(b - b.mean(), a - a.mean(), "full", method="fft")
+    c = c[a.size - 1 - max_lag:a.size + max_lag]
+    i = int(np.argmax(c))
+    return i - max_lag + 0.5 * (c[i - 1] - c[i + 1]) / (c[i - 1] - 2 * c[i] + c[i + 1])
 
 
 def analytic(features: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -107,7 +102,8 @@ def evaluate(n_files: int | None) -> dict:
                 scores[name, cond].append((pesq(SAMPLE_RATE, x, y, "wb"), stoi(x, y, SAMPLE_RATE),
                                            np.nanmean(lsd_db(x, y))))
             whole = lsd_db(x, fn(clean))
-            lags[name].extend(chunk_lags(x, [fn(clean, seed) for seed in range(ALIGN_SEEDS)]))
+            lags[name].append(np.mean([envelope_lag(x, fn(clean, seed))
+                                       for seed in range(ALIGN_SEEDS)]))
             for s0 in range(0, clean.shape[0] - SEGMENT_FRAMES, 4 * SEGMENT_FRAMES):
                 seg = slice(s0 * FRAME_SIZE, (s0 + SEGMENT_FRAMES) * FRAME_SIZE)
                 part = lsd_db(x[seg], fn(clean[s0:s0 + SEGMENT_FRAMES]))[:WARMUP_FRAMES]
@@ -125,7 +121,7 @@ def evaluate(n_files: int | None) -> dict:
             "from zero state": float(np.nanmean(seg)),
             "in whole-file run": float(np.nanmean(whole))}
     for name, v in lags.items():
-        out[f"{name} / alignment lag (samples, mean +- s.e. over 0.5 s chunks)"] = (
+        out[f"{name} / alignment lag (samples, mean +- s.e. over files)"] = (
             f"{np.mean(v):+.1f} +- {np.std(v) / np.sqrt(len(v)):.1f} (n={len(v)})")
     x = d["audio"][off[0]:off[0] + 10 * SAMPLE_RATE].astype(np.float64)
     f = compute_features(x)

@@ -2,9 +2,9 @@
 filtering and overlap-add, the multi-resolution STFT loss, and the npz export.
 
 The sources, their framed spectra, the analytic priors and the folded cepstrum come from the
-numpy module itself
-(they have no parameters), so training and inference share that code; only the network and the
-filtering are re-implemented here, and `tests/test_dred_vocoder.py` checks both agree.
+numpy module itself (they have no parameters), so training and inference share that code; only
+the network and the filtering are re-implemented here, and `tests/test_dred_vocoder.py` checks
+that both give the same audio.
 """
 
 from __future__ import annotations
