@@ -32,8 +32,9 @@ from sim.scene_io import SceneError, load_scene
 from workbench import APP_NAME, __version__, edits
 from workbench.design_workspace import DesignWorkspace
 from workbench.document import SceneDocument
-from workbench.dred_workspace import DredWorkspace
-from workbench.enhance_workspace import EnhanceWorkspace
+from workbench.dred_panel import DredPanel
+from workbench.enhance_panel import EnhancePanel
+from workbench.panel_dock import PanelDock
 from workbench.properties import PropertiesPanel
 from workbench.recent import add_recent_file, clear_recent_files, recent_files
 from workbench.recovery import Recovery, RecoveryFile
@@ -115,8 +116,10 @@ class MainWindow(QMainWindow):
         self._create_docks()
         self.design = DesignWorkspace(self)
         self.renderer = RendererWorkspace(self)
-        self.enhance = EnhanceWorkspace(self)
-        self.dred = DredWorkspace(self)
+        self.enhance = PanelDock(self, EnhancePanel(self.document), "Enhancement", "enhanceDock",
+                                 "actionViewEnhancement", height=380)
+        self.dred = PanelDock(self, DredPanel(self.document), "DRED", "dredDock", "actionViewDred",
+                              height=440, min_width=1100)
         self._create_actions()
         self._create_menus()
         self._create_toolbar()
@@ -664,7 +667,7 @@ class MainWindow(QMainWindow):
         self.transfer_view.apply_theme(colors)
         self.design.apply_theme(colors)
         self.renderer.apply_theme(colors)
-        self.enhance.panel.apply_theme(colors)
+        self.enhance.apply_theme(colors)
         self.dred.apply_theme(colors)
         self.properties.refresh()
         self.theme_actions[theme].setChecked(True)
