@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -59,8 +59,8 @@ from dsp.dred.sender import DredSettings, SettingsError
 from sim.scene import Scene
 from workbench.clip_audition import ClipAudition
 from workbench.enhance_panel import SpectrogramPlot
+from workbench.job_panel import JobPanel
 from workbench.theme import SceneColors, current_theme, scene_colors
-from workbench.worker import JobRunner
 
 FS_HZ = 16000
 """The chain's rate: everything shown and played here is 16 kHz mono."""
@@ -259,11 +259,6 @@ def _header(label: str) -> str:
     return label.replace(" ", "\n", 1)
 
 
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return (text[0] if text else type(error).__name__)[:300]
-
-
 def _column(run, metrics: dict | None) -> dict:
     """One table column's values of a run."""
     lost = int(np.count_nonzero(run.lost))
@@ -276,30 +271,14 @@ def _column(run, metrics: dict | None) -> dict:
     return values
 
 
-class DredPanel(QWidget):
+class DredPanel(JobPanel):
     """The panel over one `SceneDocument`. `message` carries status-bar text; `processed`
     fires after a result is shown."""
 
-    message = Signal(str)
-    processed = Signal()
-
-    def __init__(self, document, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.document = document
-        self.runner = JobRunner(self)
-        self.outcome: DredOutcome | None = None
+    def _init_state(self) -> None:
         self.colors = scene_colors(current_theme())
         self.shading: dict[str, pg.BarGraphItem] = {}
         self.spec_shading: dict[str, pg.BarGraphItem] = {}
-        self._build()
-        self.runner.progress.connect(self._on_progress)
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.cancelled.connect(self._on_cancelled)
-        self.runner.done.connect(self._update_enabled)
-        document.changed.connect(self.refresh_scene)
-        self.refresh_scene()
-        self._update_enabled()
 
     # -- construction ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -597,21 +576,7 @@ class DredPanel(QWidget):
         except DredInputError as e:
             self.show_error(str(e))
             return False
-        self.show_error("")
-        self.progress.setValue(0)
-        self.progress.setVisible(True)
-        started = self.runner.start(run_dred, req, label="dred")
-        self._update_enabled()
-        return started
-
-    def cancel(self) -> None:
-        if self.runner.is_running:
-            self.runner.cancel()
-            self.progress.setFormat("Cancelling …")
-
-    def _on_progress(self, fraction: float, text: str) -> None:
-        self.progress.setValue(round(100 * fraction))
-        self.progress.setFormat(f"{text} %p%" if text else "%p%")
+        return self._start(run_dred, req, "dred")
 
     def _on_finished(self, outcome: DredOutcome) -> None:
         self.progress.setVisible(False)
@@ -708,22 +673,11 @@ class DredPanel(QWidget):
             f"Both columns saw the same {int(np.count_nonzero(o.run.lost))} lost packets;"
             " PESQ-WB and STOI against the clean 16 kHz input")
 
-    def _on_failed(self, error: BaseException, text: str) -> None:
-        self.progress.setVisible(False)
-        self.show_error(_one_line(error))
-
     def _on_cancelled(self) -> None:
         self.progress.setVisible(False)
         self.message.emit("DRED processing cancelled")
         self.show_error("Cancelled; the previous result is kept." if self.outcome else
                         "Cancelled.")
-
-    def show_error(self, text: str) -> None:
-        self.error_label.setText(text)
-        self.error_label.setToolTip(text)
-        self.error_label.setVisible(bool(text))
-        if text:
-            self.message.emit(text)
 
     def _update_enabled(self) -> None:
         busy = self.runner.is_running
@@ -743,27 +697,5 @@ class DredPanel(QWidget):
         (atomically); asks for a path."""
         if self.outcome is None:
             return None
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Save Decoded Speech",
-                                                  str(Path.home() / "dred-decoded.wav"),
-                                                  "WAV (*.wav)")
-            if not path:
-                return None
-        from dsp.audio_io import write_audio
-
-        path = Path(path)
-        if path.suffix.lower() != ".wav":
-            path = path.with_suffix(".wav")
-        try:
-            write_audio(path, self.outcome.run.decoded, FS_HZ)
-        except (OSError, RuntimeError) as e:
-            self.show_error(f"Not saved: {_one_line(e)}")
-            return None
-        self.message.emit(f"Saved {path}")
-        return path
-
-    def shutdown(self) -> None:
-        self.audition.shutdown()
-        if self.runner.is_running:
-            self.runner.cancel()
-            self.runner.wait()
+        return self._save_wav(path, self.outcome.run.decoded, FS_HZ, "Save Decoded Speech",
+                              "dred-decoded.wav")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -49,8 +49,8 @@ from PySide6.QtWidgets import (
 from dsp.clip_paths import ClipSet, make_clips
 from sim.scene import Scene
 from workbench.clip_audition import ClipAudition
+from workbench.job_panel import JobPanel
 from workbench.theme import current_theme, scene_colors
-from workbench.worker import JobRunner
 
 log = logging.getLogger(__name__)
 
@@ -169,11 +169,6 @@ def run_enhance(req: EnhanceRequest, *, state) -> EnhanceOutcome:
                           notes + list(result.notes), clips)
 
 
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return (text[0] if text else type(error).__name__)[:300]
-
-
 class SpectrogramPlot(pg.PlotWidget):
     """A dB spectrogram (time × frequency) as an ImageItem with a fixed colour map."""
 
@@ -200,27 +195,11 @@ class SpectrogramPlot(pg.PlotWidget):
         self.image.clear()
 
 
-class EnhancePanel(QWidget):
+class EnhancePanel(JobPanel):
     """The panel over one `SceneDocument`. `message` carries status-bar text."""
 
-    message = Signal(str)
-    processed = Signal()
-
-    def __init__(self, document, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.document = document
-        self.runner = JobRunner(self)
-        self.outcome: EnhanceOutcome | None = None
+    def _init_state(self) -> None:
         self._request: EnhanceRequest | None = None
-        self._build()
-        self.runner.progress.connect(self._on_progress)
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.cancelled.connect(self._on_cancelled)
-        self.runner.done.connect(self._update_enabled)
-        document.changed.connect(self.refresh_scene)
-        self.refresh_scene()
-        self._update_enabled()
 
     # -- construction ----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -423,22 +402,8 @@ class EnhancePanel(QWidget):
         if problem:
             self.show_error(problem)
             return False
-        self.show_error("")
-        self.progress.setValue(0)
-        self.progress.setVisible(True)
         self._request = self.request()
-        started = self.runner.start(run_enhance, self._request, label="enhance")
-        self._update_enabled()
-        return started
-
-    def cancel(self) -> None:
-        if self.runner.is_running:
-            self.runner.cancel()
-            self.progress.setFormat("Cancelling …")
-
-    def _on_progress(self, fraction: float, text: str) -> None:
-        self.progress.setValue(round(100 * fraction))
-        self.progress.setFormat(f"{text} %p%" if text else "%p%")
+        return self._start(run_enhance, self._request, "enhance")
 
     def _on_finished(self, outcome: EnhanceOutcome) -> None:
         self.progress.setVisible(False)
@@ -472,21 +437,10 @@ class EnhancePanel(QWidget):
         else:
             self.metrics_table.setToolTip("")
 
-    def _on_failed(self, error: BaseException, text: str) -> None:
-        self.progress.setVisible(False)
-        self.show_error(_one_line(error))
-
     def _on_cancelled(self) -> None:
         self.progress.setVisible(False)
         self.message.emit("Enhancement cancelled")
         self.info_label.setText("Cancelled.")
-
-    def show_error(self, text: str) -> None:
-        self.error_label.setText(text)
-        self.error_label.setToolTip(text)
-        self.error_label.setVisible(bool(text))
-        if text:
-            self.message.emit(text)
 
     def _update_enabled(self) -> None:
         busy = self.runner.is_running
@@ -503,27 +457,5 @@ class EnhancePanel(QWidget):
         """Write the enhanced signal as a 32-bit float WAV (atomically); asks for a path."""
         if self.outcome is None:
             return None
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Save Enhanced Audio",
-                                                  str(Path.home() / "enhanced.wav"),
-                                                  "WAV (*.wav)")
-            if not path:
-                return None
-        from dsp.audio_io import write_audio
-
-        path = Path(path)
-        if path.suffix.lower() != ".wav":
-            path = path.with_suffix(".wav")
-        try:
-            write_audio(path, self.outcome.result.output, self.outcome.fs_hz)
-        except (OSError, RuntimeError) as e:
-            self.show_error(f"Not saved: {_one_line(e)}")
-            return None
-        self.message.emit(f"Saved {path}")
-        return path
-
-    def shutdown(self) -> None:
-        self.audition.shutdown()
-        if self.runner.is_running:
-            self.runner.cancel()
-            self.runner.wait()
+        return self._save_wav(path, self.outcome.result.output, self.outcome.fs_hz,
+                              "Save Enhanced Audio", "enhanced.wav")
