@@ -36,6 +36,23 @@ def test_numpy_model_matches_torch_and_step_matches_run():
     assert np.max(np.abs(np.array([s[1] for s in steps]) - r)) < 1e-5
 
 
+def test_over_attenuation_term_charges_only_gains_below_target():
+    torch = pytest.importorskip("torch", reason="torch (the 'train' extra) is not installed")
+    sys.path.insert(0, str(REPO))
+    from training.percepnet.model_torch import percepnet_loss
+
+    # one frame, two bands, γ = 0.5: target gains 1 and 0.25, strengths exact (r term 0);
+    # under-estimate ĝ = 0.25 in band 0 (d = 0.5), over-estimate ĝ = 1 in band 1 (d = −0.5)
+    g = torch.tensor([[[1.0, 0.25]]])
+    r = torch.full((1, 1, 2), 0.5)
+    g_hat = torch.tensor([[[0.25, 1.0]]])
+    sym = 2 * (0.5 ** 2 + 10.0 * 0.5 ** 4)
+    base = percepnet_loss(g_hat, r, g, r, 0.5, 10.0)
+    asym = percepnet_loss(g_hat, r, g, r, 0.5, 10.0, over_attenuation=3.0)
+    assert float(base) == pytest.approx(sym, rel=1e-5)
+    assert float(asym) == pytest.approx(sym + 3.0 * 0.5 ** 2, rel=1e-5)
+
+
 def test_int8_roundtrip_error_bound():
     rng = np.random.default_rng(1)
     w = {"a": rng.standard_normal((64, 32)).astype(np.float32), "b": rng.standard_normal(64)}

@@ -61,10 +61,18 @@ class PercepNetTorch(nn.Module):
         return {k: v.detach().cpu().numpy().astype(np.float32) for k, v in out.items()}
 
 
-def percepnet_loss(g_hat, r_hat, g, r, gamma: float = 0.5, c4: float = 10.0) -> torch.Tensor:
+def percepnet_loss(g_hat, r_hat, g, r, gamma: float = 0.5, c4: float = 10.0,
+                   over_attenuation: float = 0.0) -> torch.Tensor:
     """PercepNet loss, mean over frames:
-    Σ(g^γ − ĝ^γ)² + C4·Σ(g^γ − ĝ^γ)⁴ + Σ((1−r)^γ − (1−r̂)^γ)²."""
+    Σ(g^γ − ĝ^γ)² + C4·Σ(g^γ − ĝ^γ)⁴ + Σ((1−r)^γ − (1−r̂)^γ)² + w_o·Σ relu(g^γ − ĝ^γ)².
+
+    The last term (PercepNet+, weight `over_attenuation` = w_o) charges gains below the target
+    extra: over-attenuated speech bands cost intelligibility (STOI), residual noise costs less.
+    g_hat, r_hat, g, r: (B, T, n_bands) in [0, 1]."""
     eps = 1e-8
     dg = (g + eps) ** gamma - (g_hat + eps) ** gamma
     dr = (1 - r + eps) ** gamma - (1 - r_hat + eps) ** gamma
-    return (dg ** 2 + c4 * dg ** 4 + dr ** 2).sum(-1).mean()
+    per_band = dg ** 2 + c4 * dg ** 4 + dr ** 2
+    if over_attenuation:
+        per_band = per_band + over_attenuation * torch.relu(dg) ** 2
+    return per_band.sum(-1).mean()

@@ -2,6 +2,14 @@
 
     python -m training.percepnet.train            # train (resumes from .cache/percepnet/ckpt.pt)
     python -m training.percepnet.train --export   # write assets/percepnet/*.npz from the checkpoint
+    python -m training.percepnet.train --finetune             # fine-tune (settings["finetune"])
+    python -m training.percepnet.train --finetune --export    # export the fine-tuned best.pt
+
+Fine-tuning (issue #5, STOI): starts from `finetune_from` (a checkpoint in .cache/percepnet/,
+never modified) with a fresh optimizer, overrides the top-level settings with the keys of
+settings["finetune"] (lr, lr_min, max_minutes, seed, over_attenuation_weight) and keeps its own
+ckpt.pt / best.pt / train.log in .cache/percepnet/finetune/ (resumable like the base run).
+`over_attenuation_weight` is the weight of the extra relu(g^γ − ĝ^γ)² loss term (0 in the base run).
 
 Reads the shards written by `training.percepnet.data` (train/ grows while training runs; heldout/
 is the validation set from LibriSpeech test-other speakers and evaluation noise segments).
@@ -23,8 +31,7 @@ import torch
 from training.percepnet.data import CACHE, REPO, load_settings
 from training.percepnet.model_torch import PercepNetTorch, percepnet_loss
 
-CKPT = CACHE / "ckpt.pt"
-BEST = CACHE / "best.pt"
+FINETUNE = CACHE / "finetune"
 ASSETS = REPO / "assets" / "percepnet"
 LA = 3  # look-ahead frames: outputs at row t are for frame t − 3
 
@@ -69,12 +76,17 @@ def _model(settings: dict, n_features: int, n_bands: int) -> PercepNetTorch:
     return PercepNetTorch(n_features, n_bands, **settings["model"])
 
 
+def _loss(g_hat, r_hat, g, r, settings: dict) -> torch.Tensor:
+    return percepnet_loss(g_hat[:, LA:], r_hat[:, LA:], g, r, settings["gamma"], settings["c4"],
+                          settings.get("over_attenuation_weight", 0.0))
+
+
 def _val_loss(model: PercepNetTorch, val: dict, settings: dict) -> float:
     model.eval()
     with torch.no_grad():
         g_hat, r_hat = model(torch.from_numpy(val["x"]))
-        loss = percepnet_loss(g_hat[:, LA:], r_hat[:, LA:], torch.from_numpy(val["g"]),
-                              torch.from_numpy(val["r"]), settings["gamma"], settings["c4"])
+        loss = _loss(g_hat, r_hat, torch.from_numpy(val["g"]), torch.from_numpy(val["r"]),
+                     settings)
     model.train()
     return float(loss)
 
@@ -85,7 +97,17 @@ def _save(path: Path, state: dict) -> None:
     os.replace(tmp, path)
 
 
-def train(settings: dict, log) -> None:
+def finetune_settings(settings: dict) -> dict:
+    """The base settings with the keys of settings["finetune"] overriding them."""
+    return {**settings, **settings["finetune"]}
+
+
+def train(settings: dict, log, out_dir: Path = CACHE, init_from: Path | None = None) -> None:
+    """Train until settings["max_minutes"] of training time; checkpoints in out_dir.
+
+    init_from: checkpoint whose model weights start a fresh run (fine-tuning) when out_dir has no
+    ckpt.pt yet; its step count and minutes are kept in state["base"] for the export's metadata."""
+    ckpt_path, best_path = out_dir / "ckpt.pt", out_dir / "best.pt"
     torch.set_num_threads(settings["threads"])
     torch.manual_seed(settings["seed"])
     while not _shards("train") or len(_shards("heldout")) < 1:
@@ -98,12 +120,21 @@ def train(settings: dict, log) -> None:
     opt = torch.optim.AdamW(model.parameters(), lr=settings["lr"],
                             weight_decay=settings["weight_decay"])
     state = {"step": 0, "frames": 0, "elapsed_s": 0.0, "best_val": math.inf}
-    if CKPT.is_file():
-        ck = torch.load(CKPT, weights_only=False)
+    if ckpt_path.is_file():
+        ck = torch.load(ckpt_path, weights_only=False)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         state = ck["state"]
         log(f"resumed at step {state['step']} ({state['elapsed_s'] / 60:.1f} min trained)")
+    elif init_from is not None:
+        ck = torch.load(init_from, weights_only=False)
+        model.load_state_dict(ck["model"])
+        base = ck["state"]
+        state["base"] = {"step": base["step"], "frames": base["frames"],
+                         "elapsed_s": base["elapsed_s"], "source": init_from.name}
+        state["best_val"] = _val_loss(model, val, settings)
+        log(f"fine-tuning from {init_from} (step {base['step']}), "
+            f"val {state['best_val']:.4f} under the fine-tune loss")
     else:
         x = first["x"].reshape(-1, n_features)
         model.in_mean.copy_(torch.from_numpy(x.mean(0)))
@@ -123,12 +154,12 @@ def train(settings: dict, log) -> None:
             grp["lr"] = lr
         x, g, r = pool.batch(settings["batch"], settings["seq_frames"])
         g_hat, r_hat = model(x)
-        loss = percepnet_loss(g_hat[:, LA:], r_hat[:, LA:], g, r, settings["gamma"], settings["c4"])
+        loss = _loss(g_hat, r_hat, g, r, settings)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), settings["grad_clip"])
         opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         n = g.shape[0] * g.shape[1]
         state["step"] += 1
         state["frames"] += n
@@ -147,16 +178,16 @@ def train(settings: dict, log) -> None:
                   "settings": settings, "dims": (n_features, n_bands)}
             if v < state["best_val"]:
                 state["best_val"] = v
-                _save(BEST, ck)
-            _save(CKPT, ck)
+                _save(best_path, ck)
+            _save(ckpt_path, ck)
             log(f"checkpoint step {state['step']} val {v:.4f} (best {state['best_val']:.4f}) "
                 f"{state['frames'] / max(state['elapsed_s'], 1):.0f} frames/s overall")
             t_ck = time.time()
     log("done")
 
 
-def export(settings: dict, source: Path = BEST) -> list[Path]:
-    """Write float16 and int8 weight files from a checkpoint; returns their paths."""
+def export(settings: dict, source: Path, out_dir: Path = ASSETS) -> list[Path]:
+    """Write float16 and int8 weight files from a checkpoint into out_dir; returns their paths."""
     from dsp.percepnet.quantize import quantize_int8
 
     ck = torch.load(source, weights_only=False)
@@ -164,16 +195,21 @@ def export(settings: dict, source: Path = BEST) -> list[Path]:
     model = _model(settings, n_features, n_bands)
     model.load_state_dict(ck["model"])
     w = model.numpy_weights()
+    st = ck["state"]
+    base = st.get("base", {"step": 0, "frames": 0, "elapsed_s": 0.0})
     meta = {"fs_hz": settings["fs_hz"], "n_bands": int(n_bands), "n_features": int(n_features),
-            "model": settings["model"], "step": ck["state"]["step"],
-            "frames": ck["state"]["frames"],
-            "train_minutes": round(ck["state"]["elapsed_s"] / 60, 1),
-            "val_loss": ck["state"].get("best_val")}
-    ASSETS.mkdir(parents=True, exist_ok=True)
-    f16 = ASSETS / "percepnet16k_f16.npz"
+            "model": settings["model"], "step": base["step"] + st["step"],
+            "frames": base["frames"] + st["frames"],
+            "train_minutes": round((base["elapsed_s"] + st["elapsed_s"]) / 60, 1),
+            "val_loss": st.get("best_val")}
+    if "base" in st:
+        meta["finetune"] = {"steps": st["step"], "minutes": round(st["elapsed_s"] / 60, 1),
+                            "over_attenuation_weight": ck["settings"]["over_attenuation_weight"]}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    f16 = out_dir / "percepnet16k_f16.npz"
     np.savez_compressed(f16, meta=json.dumps(meta),
                         **{k: v.astype(np.float16) for k, v in w.items()})
-    i8 = ASSETS / "percepnet16k_int8.npz"
+    i8 = out_dir / "percepnet16k_int8.npz"
     np.savez_compressed(i8, meta=json.dumps(meta), **quantize_int8(w))
     return [f16, i8]
 
@@ -181,18 +217,25 @@ def export(settings: dict, source: Path = BEST) -> list[Path]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--export", action="store_true")
+    ap.add_argument("--finetune", action="store_true",
+                    help="fine-tune per settings['finetune']; with --export: its best.pt")
     ap.add_argument("--from-last", action="store_true", help="export ckpt.pt instead of best.pt")
+    ap.add_argument("--out-dir", type=Path, default=ASSETS, help="where --export writes")
     ap.add_argument("--max-minutes", type=float, default=None)
     args = ap.parse_args(argv)
     settings = load_settings()
+    run_dir = CACHE
+    if args.finetune:
+        settings, run_dir = finetune_settings(settings), FINETUNE
     if args.max_minutes is not None:
         settings["max_minutes"] = args.max_minutes
     if args.export:
-        for p in export(settings, CKPT if args.from_last else BEST):
+        src = run_dir / ("ckpt.pt" if args.from_last else "best.pt")
+        for p in export(settings, src, args.out_dir):
             print(f"wrote {p} ({p.stat().st_size / 1024:.0f} KiB)")
         return
-    CACHE.mkdir(parents=True, exist_ok=True)
-    logf = open(CACHE / "train.log", "a")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    logf = open(run_dir / "train.log", "a")
 
     def log(msg: str) -> None:
         line = f"{time.strftime('%H:%M:%S')} {msg}"
@@ -200,7 +243,8 @@ def main(argv: list[str] | None = None) -> None:
         logf.write(line + "\n")
         logf.flush()
 
-    train(settings, log)
+    init = CACHE / settings["finetune_from"] if args.finetune else None
+    train(settings, log, run_dir, init)
 
 
 if __name__ == "__main__":
