@@ -142,6 +142,27 @@ def output_rate(device: int | str | None, fs_hz: int) -> int:
     return rate if output_problem(device, rate) is None else int(fs_hz)
 
 
+def start_engine(player, device, factory, on_state, hint: str = OFFLINE_HINT):
+    """Create an engine for `player` on `device` (`factory`: AudioEngine or a test double),
+    hook its worker-state callback, set it playing and start the stream.
+
+    Returns (engine, "") or (None, why): the stream could not open or start, `hint` saying
+    what still works without a sound card. Nothing is left open on failure.
+    """
+    engine = factory(player, device=device)
+    engine.on_state(on_state)
+    engine.play()
+    try:
+        engine.start()
+    except AudioUnavailable as e:
+        engine.close()
+        return None, str(e)
+    except Exception as e:  # PortAudio errors past open(): the same, with the reason
+        engine.close()
+        return None, f"Cannot start the audio output ({e}); {hint}"
+    return engine, ""
+
+
 class AudioEngine:
     """Real-time playback of a `Player`.
 

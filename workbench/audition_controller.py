@@ -439,10 +439,6 @@ class AuditionController(QObject):
         self._set_state("stopped")
         self.playerChanged.emit(player)
 
-    def _make_engine(self):
-        factory = self.engine_factory or audio_engine.AudioEngine
-        return factory(self.player, device=self.device)
-
     def play(self) -> bool:
         """Start (or resume) playback. False, with the reason in `audio_problem`, when there
         is no audio output."""
@@ -454,19 +450,11 @@ class AuditionController(QObject):
             return False
         self._idle_timer.stop()
         if self.engine is None:
-            engine = self._make_engine()
-            engine.on_state(self._workerState.emit)
-            engine.play()
-            try:
-                engine.start()
-            except audio_engine.AudioUnavailable as e:
-                engine.close()
-                self._set_audio_problem(str(e))
-                return False
-            except Exception as e:  # PortAudio errors past open(): the same, with the reason
-                engine.close()
-                self._set_audio_problem(f"Cannot start the audio output ({e});"
-                                        f" {audio_engine.OFFLINE_HINT}")
+            engine, problem = audio_engine.start_engine(
+                self.player, self.device, self.engine_factory or audio_engine.AudioEngine,
+                self._workerState.emit)
+            if engine is None:
+                self._set_audio_problem(problem)
                 return False
             self.engine = engine
         else:

@@ -300,20 +300,11 @@ class ClipAudition(QWidget):
             return False
         self._idle_timer.stop()
         if self.engine is None:
-            factory = self.engine_factory or audio_engine.AudioEngine
-            engine = factory(self.player, device=self.device)
-            engine.on_state(self._workerState.emit)
-            engine.play()
-            try:
-                engine.start()
-            except audio_engine.AudioUnavailable as e:
-                engine.close()
-                self._set_problem(str(e))
-                return False
-            except Exception as e:  # PortAudio errors past open(): the same, with the reason
-                engine.close()
-                self._set_problem(f"Cannot start the audio output ({e});"
-                                  " save the output and play it elsewhere")
+            engine, problem = audio_engine.start_engine(
+                self.player, self.device, self.engine_factory or audio_engine.AudioEngine,
+                self._workerState.emit, hint="save the output and play it elsewhere")
+            if engine is None:
+                self._set_problem(problem)
                 return False
             self.engine = engine
             self._poll.start()
