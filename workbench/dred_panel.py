@@ -41,7 +41,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QProgressBar,
     QPushButton,
     QRadioButton,
     QScrollArea,
@@ -285,23 +284,7 @@ class DredPanel(JobPanel):
         left = QVBoxLayout()
         left.addWidget(self._input_box())
         left.addWidget(self._settings_box())
-        buttons = QHBoxLayout()
-        self.process_button = QPushButton("Process")
-        self.process_button.setObjectName("dredProcess")
-        self.cancel_button = QPushButton("Cancel")
-        self.save_button = QPushButton("Save Output…")
-        for b in (self.process_button, self.cancel_button, self.save_button):
-            buttons.addWidget(b)
-        left.addLayout(buttons)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 100)
-        self.progress.setVisible(False)
-        left.addWidget(self.progress)
-        self.error_label = QLabel()
-        self.error_label.setObjectName("dredError")
-        self.error_label.setWordWrap(True)
-        self.error_label.setVisible(False)
-        left.addWidget(self.error_label)
+        self._add_job_controls(left, "dred")
         left.addStretch(1)
         side = QWidget()
         side.setLayout(left)
@@ -369,9 +352,6 @@ class DredPanel(JobPanel):
         self.dred_check.toggled.connect(self._update_enabled)
         self.browse_file.clicked.connect(self._browse_speech)
         self.browse_trace.clicked.connect(self._browse_trace)
-        self.process_button.clicked.connect(self.process)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.save_button.clicked.connect(lambda: self.save_output())
         self.audition.saveRequested.connect(lambda: self.save_output())
         self.audition.message.connect(self.message)
         self.apply_theme(self.colors)

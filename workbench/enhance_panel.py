@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QProgressBar,
     QPushButton,
     QRadioButton,
     QTableWidget,
@@ -264,22 +263,7 @@ class EnhancePanel(JobPanel):
             opt.addWidget(w)
         left.addWidget(opt_box)
 
-        buttons = QHBoxLayout()
-        self.process_button = QPushButton("Process")
-        self.process_button.setObjectName("enhanceProcess")
-        self.cancel_button = QPushButton("Cancel")
-        self.save_button = QPushButton("Save Output…")
-        for b in (self.process_button, self.cancel_button, self.save_button):
-            buttons.addWidget(b)
-        left.addLayout(buttons)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 100)
-        self.progress.setVisible(False)
-        left.addWidget(self.progress)
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(False)
-        self.error_label.setVisible(False)
-        left.addWidget(self.error_label)
+        self._add_job_controls(left, "enhance", wrap_errors=False)
         self.metrics_table = QTableWidget(len(METRIC_ROWS), 2)
         self.metrics_table.setHorizontalHeaderLabels(["Input", "Output"])
         self.metrics_table.setVerticalHeaderLabels([r[1] for r in METRIC_ROWS])
@@ -315,9 +299,6 @@ class EnhancePanel(JobPanel):
         self.browse_noisy.clicked.connect(lambda: self._browse(self.noisy_edit, "Open Noisy Audio"))
         self.browse_clean.clicked.connect(
             lambda: self._browse(self.clean_edit, "Open Clean Reference"))
-        self.process_button.clicked.connect(self.process)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.save_button.clicked.connect(lambda: self.save_output())
         self.audition.saveRequested.connect(lambda: self.save_output())
         self.audition.message.connect(self.message)
 

@@ -3,8 +3,8 @@ window's `SceneDocument`, with a progress bar, Cancel, a one-line error label an
 WAV save.
 
 A subclass sets its own attributes in `_init_state()`, builds its widgets in `_build()`
-(creating `progress`, `error_label`, `audition` and the process / cancel / save buttons), and
-implements `_on_finished(outcome)`, `_on_cancelled()`, `_update_enabled()` and
+(calling `_add_job_controls` and creating `audition`), and implements `process()`,
+`save_output()`, `_on_finished(outcome)`, `_on_cancelled()`, `_update_enabled()` and
 `refresh_scene()`.
 """
 
@@ -14,7 +14,14 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QWidget,
+)
 
 from workbench.worker import JobRunner
 
@@ -50,6 +57,31 @@ class JobPanel(QWidget):
 
     def _init_state(self) -> None:
         """Subclass attributes that `_build` needs (called before it)."""
+
+    def _add_job_controls(self, layout, name: str, wrap_errors: bool = True) -> None:
+        """Process / Cancel / Save Output buttons, the progress bar and the error label, added
+        to `layout` (a QVBoxLayout) and wired; `name` prefixes the object names tests use
+        (`<name>Process`, `<name>Error`); wrap_errors: word-wrap the error label."""
+        buttons = QHBoxLayout()
+        self.process_button = QPushButton("Process")
+        self.process_button.setObjectName(f"{name}Process")
+        self.cancel_button = QPushButton("Cancel")
+        self.save_button = QPushButton("Save Output…")
+        for b in (self.process_button, self.cancel_button, self.save_button):
+            buttons.addWidget(b)
+        layout.addLayout(buttons)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setVisible(False)
+        layout.addWidget(self.progress)
+        self.error_label = QLabel()
+        self.error_label.setObjectName(f"{name}Error")
+        self.error_label.setWordWrap(wrap_errors)
+        self.error_label.setVisible(False)
+        layout.addWidget(self.error_label)
+        self.process_button.clicked.connect(self.process)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.save_button.clicked.connect(lambda: self.save_output())
 
     def _start(self, job, request, label: str) -> bool:
         """Run `job(request, state=…)` in the background; False when one is already running."""
