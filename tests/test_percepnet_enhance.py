@@ -126,6 +126,8 @@ def test_cli_bad_input_exits_2(tmp_path, capsys):
          "expected a number >= 0"),
         (["eval-ns", "--speech", str(none), "--noise", str(tmp_path), "--postfilter-strength",
           "nan"], "expected a number >= 0"),
+        (["eval-ns", "--speech", str(none), "--noise", str(tmp_path), "--weights-dir",
+          str(none)], "no percepnet16k_f16.npz"),
     ]
     for argv, msg in cases:
         capsys.readouterr()
@@ -142,7 +144,8 @@ def test_cli_eval_ns_report(tmp_path, capsys):
     noise = shared_file("noise/blanket_rain.flac").parent
     rep = tmp_path / "r.json"
     argv = ["eval-ns", "--speech", str(speech), "--noise", str(noise), "--snrs", "5",
-            "--max-files", "1", "--no-int8", "--report", str(rep), "--quiet"]
+            "--max-files", "1", "--no-int8", "--report", str(rep), "--quiet",
+            "--weights-dir", str(weight_path().parent)]
     assert awb(argv) == EXIT_OK
     report = json.loads(rep.read_text())
     systems = report["systems"]

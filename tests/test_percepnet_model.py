@@ -53,6 +53,30 @@ def test_over_attenuation_term_charges_only_gains_below_target():
     assert float(asym) == pytest.approx(sym + 3.0 * 0.5 ** 2, rel=1e-5)
 
 
+def test_envelope_correlation_term_is_one_minus_pearson_correlation():
+    torch = pytest.importorskip("torch", reason="torch (the 'train' extra) is not installed")
+    sys.path.insert(0, str(REPO))
+    from training.percepnet.model_torch import envelope_correlation_loss
+
+    # one band, one 38-frame segment, flat noisy energy: the term is 1 − corr(g, ĝ) (Pearson),
+    # independent of ĝ's scale (STOI normalises each segment), and frames 40 dB below the
+    # loudest (g·√E: 20·log10(1e-3) = −60 dB) carry no weight
+    t = np.arange(38)
+    g = 0.5 + 0.4 * np.sin(2 * np.pi * t / 19)
+    g_hat = 0.5 + 0.3 * np.sin(2 * np.pi * t / 19 + 0.8) + 0.1 * np.cos(2 * np.pi * t / 7)
+    as_t = [torch.tensor(v, dtype=torch.float32).reshape(1, -1, 1) for v in (g, g_hat)]
+    log_e = torch.zeros_like(as_t[0])
+    corr = np.corrcoef(g, g_hat)[0, 1]
+    for scale in (1.0, 0.2):
+        loss = envelope_correlation_loss(as_t[1] * scale, as_t[0], log_e, slice(0, 1), step=38)
+        assert float(loss) == pytest.approx(1 - corr, abs=1e-5)
+    assert float(envelope_correlation_loss(as_t[0], as_t[0], log_e, slice(0, 1))) < 1e-6
+    quiet = torch.cat([as_t[0], as_t[0] * 1e-3], dim=1)
+    shifted = torch.cat([as_t[1], as_t[1].flip(1)], dim=1)
+    loss = envelope_correlation_loss(shifted, quiet, torch.zeros_like(quiet), slice(0, 1), step=38)
+    assert float(loss) == pytest.approx(1 - corr, abs=1e-5)
+
+
 def test_int8_roundtrip_error_bound():
     rng = np.random.default_rng(1)
     w = {"a": rng.standard_normal((64, 32)).astype(np.float32), "b": rng.standard_normal(64)}

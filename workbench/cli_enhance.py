@@ -4,6 +4,7 @@
                                [--postfilter-strength S] [--postfilter-gate]
     awb enhance --in-dir DIR --out-dir DIR [...]
     awb eval-ns --speech DIR --noise DIR --snrs 0 5 10 15 --report R.json [--postfilter-strength S]
+        [--weights-dir DIR]
 
 `--postfilter-strength S` sets the envelope postfilter's warp exponent (gains ``g·sin(πg/2)^S``):
 1 is the PercepNet paper's warping, the default 0.5 scored best (dsp/percepnet/NOTES.md).
@@ -119,7 +120,17 @@ def _cmd_eval(args) -> int:
     settings = EvalSettings(snrs_db=tuple(args.snrs), max_files=args.max_files,
                             noise_tail=args.noise_tail, seed=args.seed,
                             rnnoise=args.rnnoise, int8=not args.no_int8,
-                            postfilter_strength=_strength_or_default(args))
+                            postfilter_strength=_strength_or_default(args),
+                            weights_dir=args.weights_dir)
+    if args.weights_dir:
+        from dsp.percepnet.model import WEIGHT_FILES
+
+        kinds = ("float16",) if args.no_int8 else ("float16", "int8")
+        for kind in kinds:
+            if not (Path(args.weights_dir) / WEIGHT_FILES[kind]).is_file():
+                raise BadInput(f"--weights-dir {args.weights_dir}: no {WEIGHT_FILES[kind]} "
+                               "(what `python -m training.percepnet.train --export --out-dir "
+                               "DIR` writes)")
     try:
         report = evaluate(speech, noise, settings, progress=None if args.quiet else
                           (lambda m: print(m, file=sys.stderr)))
@@ -186,6 +197,9 @@ def register(subparsers) -> None:
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--rnnoise", action="store_true", help="also score RNNoise (needs pyrnnoise)")
     ev.add_argument("--no-int8", action="store_true", help="skip the int8-weights model")
+    ev.add_argument("--weights-dir", metavar="DIR",
+                    help="score the weights in DIR (percepnet16k_f16.npz, percepnet16k_int8.npz) "
+                         "instead of the shipped ones")
     _add_strength(ev)
     ev.add_argument("--report", metavar="R.json")
     ev.add_argument("--quiet", action="store_true")

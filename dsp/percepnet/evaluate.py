@@ -21,7 +21,7 @@ from dsp.percepnet.audio_io import load_mono, mix_at_snr
 from dsp.percepnet.enhance import process
 from dsp.percepnet.features import analyze_frames
 from dsp.percepnet.metrics import score_all
-from dsp.percepnet.model import load_model
+from dsp.percepnet.model import WEIGHT_FILES, load_model
 from dsp.percepnet.oracle import RUNGS, apply_gains, oracle_ladder, oracle_targets
 from dsp.percepnet.postfilter import STRENGTH
 
@@ -39,6 +39,7 @@ class EvalSettings:
     int8: bool = True
     max_seconds: float = 12.0
     postfilter_strength: float = STRENGTH
+    weights_dir: str | None = None  # folder with percepnet16k_{f16,int8}.npz; None = shipped
 
 
 def _audio(d: Path) -> list[Path]:
@@ -102,6 +103,16 @@ def _full_warp_rung(noisy: np.ndarray, clean: np.ndarray) -> np.ndarray:
     return apply_gains(fa, g, r, len(noisy), use_postfilter=True, strength=1.0)
 
 
+def _models(s: EvalSettings):
+    """(float16 model, int8 model or None): the shipped ones or those in s.weights_dir."""
+    kinds = ("float16", "int8") if s.int8 else ("float16",)
+    if s.weights_dir is None:
+        models = [load_model(k) for k in kinds]
+    else:
+        models = [load_model(Path(s.weights_dir) / WEIGHT_FILES[k]) for k in kinds]
+    return models[0], (models[1] if s.int8 else None)
+
+
 def evaluate(speech_dir: Path, noise_dir: Path, settings: EvalSettings | None = None,
              progress: Callable[[str], None] | None = None) -> dict:
     """Scores per system and SNR.
@@ -116,8 +127,7 @@ def evaluate(speech_dir: Path, noise_dir: Path, settings: EvalSettings | None = 
         raise ValueError(f"no audio files under {noise_dir}")
     pick = np.unique(np.linspace(0, len(speech) - 1, min(s.max_files, len(speech))).astype(int))
     rng = np.random.default_rng(s.seed)
-    model = load_model("float16")
-    model8 = load_model("int8") if s.int8 else None
+    model, model8 = _models(s)
     pfs = s.postfilter_strength
     rows: dict[str, dict[float, list]] = {}
     items = []

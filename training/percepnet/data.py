@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import fftconvolve, lfilter, sosfilt
+from scipy.signal import fftconvolve, lfilter, resample_poly, sosfilt
 
 from dsp.percepnet.audio_io import load_mono
 from dsp.percepnet.features import analyze_frames, model_inputs
@@ -119,10 +119,6 @@ class Mixer:
         self.fs = settings["fs_hz"]
         self.split = split
         self.speech = [load_mono(p, self.fs)[0] for p in speech_files(split)]
-        if split == "train":
-            self.babble_pool = self.speech
-        else:
-            self.babble_pool = self.speech
         frac = settings["noise_train_fraction"]
         self.noises = [noise_segment(load_mono(p, self.fs)[0], split, frac) for p in noise_files()]
         cache = CACHE / f"rooms_{self.fs}_{settings['n_rooms']}_{split}.npz"
@@ -139,11 +135,24 @@ class Mixer:
                 full[i], early[i] = h, e
             np.savez(cache, full=full, early=early)
 
+    def _speed(self, rng) -> tuple[int, int]:
+        """Speed perturbation as a resampling ratio (up, down): (1, 1) or, with probability
+        settings["p_speed"], down/up uniform in settings["speed_range"] (tempo and pitch together,
+        new voices from the few hours of training speech)."""
+        p = self.s.get("p_speed", 0.0)
+        if not p or rng.random() >= p:  # p = 0 draws nothing: the base run's shards reproduce
+            return 1, 1
+        up = 40
+        return up, round(up * rng.uniform(*self.s["speed_range"]))
+
     def _speech(self, rng, n: int, pool: list[np.ndarray]) -> np.ndarray:
         out = np.zeros(n)
         pos = 0
         while pos < n:
             u = pool[rng.integers(len(pool))]
+            up, down = self._speed(rng)
+            if down != up:
+                u = resample_poly(u, up, down)
             u = u / (np.sqrt(np.mean(u ** 2)) + 1e-9)
             take = min(len(u), n - pos)
             off = rng.integers(0, len(u) - take + 1)
@@ -158,12 +167,17 @@ class Mixer:
         fs = self.fs
         if kind == "recorded":
             x = self.noises[rng.integers(len(self.noises))]
-            if len(x) < n:
-                x = np.tile(x, -(-n // len(x)) + 1)
-            off = rng.integers(0, len(x) - n + 1)
-            y = x[off:off + n].copy()
+            up, down = self._speed(rng)
+            m = n if up == down else -(-n * down // up) + 1  # input samples for n outputs
+            if len(x) < m:
+                x = np.tile(x, -(-m // len(x)) + 1)
+            off = rng.integers(0, len(x) - m + 1)
+            y = x[off:off + m].copy()
+            if down != up:
+                y = resample_poly(y, up, down)
+            y = y[:n]
         elif kind == "babble":
-            y = sum(self._speech(rng, n, self.babble_pool) for _ in range(rng.integers(3, 8)))
+            y = sum(self._speech(rng, n, self.speech) for _ in range(rng.integers(3, 8)))
         elif kind == "coloured":
             w = rng.standard_normal(n)
             slope = rng.uniform(-6.0, 3.0)  # dB per octave
@@ -237,30 +251,49 @@ def write_shard(mixer: Mixer, path: Path, seed: int, n_items: int) -> None:
         xs.append(x)
         gs.append(g)
         rs.append(r)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, x=np.stack(xs), g=np.stack(gs), r=np.stack(rs))
+    tmp = path.with_name(path.name + ".tmp")  # not matched by the trainer's shard_*.npz glob
+    with open(tmp, "wb") as f:
+        np.savez(f, x=np.stack(xs), g=np.stack(gs), r=np.stack(rs))
     os.replace(tmp, path)
+
+
+STAGES = ("finetune", "finetune2")
+
+
+def stage_settings(settings: dict, stage: str | None) -> dict:
+    """The settings of a training stage: the top level overridden by the blocks of every stage up
+    to and including `stage` (STAGES order); None = the base run."""
+    out = dict(settings)
+    if stage is None:
+        return out
+    if stage not in STAGES or stage not in settings:
+        raise ValueError(f"settings.json has no stage {stage!r} (stages: {STAGES})")
+    for name in STAGES[:STAGES.index(stage) + 1]:
+        out.update(settings[name])
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="write training/validation shards")
     ap.add_argument("--split", choices=("train", "heldout"), default="train")
+    ap.add_argument("--stage", choices=STAGES, default=None,
+                    help="a fine-tuning stage's data (its shards folder, data_seed, augmentation)")
     ap.add_argument("--shards", type=int, default=None,
                     help="stop after this many (default: settings)")
-    ap.add_argument("--out", type=Path, default=CACHE / "shards")
     args = ap.parse_args(argv)
-    s = load_settings()
-    out = args.out / args.split
+    base = load_settings()
+    s = stage_settings(base, args.stage)
+    out = CACHE / s.get("shards", "shards") / args.split
     out.mkdir(parents=True, exist_ok=True)
-    mixer = Mixer(s, args.split, s["seed"])
+    mixer = Mixer(s, args.split, base["seed"])  # the rooms are the base run's
     total = args.shards or s["max_shards"]
-    base = s["seed"] * 100000 + (0 if args.split == "train" else 50000)
+    first = s.get("data_seed", s["seed"]) * 100000 + (0 if args.split == "train" else 50000)
     for i in range(total):
         path = out / f"shard_{i:05d}.npz"
         if path.is_file():
             continue  # resumable
         t = time.time()
-        write_shard(mixer, path, base + i, s["items_per_shard"])
+        write_shard(mixer, path, first + i, s["items_per_shard"])
         print(f"{path.name} {time.time() - t:.1f}s", flush=True)
 
 

@@ -7,9 +7,11 @@
 
 Fine-tuning (issue #5, STOI): starts from `finetune_from` (a checkpoint in .cache/percepnet/,
 never modified) with a fresh optimizer, overrides the top-level settings with the keys of
-settings["finetune"] (lr, lr_min, max_minutes, seed, over_attenuation_weight) and keeps its own
-ckpt.pt / best.pt / train.log in .cache/percepnet/finetune/ (resumable like the base run).
-`over_attenuation_weight` is the weight of the extra relu(g^γ − ĝ^γ)² loss term (0 in the base run).
+settings["finetune"] (lr, lr_min, max_minutes, seed, stoi_weight, over_attenuation_weight) and
+keeps its own ckpt.pt / best.pt / train.log in .cache/percepnet/finetune/ (resumable like the base
+run). `stoi_weight` weighs the envelope-correlation term (model_torch.envelope_correlation_loss,
+bands with centres in `stoi_band_hz`); `over_attenuation_weight` the extra relu(g^γ − ĝ^γ)² term.
+Both are 0 in the base run.
 
 Reads the shards written by `training.percepnet.data` (train/ grows while training runs; heldout/
 is the validation set from LibriSpeech test-other speakers and evaluation noise segments).
@@ -28,28 +30,29 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from training.percepnet.data import CACHE, REPO, load_settings
-from training.percepnet.model_torch import PercepNetTorch, percepnet_loss
+from dsp.percepnet.bands import BIN_HZ, band_centres_bins
+from training.percepnet.data import CACHE, REPO, STAGES, load_settings, stage_settings
+from training.percepnet.model_torch import PercepNetTorch, envelope_correlation_loss, percepnet_loss
 
-FINETUNE = CACHE / "finetune"
 ASSETS = REPO / "assets" / "percepnet"
 LA = 3  # look-ahead frames: outputs at row t are for frame t − 3
 
 
-def _shards(split: str) -> list[Path]:
-    return sorted((CACHE / "shards" / split).glob("shard_[0-9]*.npz"))
+def _shards(split: str, folder: str = "shards") -> list[Path]:
+    return sorted((CACHE / folder / split).glob("shard_[0-9]*.npz"))
 
 
 class ShardPool:
     """Random batches from the shards present (re-listed as new shards appear)."""
 
-    def __init__(self, rng: np.random.Generator, keep: int = 12):
+    def __init__(self, rng: np.random.Generator, folder: str = "shards", keep: int = 12):
         self.rng = rng
+        self.folder = folder
         self.keep = keep
         self.loaded: dict[Path, dict] = {}
 
     def batch(self, size: int, seq: int):
-        files = _shards("train")
+        files = _shards("train", self.folder)
         if len(self.loaded) < self.keep or self.rng.random() < 0.15:
             new = [f for f in files if f not in self.loaded] or files
             f = new[self.rng.integers(len(new))]
@@ -76,17 +79,35 @@ def _model(settings: dict, n_features: int, n_bands: int) -> PercepNetTorch:
     return PercepNetTorch(n_features, n_bands, **settings["model"])
 
 
-def _loss(g_hat, r_hat, g, r, settings: dict) -> torch.Tensor:
-    return percepnet_loss(g_hat[:, LA:], r_hat[:, LA:], g, r, settings["gamma"], settings["c4"],
+def _stoi_bands(settings: dict) -> slice:
+    """The model bands whose centres lie in settings["stoi_band_hz"] (STOI's 150 … 4300 Hz)."""
+    lo, hi = settings.get("stoi_band_hz", (150.0, 4500.0))
+    c = band_centres_bins(settings["fs_hz"]) * BIN_HZ
+    idx = np.flatnonzero((c >= lo) & (c <= hi))
+    return slice(int(idx[0]), int(idx[-1]) + 1)
+
+
+def _loss(g_hat, r_hat, x, g, r, settings: dict) -> torch.Tensor:
+    """The PercepNet loss plus settings["stoi_weight"] × the envelope-correlation term.
+
+    x: the model inputs (B, T + LA, n_features); its first n_bands columns of row t are frame t's
+    log10 noisy band energies, the frame of targets g[:, t]."""
+    loss = percepnet_loss(g_hat[:, LA:], r_hat[:, LA:], g, r, settings["gamma"], settings["c4"],
                           settings.get("over_attenuation_weight", 0.0))
+    w = settings.get("stoi_weight", 0.0)
+    if w:
+        t, nb = g.shape[1], g.shape[2]
+        loss = loss + w * envelope_correlation_loss(g_hat[:, LA:], g, x[:, :t, :nb],
+                                                    _stoi_bands(settings))
+    return loss
 
 
 def _val_loss(model: PercepNetTorch, val: dict, settings: dict) -> float:
     model.eval()
     with torch.no_grad():
         g_hat, r_hat = model(torch.from_numpy(val["x"]))
-        loss = _loss(g_hat, r_hat, torch.from_numpy(val["g"]), torch.from_numpy(val["r"]),
-                     settings)
+        loss = _loss(g_hat, r_hat, torch.from_numpy(val["x"]), torch.from_numpy(val["g"]),
+                     torch.from_numpy(val["r"]), settings)
     model.train()
     return float(loss)
 
@@ -97,9 +118,19 @@ def _save(path: Path, state: dict) -> None:
     os.replace(tmp, path)
 
 
-def finetune_settings(settings: dict) -> dict:
-    """The base settings with the keys of settings["finetune"] overriding them."""
-    return {**settings, **settings["finetune"]}
+def _totals(ck: dict) -> dict:
+    """Steps, frames and seconds trained up to checkpoint ck over all its stages, and the list of
+    its fine-tuning stages ({stage, steps, minutes, stoi_weight, over_attenuation_weight})."""
+    st, s = ck["state"], ck["settings"]
+    prior = st.get("base", {"step": 0, "frames": 0, "elapsed_s": 0.0, "stages": []})
+    stages = list(prior["stages"])
+    if "stage" in s:
+        stages.append({"stage": s["stage"], "steps": st["step"],
+                       "minutes": round(st["elapsed_s"] / 60, 1),
+                       "stoi_weight": s.get("stoi_weight", 0.0),
+                       "over_attenuation_weight": s.get("over_attenuation_weight", 0.0)})
+    return {"step": prior["step"] + st["step"], "frames": prior["frames"] + st["frames"],
+            "elapsed_s": prior["elapsed_s"] + st["elapsed_s"], "stages": stages}
 
 
 def train(settings: dict, log, out_dir: Path = CACHE, init_from: Path | None = None) -> None:
@@ -110,9 +141,10 @@ def train(settings: dict, log, out_dir: Path = CACHE, init_from: Path | None = N
     ckpt_path, best_path = out_dir / "ckpt.pt", out_dir / "best.pt"
     torch.set_num_threads(settings["threads"])
     torch.manual_seed(settings["seed"])
-    while not _shards("train") or len(_shards("heldout")) < 1:
+    folder = settings.get("shards", "shards")
+    while not _shards("train", folder) or len(_shards("heldout")) < 1:
         time.sleep(5)
-    first = np.load(_shards("train")[0])
+    first = np.load(_shards("train", folder)[0])
     n_features, n_bands = first["x"].shape[2], first["g"].shape[2]
     vz = np.load(_shards("heldout")[0])
     val = {"x": vz["x"][:32], "g": vz["g"][:32], "r": vz["r"][:32]}
@@ -129,18 +161,16 @@ def train(settings: dict, log, out_dir: Path = CACHE, init_from: Path | None = N
     elif init_from is not None:
         ck = torch.load(init_from, weights_only=False)
         model.load_state_dict(ck["model"])
-        base = ck["state"]
-        state["base"] = {"step": base["step"], "frames": base["frames"],
-                         "elapsed_s": base["elapsed_s"], "source": init_from.name}
+        state["base"] = _totals(ck)
         state["best_val"] = _val_loss(model, val, settings)
-        log(f"fine-tuning from {init_from} (step {base['step']}), "
+        log(f"fine-tuning from {init_from} (step {state['base']['step']}), "
             f"val {state['best_val']:.4f} under the fine-tune loss")
     else:
         x = first["x"].reshape(-1, n_features)
         model.in_mean.copy_(torch.from_numpy(x.mean(0)))
         model.in_std.copy_(torch.from_numpy(x.std(0) + 1e-3))
     rng = np.random.default_rng(settings["seed"] + state["step"])
-    pool = ShardPool(rng)
+    pool = ShardPool(rng, folder)
     budget_s = settings["max_minutes"] * 60
     t_ck = time.time()
     t_log, frames_log = time.time(), 0
@@ -154,7 +184,7 @@ def train(settings: dict, log, out_dir: Path = CACHE, init_from: Path | None = N
             grp["lr"] = lr
         x, g, r = pool.batch(settings["batch"], settings["seq_frames"])
         g_hat, r_hat = model(x)
-        loss = _loss(g_hat, r_hat, g, r, settings)
+        loss = _loss(g_hat, r_hat, x, g, r, settings)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), settings["grad_clip"])
@@ -169,7 +199,7 @@ def train(settings: dict, log, out_dir: Path = CACHE, init_from: Path | None = N
             fps = frames_log / (time.time() - t_log)
             log(f"step {state['step']} {state['elapsed_s'] / 60:.1f} min lr {lr:.2e} "
                 f"loss {np.mean(losses):.4f} {fps:.0f} frames/s "
-                f"({len(_shards('train'))} shards)")
+                f"({len(_shards('train', folder))} shards)")
             losses, t_log, frames_log = [], time.time(), 0
         if time.time() - t_ck > settings["checkpoint_every_s"] or state["elapsed_s"] >= budget_s:
             v = _val_loss(model, val, settings)
@@ -195,16 +225,11 @@ def export(settings: dict, source: Path, out_dir: Path = ASSETS) -> list[Path]:
     model = _model(settings, n_features, n_bands)
     model.load_state_dict(ck["model"])
     w = model.numpy_weights()
-    st = ck["state"]
-    base = st.get("base", {"step": 0, "frames": 0, "elapsed_s": 0.0})
+    tot = _totals(ck)
     meta = {"fs_hz": settings["fs_hz"], "n_bands": int(n_bands), "n_features": int(n_features),
-            "model": settings["model"], "step": base["step"] + st["step"],
-            "frames": base["frames"] + st["frames"],
-            "train_minutes": round((base["elapsed_s"] + st["elapsed_s"]) / 60, 1),
-            "val_loss": st.get("best_val")}
-    if "base" in st:
-        meta["finetune"] = {"steps": st["step"], "minutes": round(st["elapsed_s"] / 60, 1),
-                            "over_attenuation_weight": ck["settings"]["over_attenuation_weight"]}
+            "model": settings["model"], "step": tot["step"], "frames": tot["frames"],
+            "train_minutes": round(tot["elapsed_s"] / 60, 1),
+            "val_loss": ck["state"].get("best_val"), "finetune_stages": tot["stages"]}
     out_dir.mkdir(parents=True, exist_ok=True)
     f16 = out_dir / "percepnet16k_f16.npz"
     np.savez_compressed(f16, meta=json.dumps(meta),
@@ -217,16 +242,19 @@ def export(settings: dict, source: Path, out_dir: Path = ASSETS) -> list[Path]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--export", action="store_true")
-    ap.add_argument("--finetune", action="store_true",
-                    help="fine-tune per settings['finetune']; with --export: its best.pt")
+    ap.add_argument("--stage", choices=STAGES, default=None,
+                    help="fine-tuning stage per settings[STAGE]; with --export: its best.pt")
+    ap.add_argument("--finetune", dest="stage", action="store_const", const=STAGES[0],
+                    help=f"= --stage {STAGES[0]}")
     ap.add_argument("--from-last", action="store_true", help="export ckpt.pt instead of best.pt")
     ap.add_argument("--out-dir", type=Path, default=ASSETS, help="where --export writes")
     ap.add_argument("--max-minutes", type=float, default=None)
     args = ap.parse_args(argv)
     settings = load_settings()
     run_dir = CACHE
-    if args.finetune:
-        settings, run_dir = finetune_settings(settings), FINETUNE
+    if args.stage:
+        settings, run_dir = stage_settings(settings, args.stage), CACHE / args.stage
+        settings["stage"] = args.stage
     if args.max_minutes is not None:
         settings["max_minutes"] = args.max_minutes
     if args.export:
@@ -243,7 +271,7 @@ def main(argv: list[str] | None = None) -> None:
         logf.write(line + "\n")
         logf.flush()
 
-    init = CACHE / settings["finetune_from"] if args.finetune else None
+    init = CACHE / settings["finetune_from"] if args.stage else None
     train(settings, log, run_dir, init)
 
 
