@@ -156,13 +156,20 @@ def test_cli_eval_ns_report(tmp_path, capsys):
     assert "PESQ" in capsys.readouterr().out
 
 
-def test_postfilter_strength_zero_is_no_postfilter_and_bad_strength_is_refused(tmp_path):
+def _clean_noisy_files(tmp_path, f0_hz: float, seed: int):
+    """A 1 s tone starting at 0.3 s and it plus white noise, at 16 kHz, written as clean.wav and
+    noisy.wav in tmp_path; returns (fs, clean, noisy)."""
     fs = 16000
     t = np.arange(fs) / fs
-    clean = 0.2 * np.sin(2 * np.pi * 180 * t) * (t > 0.3)
-    noisy = clean + 0.05 * np.random.default_rng(2).standard_normal(fs)
+    clean = 0.2 * np.sin(2 * np.pi * f0_hz * t) * (t > 0.3)
+    noisy = clean + 0.05 * np.random.default_rng(seed).standard_normal(fs)
     sf.write(tmp_path / "clean.wav", clean, fs, subtype="FLOAT")
     sf.write(tmp_path / "noisy.wav", noisy, fs, subtype="FLOAT")
+    return fs, clean, noisy
+
+
+def test_postfilter_strength_zero_is_no_postfilter_and_bad_strength_is_refused(tmp_path):
+    fs, _, noisy = _clean_noisy_files(tmp_path, 180.0, seed=2)
     outs = {}
     for name, flags in (("s0", ["--postfilter-strength", "0"]), ("off", ["--no-postfilter"]),
                         ("s1", ["--postfilter-strength", "1"]), ("default", [])):
@@ -178,12 +185,7 @@ def test_postfilter_strength_zero_is_no_postfilter_and_bad_strength_is_refused(t
 
 
 def test_cli_oracle_mode(tmp_path):
-    fs = 16000
-    t = np.arange(fs) / fs
-    clean = 0.2 * np.sin(2 * np.pi * 220 * t) * (t > 0.3)
-    noisy = clean + 0.05 * np.random.default_rng(1).standard_normal(fs)
-    sf.write(tmp_path / "clean.wav", clean, fs, subtype="FLOAT")
-    sf.write(tmp_path / "noisy.wav", noisy, fs, subtype="FLOAT")
+    _, clean, noisy = _clean_noisy_files(tmp_path, 220.0, seed=1)
     sf.write(tmp_path / "clean8k.wav", clean[::2], 8000, subtype="FLOAT")
     out = tmp_path / "out.wav"
     assert awb(["enhance", str(tmp_path / "noisy.wav"), str(out),

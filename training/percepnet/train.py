@@ -2,16 +2,19 @@
 
     python -m training.percepnet.train            # train (resumes from .cache/percepnet/ckpt.pt)
     python -m training.percepnet.train --export   # write assets/percepnet/*.npz from the checkpoint
-    python -m training.percepnet.train --finetune             # fine-tune (settings["finetune"])
-    python -m training.percepnet.train --finetune --export    # export the fine-tuned best.pt
+    python -m training.percepnet.train --stage finetune    # fine-tuning stage 1 (= --finetune)
+    python -m training.percepnet.data --stage finetune2     # stage 2's fresh shards
+    python -m training.percepnet.train --stage finetune2   # fine-tuning stage 2
+    python -m training.percepnet.train --stage finetune2 --export   # the shipped weights
 
-Fine-tuning (issue #5, STOI): starts from `finetune_from` (a checkpoint in .cache/percepnet/,
-never modified) with a fresh optimizer, overrides the top-level settings with the keys of
-settings["finetune"] (lr, lr_min, max_minutes, seed, stoi_weight, over_attenuation_weight) and
-keeps its own ckpt.pt / best.pt / train.log in .cache/percepnet/finetune/ (resumable like the base
-run). `stoi_weight` weighs the envelope-correlation term (model_torch.envelope_correlation_loss,
-bands with centres in `stoi_band_hz`); `over_attenuation_weight` the extra relu(g^γ − ĝ^γ)² term.
-Both are 0 in the base run.
+Fine-tuning (issue #5, STOI): a stage starts from its `finetune_from` (a checkpoint in
+.cache/percepnet/, never modified) with a fresh optimizer; its settings are the top level
+overridden by the blocks of every stage up to it (data.stage_settings: lr, lr_min, max_minutes,
+seed, stoi_weight, over_attenuation_weight, shards, augmentation); it keeps its own ckpt.pt /
+best.pt / train.log in .cache/percepnet/STAGE/ (resumable like the base run). `stoi_weight`
+weighs the envelope-correlation term (model_torch.envelope_correlation_loss, bands with centres
+in `stoi_band_hz`); `over_attenuation_weight` the extra relu(g^γ − ĝ^γ)² term. Both are 0 in the
+base run.
 
 Reads the shards written by `training.percepnet.data` (train/ grows while training runs; heldout/
 is the validation set from LibriSpeech test-other speakers and evaluation noise segments).
