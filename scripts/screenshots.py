@@ -58,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from workbench import recovery
-    from workbench.app import build_window, configure_application
-    from workbench.theme import apply_theme
+    from workbench.gui.app import build_window, configure_application
+    from workbench.gui.shell import recovery
+    from workbench.gui.shell.theme import apply_theme
 
     scratch = Path(tempfile.mkdtemp(prefix="awb-screenshots-"))
     app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -143,8 +143,8 @@ def design_screenshot(args, app, settle, scratch: Path, width: int, height: int)
 
     from PySide6.QtCore import QSettings
 
-    from workbench.app import build_window
-    from workbench.theme import apply_theme
+    from workbench.gui.app import build_window
+    from workbench.gui.shell.theme import apply_theme
 
     apply_theme(app, "dark")
     QSettings().remove("window/state")  # the default dock layout, not the last window's
@@ -180,9 +180,9 @@ def renderer_screenshot(args, app, settle, scratch: Path, width: int,
     from PySide6.QtCore import QSettings
 
     from dsp.signals import music_like, speech_like
-    from workbench import audio_engine
-    from workbench.app import build_window
-    from workbench.theme import apply_theme
+    from workbench.gui.app import build_window
+    from workbench.gui.audio import engine as audio_engine
+    from workbench.gui.shell.theme import apply_theme
 
     fs, seconds = 44100, 8.0
     speech = speech_like(fs, seconds, seed=11)
@@ -239,9 +239,9 @@ def dred_screenshot(args, app, settle, scratch: Path, width: int, height: int) -
     from PySide6.QtCore import QSettings
 
     from dsp.signals import speech_like
-    from workbench import audio_engine
-    from workbench.app import build_window
-    from workbench.theme import apply_theme
+    from workbench.gui.app import build_window
+    from workbench.gui.audio import engine as audio_engine
+    from workbench.gui.shell.theme import apply_theme
 
     speech = args.dred_speech
     if not speech.is_file():

@@ -179,7 +179,7 @@ def test_loop_region_seam_is_continuous(paths):
 def test_no_device_gives_a_clear_message_and_offers_offline(paths, monkeypatch):
     import sys
 
-    from workbench.audio_engine import AudioEngine, AudioUnavailable, output_problem
+    from workbench.gui.audio.engine import AudioEngine, AudioUnavailable, output_problem
 
     player = Player(paths, _programme(0.5))
     with pytest.raises(AudioUnavailable, match="offline render"):
@@ -217,7 +217,7 @@ def _control_xruns(device, seconds=3.0):
 
 @pytest.mark.audio
 def test_real_stream_through_jack_for_30_s(paths):
-    from workbench.audio_engine import AudioEngine, jack_output_device
+    from workbench.gui.audio.engine import AudioEngine, jack_output_device
 
     device = jack_output_device()
     if device is None or shutil.which("jack_connect") is None:

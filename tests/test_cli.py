@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from workbench.cli import main
+from workbench.cli.main import main
 
 
 def run(capsys, *argv):

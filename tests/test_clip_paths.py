@@ -167,7 +167,7 @@ def test_clip_player_streams_through_jack():
     the caller's thread: what the worker produced is each clip in turn, within the ceiling."""
     import time
 
-    from workbench.audio_engine import AudioEngine, jack_output_device
+    from workbench.gui.audio.engine import AudioEngine, jack_output_device
 
     device = jack_output_device()
     if device is None:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from workbench.cli import main
+from workbench.cli.main import main
 
 
 def test_design_ctc_writes_report_and_all_formats(capsys, tmp_path):

@@ -9,7 +9,7 @@ import soxr
 from conftest import REPO
 from test_dred_chain import MODELS, IdentityVae, heldout_speech, synthetic_speech
 
-from workbench.cli import main
+from workbench.cli.main import main
 
 ASSETS = [REPO / "assets" / "dred" / n for n in ("rdovae.npz", "vocoder.npz", "plc.npz")]
 

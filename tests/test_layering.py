@@ -36,7 +36,7 @@ def test_importing_core_and_cli_loads_no_qt():
         for p in (REPO / pkg).rglob("*.py")
         if p.name != "__init__.py"
     )
-    modules = [*core, "workbench.cli"]
+    modules = [*core, "workbench.cli.main"]
     code = (
         "import importlib, sys\n"
         f"for m in {modules!r}: importlib.import_module(m)\n"

@@ -11,8 +11,8 @@ from dsp.percepnet.audio_io import load_mono, mix_at_snr
 from dsp.percepnet.enhance import EnhanceError, EnhanceOptions, enhance
 from dsp.percepnet.metrics import si_sdr
 from dsp.percepnet.model import weight_path
-from workbench.cli import EXIT_BAD_INPUT, EXIT_OK, BadInput, _Parser
-from workbench.cli_enhance import register
+from workbench.cli.enhance import register
+from workbench.cli.main import EXIT_BAD_INPUT, EXIT_OK, BadInput, _Parser
 
 needs_weights = pytest.mark.skipif(not weight_path("float16").is_file(), reason="weights not built")
 

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from dsp.signals import music_like, speech_like
-from workbench import cli
+from workbench.cli import main as cli
 
 FS_IN = 44100  # not the scene's 48 kHz: the input is resampled with soxr
 

@@ -12,7 +12,7 @@ import pytest
 
 from sim.presets import list_presets
 from sim.scene_io import SceneError, load_scene, save_scene, scene_to_dict, validate_any
-from workbench.cli import main as cli_main
+from workbench.cli.main import main as cli_main
 
 
 @pytest.mark.parametrize("info", list_presets(), ids=lambda p: f"{p.kind}:{p.name}")

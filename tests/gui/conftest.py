@@ -10,9 +10,9 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from workbench import recovery
-from workbench.app import build_window, configure_application
-from workbench.theme import apply_theme
+from workbench.gui.app import build_window, configure_application
+from workbench.gui.shell import recovery
+from workbench.gui.shell.theme import apply_theme
 
 SB = QMessageBox.StandardButton
 

@@ -157,7 +157,7 @@ def test_export_writes_files_that_dsp_reads_back(stereo, qtbot, tmp_path, monkey
     import yaml
 
     from dsp.export import FORMATS, c_header, camilladsp, csv_text, json_file, npz
-    from workbench import export_dialog
+    from workbench.gui.design import export_dialog
 
     out = tmp_path / "exported"
     asked = []
@@ -285,7 +285,7 @@ def test_presets_menu_f6_and_zone_toggle(stereo, qtbot):
 
 def test_export_dialog_and_a_failed_export_shows_one_line(stereo, qtbot, tmp_path, monkeypatch):
     from dsp.export import FORMATS
-    from workbench import export_dialog
+    from workbench.gui.design import export_dialog
 
     dialog = export_dialog.ExportDialog(stereo, tmp_path / "a", ["npz", "json"], "filters")
     qtbot.addWidget(dialog)

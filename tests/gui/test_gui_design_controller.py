@@ -11,9 +11,9 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from sim.scene_io import load_scene
-from workbench import design_controller as dc
-from workbench import edits
-from workbench.document import SceneDocument
+from workbench.gui.design import controller as dc
+from workbench.gui.scene import edits
+from workbench.gui.scene.document import SceneDocument
 
 
 class FakeCompute:

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 
 from dsp.dred.receiver import SOURCES
 from dsp.signals import speech_like
-from workbench import dred_panel
+from workbench.gui.dred import panel as dred_panel
 
 TIMEOUT_MS = 60000
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "dred"
@@ -69,7 +69,7 @@ def _shaded_packets(bars):
 
 
 def test_dock_is_in_view_menu_hidden_at_first_and_follows_the_theme(window):
-    from workbench.theme import scene_colors
+    from workbench.gui.shell.theme import scene_colors
 
     menus = [a.menu() for a in window.menuBar().actions() if a.menu()]
     names = [a.objectName() for m in menus for a in m.actions()]
@@ -195,8 +195,8 @@ def test_scene_talker_at_a_microphone(qtbot, panel):
 
 
 def test_ab_playback_of_clean_and_decoded(qtbot, window, panel, speech, monkeypatch):
-    from workbench import audio_engine
-    from workbench.clip_audition import ClipAudition
+    from workbench.gui.audio import engine as audio_engine
+    from workbench.gui.audio.clip_audition import ClipAudition
 
     from .test_gui_renderer import FakeEngine
 

@@ -5,7 +5,7 @@ import math
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from workbench import edits
+from workbench.gui.scene import edits
 
 from .gui_helpers import drag, listener_xy, wheel
 

@@ -161,8 +161,8 @@ def test_cancel(qtbot, panel, noisy_files):
 def clip_audio(monkeypatch):
     """Audio 'works' for the clip player: device checks pass, engines are FakeEngines (the
     Renderer tests' stand-in, pumped block by block)."""
-    from workbench import audio_engine
-    from workbench.clip_audition import ClipAudition
+    from workbench.gui.audio import engine as audio_engine
+    from workbench.gui.audio.clip_audition import ClipAudition
 
     from .test_gui_renderer import FakeEngine
 
@@ -235,7 +235,7 @@ def test_ab_playback_of_noisy_enhanced_and_clean(qtbot, window, panel, noisy_fil
 
 def test_ab_player_without_clean_and_without_audio_offers_save(qtbot, panel, noisy_files,
                                                                tmp_path, dialogs, monkeypatch):
-    from workbench import audio_engine
+    from workbench.gui.audio import engine as audio_engine
 
     problem = f"No audio output device (Error querying device -1); {audio_engine.OFFLINE_HINT}"
     monkeypatch.setattr(audio_engine, "output_problem", lambda *a, **k: problem)

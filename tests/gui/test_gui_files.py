@@ -8,8 +8,8 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from sim.scene_io import load_scene, save_scene
-from workbench import main_window as main_window_module
-from workbench.theme import palette
+from workbench.gui.shell import main_window as main_window_module
+from workbench.gui.shell.theme import palette
 
 from .gui_helpers import drag, listener_xy
 

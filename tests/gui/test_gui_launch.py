@@ -9,7 +9,7 @@ from pathlib import Path
 
 def test_acoustic_workbench_launches_offscreen(tmp_path):
     script = Path(sys.executable).with_name("acoustic-workbench")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "workbench.app"]
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "workbench.gui.app"]
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path),
                XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))
     proc = subprocess.run([*cmd, "--quit-after", "300"], capture_output=True, text=True,

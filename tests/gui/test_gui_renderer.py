@@ -20,9 +20,11 @@ from PySide6.QtWidgets import QApplication
 
 from dsp import audition
 from dsp.signals import music_like, speech_like
-from workbench import audio, audio_engine, audition_controller, render_dialog
-from workbench.audition_controller import LIVE_DELAY_MS, AuditionController
-from workbench.render_dialog import RenderChoice
+from workbench.gui.audio import engine as audio_engine
+from workbench.gui.audio import portaudio as audio
+from workbench.gui.render import audition_controller, render_dialog
+from workbench.gui.render.audition_controller import LIVE_DELAY_MS, AuditionController
+from workbench.gui.render.render_dialog import RenderChoice
 
 FS_IN = 44100
 SCENE = "design-stereo-2"  # anechoic, 2 drivers: the paths build in ~0.1 s
@@ -405,7 +407,7 @@ def test_design_space_combo_designs_the_network_in_the_room(make_window, audio_o
 
 
 def test_scene_edit_marks_the_paths_stale_until_rebuilt(rwin, wav, qtbot):
-    from workbench import edits
+    from workbench.gui.scene import edits
 
     c, panel = rwin.renderer.controller, rwin.renderer.panel
     panel.open_file(wav)

@@ -15,7 +15,7 @@ from .test_gui_renderer import SCENE, wait_built, write_programme
 
 @pytest.mark.audio
 def test_real_playback_through_the_panel(make_window, qtbot, tmp_path):
-    from workbench.audio_engine import AudioEngine, jack_output_device
+    from workbench.gui.audio.engine import AudioEngine, jack_output_device
 
     device = jack_output_device()
     if device is None:

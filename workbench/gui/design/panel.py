@@ -1,0 +1,402 @@
+"""Design panel: method and parameters of the filter design (live: every change redesigns),
+the target-curve editor, the headline numbers of the latest redesign, its warnings or the
+reason it was refused, and the Redesign and Export… buttons.
+
+The panel edits the `DesignController`'s parameters and shows what it reports; it computes
+nothing itself.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dsp.params import METHODS, DesignParams
+from workbench.gui.design.controller import METHOD_LABELS, DesignController, Outcome
+from workbench.gui.design.target_curve_editor import TargetCurveEditor
+from workbench.gui.shell.theme import current_theme, scene_colors
+from workbench.gui.shell.widgets import double_spin
+
+TAPS = (128, 256, 512, 1024, 2048, 4096, 8192)
+EFFORT_STEPS_PER_DB = 2  # slider resolution 0.5 dB
+EFFORT_MAX_DB = 40.0
+
+
+def _spin(lo: float, hi: float, step: float, suffix: str, decimals: int = 1,
+          special: str = "") -> QDoubleSpinBox:
+    return double_spin(lo, hi, step, suffix, decimals, special=special)
+
+
+def parse_angles(text: str) -> tuple[float, ...] | None:
+    """'90, -90' → (90.0, -90.0); None when it is not a list of numbers."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    try:
+        return tuple(float(p) for p in parts) or None
+    except ValueError:
+        return None
+
+
+def _value_label(name: str) -> QLabel:
+    label = QLabel("—")
+    label.setObjectName(name)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class DesignPanel(QWidget):
+    """Parameters, numbers and messages of the design. `exportRequested` asks the window to
+    export the current filters."""
+
+    exportRequested = Signal()
+
+    def __init__(self, controller: DesignController, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.controller = controller
+        self.setObjectName("designPanel")
+
+        self.method_combo = QComboBox()
+        self.method_combo.setObjectName("designMethod")
+        for m in METHODS:
+            self.method_combo.addItem(METHOD_LABELS[m], m)
+        self.listener_combo = QComboBox()
+        self.listener_combo.setObjectName("designListener")
+        self.effort_slider = QSlider(Qt.Orientation.Horizontal)
+        self.effort_slider.setObjectName("effortSlider")
+        self.effort_slider.setRange(0, int(EFFORT_MAX_DB * EFFORT_STEPS_PER_DB))
+        self.effort_slider.setPageStep(2 * EFFORT_STEPS_PER_DB)
+        self.effort_slider.setToolTip("Maximum filter effort: drive per input relative to one "
+                                      "average driver alone (0 dB)")
+        self.effort_value = QLabel()
+        self.effort_value.setMinimumWidth(52)
+        self.effort_value.setAlignment(Qt.AlignmentFlag.AlignRight
+                                       | Qt.AlignmentFlag.AlignVCenter)
+        self.taps_combo = QComboBox()
+        self.taps_combo.setObjectName("designTaps")
+        for n in TAPS:
+            self.taps_combo.addItem(str(n), n)
+        self.delay_spin = QSpinBox()
+        self.delay_spin.setObjectName("designDelay")
+        self.delay_spin.setRange(0, 65535)
+        self.delay_spin.setSpecialValueText("auto (taps / 2)")
+        self.delay_spin.setSuffix(" samples")
+        self.delay_spin.setKeyboardTracking(False)
+        self.delay_spin.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.robust_spin = _spin(0.0, 20.0, 1.0, " cm", special="off")
+        self.robust_spin.setObjectName("designRobust")
+        self.robust_spin.setToolTip("Optimize over head positions within ± this lateral "
+                                    "displacement (a larger zone, less peak cancellation)")
+        self.probe_spin = _spin(0.0, 20.0, 1.0, " cm", special="off")
+        self.probe_spin.setObjectName("designProbe")
+        self.probe_spin.setToolTip("Also show the cancellation with the head moved ± this far "
+                                   "sideways (worst side)")
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Method", self.method_combo)
+        self.listener_label = QLabel("Listener")
+        form.addRow(self.listener_label, self.listener_combo)
+        effort_row = QHBoxLayout()
+        effort_row.addWidget(self.effort_slider, 1)
+        effort_row.addWidget(self.effort_value)
+        form.addRow("Effort cap", effort_row)
+        form.addRow("Taps", self.taps_combo)
+        form.addRow("Modelling delay", self.delay_spin)
+        self.robust_label = QLabel("Robust ±")
+        form.addRow(self.robust_label, self.robust_spin)
+        self.probe_label = QLabel("Probe ±")
+        form.addRow(self.probe_label, self.probe_spin)
+        params_box = QGroupBox("Design")
+        params_box.setLayout(form)
+
+        self.null_edit = QLineEdit()
+        self.null_edit.setObjectName("beamNulls")
+        self.null_edit.setToolTip("Null directions in degrees, device frame, counter-clockwise "
+                                  "(e.g. 90, -90)")
+        self.lobe_spin = _spin(5.0, 80.0, 5.0, "°", 0)
+        self.null_gain_spin = _spin(-80.0, 0.0, 5.0, " dB", 0)
+        self.null_gain_spin.setToolTip("Level asked for at the nulls, relative to on-axis")
+        beam_form = QFormLayout()
+        beam_form.addRow("Nulls at", self.null_edit)
+        beam_form.addRow("Main lobe ±", self.lobe_spin)
+        beam_form.addRow("Null level", self.null_gain_spin)
+        self.beam_box = QGroupBox("Beam")
+        self.beam_box.setLayout(beam_form)
+
+        self.virtual_spin = _spin(1.0, 90.0, 5.0, "°", 0)
+        virtual_form = QFormLayout()
+        virtual_form.addRow("Virtual pair ±", self.virtual_spin)
+        self.virtual_box = QGroupBox("Virtualizer")
+        self.virtual_box.setLayout(virtual_form)
+
+        self.target_editor = TargetCurveEditor()
+        self.target_editor.setMinimumHeight(160)
+        target_layout = QVBoxLayout()
+        target_layout.setContentsMargins(4, 4, 4, 4)
+        target_layout.addWidget(self.target_editor)
+        self.target_box = QGroupBox("Target cancellation")
+        self.target_box.setLayout(target_layout)
+
+        self.effort_label = _value_label("effortReading")
+        self.fir_label = _value_label("firErrorReading")
+        self.zone_label = _value_label("zoneAreaReading")
+        self.cancel_label = _value_label("cancellationReading")
+        self.probe_reading = _value_label("probeReading")
+        self.beam_label = _value_label("beamReading")
+        self.virtual_label = _value_label("virtualReading")
+        self.timing_label = _value_label("timingReading")
+        self.state_label = _value_label("designState")
+        numbers = QFormLayout()
+        numbers.addRow("Effort", self.effort_label)
+        numbers.addRow("FIR error", self.fir_label)
+        numbers.addRow("Zone", self.zone_label)
+        self.cancel_row_label = QLabel("Sweet spot")
+        numbers.addRow(self.cancel_row_label, self.cancel_label)
+        self.probe_row_label = QLabel("Probe")
+        numbers.addRow(self.probe_row_label, self.probe_reading)
+        self.beam_row_label = QLabel("Nulls")
+        numbers.addRow(self.beam_row_label, self.beam_label)
+        self.lobe_row_label = QLabel("Main lobe")
+        self.lobe_label = _value_label("lobeReading")
+        numbers.addRow(self.lobe_row_label, self.lobe_label)
+        self.virtual_row_label = QLabel("vs reference")
+        numbers.addRow(self.virtual_row_label, self.virtual_label)
+        numbers.addRow("Timing", self.timing_label)
+        numbers.addRow("State", self.state_label)
+        results_box = QGroupBox("Result")
+        results_box.setLayout(numbers)
+
+        self.message_label = QLabel()
+        self.message_label.setObjectName("designMessage")
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message_label.setVisible(False)
+
+        self.redesign_button = QPushButton("Redesign")
+        self.redesign_button.setObjectName("redesignButton")
+        self.redesign_button.setToolTip("Redesign now (F6)")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setObjectName("exportButton")
+        self.export_button.setToolTip("Write the filters in the chosen formats")
+        self.export_button.setEnabled(False)
+        self.export_progress = QProgressBar()
+        self.export_progress.setRange(0, 100)
+        self.export_progress.setVisible(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.redesign_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.export_button)
+
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(6, 6, 6, 6)
+        for w in (params_box, results_box, self.message_label):
+            layout.addWidget(w)
+        layout.addLayout(buttons)
+        layout.addWidget(self.export_progress)
+        for w in (self.beam_box, self.virtual_box, self.target_box):
+            layout.addWidget(w)
+        layout.addStretch(1)
+        content.setMinimumWidth(330)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll_area.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll_area)
+
+        self.sync_params(controller.params)
+        self.sync_listeners()
+        self._connect()
+
+    # -- wiring ----------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        c = self.controller
+        self.method_combo.currentIndexChanged.connect(
+            lambda _i: c.set_params(method=self.method_combo.currentData()))
+        self.listener_combo.currentIndexChanged.connect(
+            lambda i: c.set_params(listener=i) if i >= 0 else None)
+        self.effort_slider.valueChanged.connect(self._on_effort)
+        self.taps_combo.currentIndexChanged.connect(
+            lambda _i: c.set_params(n_taps=self.taps_combo.currentData()))
+        self.delay_spin.valueChanged.connect(
+            lambda v: c.set_params(delay_samples=v or None))
+        self.robust_spin.valueChanged.connect(lambda v: c.set_params(robust_cm=float(v)))
+        self.probe_spin.valueChanged.connect(lambda v: c.set_probe_cm(float(v)))
+        self.null_edit.editingFinished.connect(self._on_nulls)
+        self.lobe_spin.valueChanged.connect(
+            lambda v: c.set_params(lobe_half_width_deg=float(v)))
+        self.null_gain_spin.valueChanged.connect(lambda v: c.set_params(null_gain_db=float(v)))
+        self.virtual_spin.valueChanged.connect(
+            lambda v: c.set_params(virtual_angle_deg=float(v)))
+        self.target_editor.curveChanged.connect(lambda curve: c.set_params(target=curve))
+        self.redesign_button.clicked.connect(c.redesign_now)
+        self.export_button.clicked.connect(self.exportRequested)
+        c.paramsChanged.connect(self.sync_params)
+        c.outcomeChanged.connect(self.show_outcome)
+        c.errorChanged.connect(self.show_error)
+        c.busyChanged.connect(lambda _b: self._update_state())
+        c.document.changed.connect(self.sync_listeners)
+
+    def _on_effort(self, value: int) -> None:
+        db = value / EFFORT_STEPS_PER_DB
+        self.effort_value.setText(f"{db:.1f} dB")
+        self.controller.set_params(max_effort_db=db)
+
+    def _on_nulls(self) -> None:
+        angles = parse_angles(self.null_edit.text())
+        if angles is None:
+            self.null_edit.setText(", ".join(f"{a:g}" for a in
+                                             self.controller.params.null_angles_deg))
+            self.show_error("Nulls: enter angles in degrees separated by commas, e.g. 90, -90")
+            return
+        self.controller.set_params(null_angles_deg=angles)
+
+    # -- parameters → widgets --------------------------------------------------------------------
+    def sync_params(self, p: DesignParams) -> None:
+        widgets = (self.method_combo, self.effort_slider, self.taps_combo, self.delay_spin,
+                   self.robust_spin, self.lobe_spin, self.null_gain_spin, self.virtual_spin,
+                   self.listener_combo)
+        for w in widgets:
+            w.blockSignals(True)
+        self.method_combo.setCurrentIndex(max(self.method_combo.findData(p.method), 0))
+        self.effort_slider.setValue(round(p.max_effort_db * EFFORT_STEPS_PER_DB))
+        self.effort_value.setText(f"{p.max_effort_db:.1f} dB")
+        k = self.taps_combo.findData(p.n_taps)
+        if k < 0:
+            self.taps_combo.addItem(str(p.n_taps), p.n_taps)
+            k = self.taps_combo.count() - 1
+        self.taps_combo.setCurrentIndex(k)
+        self.delay_spin.setValue(p.delay_samples or 0)
+        self.robust_spin.setValue(p.robust_cm)
+        self.lobe_spin.setValue(p.lobe_half_width_deg)
+        self.null_gain_spin.setValue(p.null_gain_db)
+        self.virtual_spin.setValue(p.virtual_angle_deg)
+        if p.listener < self.listener_combo.count():
+            self.listener_combo.setCurrentIndex(p.listener)
+        for w in widgets:
+            w.blockSignals(False)
+        self.probe_spin.blockSignals(True)
+        self.probe_spin.setValue(self.controller.probe_cm)
+        self.probe_spin.blockSignals(False)
+        if not self.null_edit.hasFocus():
+            self.null_edit.setText(", ".join(f"{a:g}" for a in p.null_angles_deg))
+        self.target_editor.set_curve(p.target_curve)
+        beam = p.method == "beam"
+        self.beam_box.setVisible(beam)
+        self.virtual_box.setVisible(p.method == "virtualizer")
+        self.target_box.setVisible(not beam)
+        for w in (self.robust_label, self.robust_spin, self.probe_label, self.probe_spin):
+            w.setVisible(not beam)
+
+    def sync_listeners(self) -> None:
+        names = [li.name for li in self.controller.document.scene.listeners]
+        current = [self.listener_combo.itemText(i) for i in range(self.listener_combo.count())]
+        if names != current:
+            self.listener_combo.blockSignals(True)
+            self.listener_combo.clear()
+            self.listener_combo.addItems(names)
+            self.listener_combo.setCurrentIndex(min(self.controller.params.listener,
+                                                    len(names) - 1))
+            self.listener_combo.blockSignals(False)
+        many = len(names) > 1
+        self.listener_label.setVisible(many)
+        self.listener_combo.setVisible(many)
+
+    # -- results → labels ------------------------------------------------------------------------
+    def show_outcome(self, o: Outcome | None) -> None:
+        rows = (self.cancel_row_label, self.cancel_label, self.probe_row_label,
+                self.probe_reading, self.beam_row_label, self.beam_label, self.lobe_row_label,
+                self.lobe_label, self.virtual_row_label, self.virtual_label)
+        if o is None:
+            for label in (self.effort_label, self.fir_label, self.zone_label, self.cancel_label,
+                          self.probe_reading, self.beam_label, self.lobe_label,
+                          self.virtual_label, self.timing_label):
+                label.setText("—")
+            for w in rows:
+                w.setVisible(False)
+            self._update_state()
+            return
+        s = o.summary
+        self.effort_label.setText(f"{s.effort_db:.1f} dB (cap {o.params.max_effort_db:g} dB)")
+        self.fir_label.setText(f"{s.fir_error_db:.1f} dB")
+        self.zone_label.setText(f"{s.zone_area_m2:.2f} m² ≥ {s.zone_threshold_db:g} dB")
+        beam = s.method == "beam"
+        for w in rows[:2]:
+            w.setVisible(not beam)
+        for w in rows[2:4]:
+            w.setVisible(not beam and s.probe_db is not None)
+        for w in rows[4:8]:
+            w.setVisible(beam)
+        for w in rows[8:]:
+            w.setVisible(o.virtual is not None)
+        lo, hi = s.cancellation_band_hz
+        if s.cancellation_db is not None:
+            self.cancel_label.setText(f"≥ {s.cancellation_db:.1f} dB, {lo:g} Hz–{hi / 1000:g} kHz")
+        if s.probe_db is not None:
+            self.probe_reading.setText(f"≥ {s.probe_db:.1f} dB at ±{o.probe_cm:g} cm")
+        if beam:
+            depth = ", ".join(f"{a:+g}° {v:.1f}" for a, v in s.null_depth_db.items())
+            blo, bhi = s.beam_band_hz
+            self.beam_label.setText(f"{depth} dB deep, {blo / 1000:g}–{bhi / 1000:g} kHz")
+            self.lobe_label.setText(f"±{o.params.lobe_half_width_deg:g}° within "
+                                    f"{s.lobe_deviation_db:.1f} dB")
+        if o.virtual is not None:
+            ild = o.virtual["ild_error_db"]
+            worst = max(max(abs(v) for v in ild["left"]), max(abs(v) for v in ild["right"]))
+            self.virtual_label.setText(f"ITD {o.virtual['itd_error_us']:.0f} µs · ILD "
+                                       f"≤ {worst:.1f} dB")
+        t = o.redesign.timing_ms
+        self.timing_label.setText(f"{t['total']:.0f} ms (design {t.get('design', 0):.0f}, "
+                                  f"maps {t.get('azimuth_map', 0) + t.get('zone_map', 0):.0f})")
+        self.timing_label.setToolTip("redesign stages (ms): " + ", ".join(
+            f"{k} {v:.1f}" for k, v in t.items()) + f"; with probe and summary {o.wall_ms:.0f}")
+        warnings = o.redesign.design.warnings
+        self._set_message("\n".join(warnings), error=False)
+        self._update_state()
+
+    def show_error(self, message: str) -> None:
+        self._set_message(message, error=bool(message))
+        self._update_state()
+
+    def _set_message(self, text: str, error: bool) -> None:
+        c = scene_colors(current_theme())
+        color = c.error if error else c.selection
+        self.message_label.setStyleSheet(f"color: {color}; padding: 4px 2px;")
+        self.message_label.setText(text)
+        self.message_label.setVisible(bool(text))
+
+    def _update_state(self) -> None:
+        c = self.controller
+        o = c.outcome
+        if c.error:
+            text = "refused" if o is None else "error"
+        elif c.is_busy or (o is not None and not o.current):
+            text = "updating…"
+        elif o is None:
+            text = "—"
+        else:
+            text = "up to date"
+        self.state_label.setText(text)
+        self.export_button.setEnabled(o is not None and o.current and not c.is_busy)
+
+    def apply_theme(self) -> None:
+        self.target_editor.apply_theme(scene_colors(current_theme()))
+        if self.message_label.text():
+            self._set_message(self.message_label.text(), bool(self.controller.error))

@@ -1,0 +1,681 @@
+"""The DRED panel: speech through Opus with deep redundancy over a lossy channel
+(`dsp.dred.chain.simulate`), compared with plain Opus LBRR + PLC under the same losses.
+
+Input: a speech file (any rate and channel count: the chain takes a 16 kHz mono mix) or the
+scene's talker simulated at a device microphone (free field or room, 16 kHz, no noise;
+`dsp.mic_mix`). Settings: bitrate, LBRR, the loss the encoder expects (default: the loss
+model's rate, as `awb dred simulate` does), DRED on/off with its depth and kb/s budget, neural
+PLC, the loss model (`none`, `bernoulli:RATE`, `ge:RATE,MEAN_BURST`, `trace:PATH`) and its seed.
+A bad loss spec or setting is refused before anything runs, naming what is expected, and the
+previous result stays.
+
+Process runs two simulations in the background (progress, cancel) with one loss mask: the
+chosen settings, and the same with DRED and the neural PLC off (the "Opus LBRR + PLC"
+baseline). The panel then shows clean vs decoded (waveform and spectrogram of the chosen
+settings' output) with every lost 20 ms packet shaded by how it was filled (LBRR, DRED, neural
+PLC, Opus PLC; the legend counts them), a table of PESQ-WB / STOI against the clean input, bit
+rates, DRED reach and frame counts for both runs, A/B playback of Clean / baseline / chosen
+(`workbench.gui.audio.clip_audition`), and Save Output (32-bit float WAV at 16 kHz, atomic).
+
+The job (`run_dred`) is Qt-free and only calls `sim` and `dsp`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dsp.clip_paths import ClipSet, make_clips
+from dsp.dred.loss import SPEC_SYNTAX, LossError, LossModel, burst_stats, parse_loss, read_trace
+from dsp.dred.sender import DredSettings, SettingsError
+from sim.scene import Scene
+from workbench.gui.audio.clip_audition import ClipAudition
+from workbench.gui.enhance.panel import SpectrogramPlot
+from workbench.gui.shell.job_panel import JobPanel
+from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
+
+FS_HZ = 16000
+"""The chain's rate: everything shown and played here is 16 kHz mono."""
+PACKET_S = 0.02
+DYNAMIC_RANGE_DB = 80.0
+LOSS_PRESETS = ("none", "bernoulli:0.1", "bernoulli:0.2", "ge:0.2,10", "ge:0.3,5")
+DEFAULT_LOSS = "ge:0.2,10"
+FILLED = ("lbrr", "dred", "plc", "opus_plc")
+"""How a lost packet can be filled (`dsp.dred.receiver.SOURCES` less "regular")."""
+FILL_LABELS = {"lbrr": "LBRR", "dred": "DRED", "plc": "neural PLC", "opus_plc": "Opus PLC"}
+FILL_COLORS = {"lbrr": "#58a6ff", "dred": "#3fb950", "plc": "#d29922", "opus_plc": "#f85149"}
+FILL_ALPHA = 90
+BASELINE_LABEL = "Opus LBRR+PLC"
+ROWS = (("pesq_wb", "PESQ-WB", "{:.2f}"), ("stoi", "STOI", "{:.3f}"),
+        ("kbps_total", "Total kb/s", "{:.1f}"), ("kbps_opus", "  Opus kb/s", "{:.1f}"),
+        ("kbps_dred", "  DRED kb/s", "{:.1f}"), ("kbps_container", "  container kb/s",
+                                                 "{:.2f}"),
+        ("reach_ms", "DRED reach (ms)", "{:.0f}"), ("lost", "Lost packets", "{:d}"),
+        ("lbrr", "  by LBRR", "{:d}"), ("dred", "  by DRED", "{:d}"),
+        ("plc", "  by neural PLC", "{:d}"), ("opus_plc", "  by Opus PLC", "{:d}"),
+        ("rtf_decode", "Decode RTF", "{:.3f}"))
+
+
+class DredInputError(ValueError):
+    """A setting or loss spec the panel refuses before running (the message says why)."""
+
+
+@dataclass
+class DredRequest:
+    """What to process. source "file": path; source "scene": scene, engine, mic, talker
+    (source index); seconds: at most this much of the input; settings; loss: the spec string
+    (`dsp.dred.loss.parse_loss`); seed of the loss mask."""
+
+    source: str
+    path: str = ""
+    scene: Scene | None = None
+    engine: str = "freefield"
+    mic: int = 0
+    talker: int | None = None
+    seconds: float = 8.0
+    settings: DredSettings = field(default_factory=DredSettings)
+    loss: str = DEFAULT_LOSS
+    seed: int = 0
+
+
+@dataclass
+class DredOutcome:
+    """run: the chosen settings (dsp.dred.chain.DredRun); baseline: DRED and neural PLC off,
+    same loss mask (the same object as run when the settings already are the baseline);
+    metrics: {"run": {pesq_wb, stoi} | None, "baseline": …} against run.clean16; spans:
+    `lost_spans` of run; lookahead: Opus look-ahead in samples; clips for listening."""
+
+    run: object
+    baseline: object
+    metrics: dict
+    spans: dict
+    lookahead: int
+    label: str
+    run_label: str
+    clips: ClipSet
+    notes: list[str]
+
+
+def settings_label(s: DredSettings) -> str:
+    """Short name of what fills losses with these settings, e.g. 'DRED 1000 ms + neural PLC'."""
+    parts = [f"DRED {s.n_chunks * 40} ms"] if s.dred else []
+    parts.append("neural PLC" if s.neural_plc else "Opus PLC")
+    return ("LBRR + " if s.lbrr else "") + " + ".join(parts)
+
+
+def nominal_loss_perc(model: LossModel) -> int:
+    """The loss the encoder expects (percent) from a loss model: its rate, a trace's overall
+    loss, 0 for none."""
+    if model.kind == "trace":
+        return min(100, round(100 * float(read_trace(model.path).mean())))
+    return min(100, round(100 * float(model.rate))) if model.kind != "none" else 0
+
+
+def check_loss(spec: str) -> LossModel:
+    """The loss model of a spec, with a trace file read now; DredInputError naming the syntax
+    otherwise."""
+    try:
+        model = parse_loss(spec)
+        if model.kind == "trace":
+            read_trace(model.path)
+    except LossError as e:
+        text = str(e)
+        if SPEC_SYNTAX not in text:
+            text = f"{text} (a loss model is {SPEC_SYNTAX})"
+        raise DredInputError(f"Loss model: {text}") from None
+    return model
+
+
+def lost_spans(lost: np.ndarray, sources: np.ndarray, lookahead: int,
+               fs_hz: int = FS_HZ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Where each lost packet sits in the decoded (input-aligned) audio, by how it was filled:
+    {source name: (starts_s (m,), widths_s (m,))}, consecutive packets of one source merged.
+
+    Packet k covers samples [320 k − L, 320 (k + 1) − L) of the output (L: Opus look-ahead),
+    so the first packet starts L samples before 0. Every span is a whole number of packets.
+    """
+    from dsp.dred.receiver import SOURCES
+
+    lost = np.asarray(lost, dtype=bool)
+    sources = np.asarray(sources)
+    per = round(PACKET_S * fs_hz)
+    out = {}
+    for name in FILLED:
+        mark = lost & (sources == SOURCES.index(name))
+        edges = np.diff(np.concatenate([[0], mark.astype(np.int8), [0]]))
+        first, end = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        out[name] = ((first * per - lookahead) / fs_hz, (end - first) * per / fs_hz)
+    return out
+
+
+def _score(clean: np.ndarray, decoded: np.ndarray, notes: list[str], what: str) -> dict | None:
+    from pesq import PesqError
+
+    from dsp.percepnet.metrics import pesq_wb, stoi
+
+    try:
+        return {"pesq_wb": pesq_wb(clean, decoded, FS_HZ), "stoi": stoi(clean, decoded, FS_HZ)}
+    except PesqError as e:  # no speech found, or too short for PESQ
+        notes.append(f"{what}: no PESQ/STOI ({type(e).__name__}: {e})")
+        return None
+
+
+def _input(req: DredRequest, state) -> tuple[np.ndarray, float, str]:
+    """The speech to send, its rate, and a label."""
+    if req.source == "scene":
+        from dsp.mic_mix import scene_mic_mix
+        from sim.transfer import simulate as transfer
+
+        state.progress(0.0, f"Simulating the talker ({req.engine}) …")
+        tr = transfer(req.scene, req.engine, fs_hz=FS_HZ, talkers=True,
+                      state=state.sub(0.0, 0.15))
+        mix = scene_mic_mix(req.scene, tr, mic=req.mic, seconds=req.seconds,
+                            talker=req.talker, noises=[])
+        mic = req.scene.device.microphones[req.mic].name
+        talker = req.scene.sources[req.talker].name if req.talker is not None else "talker"
+        return mix.clean, float(FS_HZ), f"{talker} at {mic}, {req.engine}"
+    from dsp.audio_io import read_audio
+
+    state.progress(0.0, "Reading …")
+    x, fs = read_audio(req.path, channels=None)
+    return x[:round(req.seconds * fs)], float(fs), Path(req.path).name
+
+
+def run_dred(req: DredRequest, *, state) -> DredOutcome:
+    """The background job: the input, both simulations with one loss mask, the scores."""
+    from dsp.dred.chain import simulate
+    from dsp.dred.opus import OpusEncoder
+
+    state.check()
+    notes: list[str] = []
+    x, fs, label = _input(req, state)
+    loss = check_loss(req.loss)
+    state.check()
+    base_settings = replace(req.settings, dred=False, neural_plc=False)
+    same = base_settings == req.settings
+
+    def stage(lo: float, hi: float, text: str):
+        return lambda f: state.progress(lo + (hi - lo) * f, text)
+
+    run = simulate(x, fs, req.settings, loss, seed=req.seed,
+                   progress=stage(0.2, 0.75 if not same else 0.9,
+                                  f"Sending with {settings_label(req.settings)} …"),
+                   cancel=lambda: state.cancelled)
+    if same:
+        base = run
+        notes.append("DRED and the neural PLC are off: the chosen settings are the baseline")
+    else:
+        base = simulate(x, fs, base_settings, loss, seed=req.seed,
+                        progress=stage(0.75, 0.9, f"Sending with {BASELINE_LABEL} …"),
+                        cancel=lambda: state.cancelled)
+    state.progress(0.9, "Scoring …")
+    metrics = {"run": _score(run.clean16, run.decoded, notes, "chosen settings")}
+    metrics["baseline"] = metrics["run"] if same else _score(base.clean16, base.decoded, notes,
+                                                             BASELINE_LABEL)
+    state.check()
+    lookahead = OpusEncoder(sample_rate=FS_HZ).lookahead
+    run_label = "DRED" if req.settings.dred else (
+        "Neural PLC" if req.settings.neural_plc else BASELINE_LABEL)
+    clips = {"Clean": run.clean16, BASELINE_LABEL: base.decoded}
+    if not same:
+        clips[run_label] = run.decoded
+    state.progress(1.0, "Done")
+    return DredOutcome(run=run, baseline=base, metrics=metrics,
+                       spans=lost_spans(run.lost, run.sources, lookahead), lookahead=lookahead,
+                       label=label, run_label=run_label,
+                       clips=make_clips(clips, FS_HZ, match_loudness=False), notes=notes)
+
+
+def _header(label: str) -> str:
+    """A table column title on two lines where it has two words (the columns are narrow)."""
+    return label.replace(" ", "\n", 1)
+
+
+def _column(run, metrics: dict | None) -> dict:
+    """One table column's values of a run."""
+    lost = int(np.count_nonzero(run.lost))
+    values = {"kbps_total": run.kbps["total"], "kbps_opus": run.kbps["opus"],
+              "kbps_dred": run.kbps["dred"], "kbps_container": run.kbps["container"],
+              "reach_ms": run.mean_dred_reach_ms, "lost": lost,
+              "rtf_decode": run.rtf_decode}
+    values.update({k: int(run.counters.get(k, 0)) for k in FILLED})
+    values.update(metrics or {})
+    return values
+
+
+class DredPanel(JobPanel):
+    """The panel over one `SceneDocument`. `message` carries status-bar text; `processed`
+    fires after a result is shown."""
+
+    def _init_state(self) -> None:
+        self.colors = scene_colors(current_theme())
+        self.shading: dict[str, pg.BarGraphItem] = {}
+        self.spec_shading: dict[str, pg.BarGraphItem] = {}
+
+    # -- construction ----------------------------------------------------------------------------
+    def _build(self) -> None:
+        left = QVBoxLayout()
+        left.addWidget(self._input_box())
+        left.addWidget(self._settings_box())
+        self._add_job_controls(left, "dred")
+        left.addStretch(1)
+        side = QWidget()
+        side.setLayout(left)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(280)
+        scroll.setMaximumWidth(360)
+
+        middle = QVBoxLayout()
+        self.table = QTableWidget(len(ROWS), 2)
+        self.table.setObjectName("dredMetrics")
+        self.table.setHorizontalHeaderLabels([_header(BASELINE_LABEL), "Chosen"])
+        self.table.setVerticalHeaderLabels([r[1] for r in ROWS])
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setDefaultSectionSize(20)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setToolTip("Process to compare the chosen settings with Opus LBRR + PLC")
+        middle.addWidget(self.table, 1)
+        self.info_label = QLabel()
+        self.info_label.setObjectName("dredInfo")
+        self.info_label.setWordWrap(True)
+        self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        middle.addWidget(self.info_label)
+        mid = QWidget()
+        mid.setLayout(middle)
+        mid.setMinimumWidth(250)
+        mid.setMaximumWidth(340)
+
+        plots = QVBoxLayout()
+        self.legend_label = QLabel()
+        self.legend_label.setObjectName("dredLegend")
+        self.legend_label.setWordWrap(True)
+        plots.addWidget(self.legend_label)
+        self.wave_plot = pg.PlotWidget()
+        self.wave_plot.setObjectName("dredWaveform")
+        self.wave_plot.setLabel("bottom", "time", "s")
+        self.wave_plot.setMouseEnabled(x=True, y=False)
+        self.wave_plot.setClipToView(True)
+        self.wave_plot.setDownsampling(auto=True, mode="peak")
+        self.clean_curve = self.wave_plot.plot()
+        self.decoded_curve = self.wave_plot.plot()
+        self.spec_plot = SpectrogramPlot("")
+        self.spec_plot.setTitle(None)
+        self.spec_plot.setXLink(self.wave_plot)
+        self.view_tabs = QTabWidget()
+        self.view_tabs.setObjectName("dredViews")
+        self.view_tabs.setDocumentMode(True)
+        self.view_tabs.addTab(self.wave_plot, "Waveform")
+        self.view_tabs.addTab(self.spec_plot, "Spectrogram (decoded)")
+        plots.addWidget(self.view_tabs, 1)
+        self.audition = ClipAudition()
+        self.audition.set_shortcut_scope(self)
+        plots.addWidget(self.audition)
+
+        row = QHBoxLayout(self)
+        row.setContentsMargins(4, 4, 4, 4)
+        row.addWidget(scroll)
+        row.addWidget(mid)
+        row.addLayout(plots, 1)
+
+        self.radio_scene.toggled.connect(self._update_enabled)
+        self.dred_check.toggled.connect(self._update_enabled)
+        self.browse_file.clicked.connect(self._browse_speech)
+        self.browse_trace.clicked.connect(self._browse_trace)
+        self.audition.saveRequested.connect(lambda: self.save_output())
+        self.audition.message.connect(self.message)
+        self.apply_theme(self.colors)
+
+    def _input_box(self) -> QGroupBox:
+        box = QGroupBox("Speech")
+        v = QVBoxLayout(box)
+        self.radio_file = QRadioButton("Audio file (any rate; mono mix)")
+        self.radio_scene = QRadioButton("Scene: talker at a device microphone")
+        self.radio_file.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.radio_file)
+        group.addButton(self.radio_scene)
+        v.addWidget(self.radio_file)
+        file_row = QHBoxLayout()
+        self.file_edit = QLineEdit()
+        self.file_edit.setObjectName("dredFile")
+        self.file_edit.setPlaceholderText("speech WAV/FLAC")
+        self.browse_file = QPushButton("Open…")
+        file_row.addWidget(self.file_edit, 1)
+        file_row.addWidget(self.browse_file)
+        self.file_widgets = QWidget()
+        self.file_widgets.setLayout(file_row)
+        v.addWidget(self.file_widgets)
+        v.addWidget(self.radio_scene)
+        form = QFormLayout()
+        self.mic_combo = QComboBox()
+        self.engine_combo = QComboBox()
+        self.engine_combo.addItem("Free field", "freefield")
+        self.engine_combo.addItem("Room", "room")
+        self.talker_combo = QComboBox()
+        form.addRow("Microphone", self.mic_combo)
+        form.addRow("Engine", self.engine_combo)
+        form.addRow("Talker", self.talker_combo)
+        self.scene_widgets = QWidget()
+        self.scene_widgets.setLayout(form)
+        v.addWidget(self.scene_widgets)
+        length = QFormLayout()
+        self.seconds_spin = QDoubleSpinBox()
+        self.seconds_spin.setObjectName("dredSeconds")
+        self.seconds_spin.setRange(1.0, 60.0)
+        self.seconds_spin.setValue(8.0)
+        self.seconds_spin.setSuffix(" s")
+        self.seconds_spin.setToolTip("At most this much of the file; the scene's talker "
+                                     "is simulated this long")
+        length.addRow("Length", self.seconds_spin)
+        v.addLayout(length)
+        return box
+
+    def _settings_box(self) -> QGroupBox:
+        box = QGroupBox("Opus and redundancy")
+        form = QFormLayout(box)
+        self.bitrate_spin = QSpinBox()
+        self.bitrate_spin.setObjectName("dredBitrate")
+        self.bitrate_spin.setRange(6, 510)
+        self.bitrate_spin.setValue(DredSettings().bitrate // 1000)
+        self.bitrate_spin.setSuffix(" kb/s")
+        self.bitrate_spin.setToolTip("Opus target bitrate (LBRR comes out of it; DRED is added)")
+        self.lbrr_check = QCheckBox("LBRR (in-band FEC)")
+        self.lbrr_check.setChecked(DredSettings().lbrr)
+        self.expect_spin = QSpinBox()
+        self.expect_spin.setObjectName("dredExpectedLoss")
+        self.expect_spin.setRange(-1, 100)
+        self.expect_spin.setSpecialValueText("from the loss model")
+        self.expect_spin.setValue(-1)
+        self.expect_spin.setSuffix(" %")
+        self.expect_spin.setToolTip("The loss the encoder is told to expect (sizes LBRR)")
+        self.dred_check = QCheckBox("Deep redundancy (DRED)")
+        self.dred_check.setChecked(True)
+        self.depth_spin = QSpinBox()
+        self.depth_spin.setObjectName("dredDepth")
+        self.depth_spin.setRange(40, 1040)
+        self.depth_spin.setSingleStep(40)
+        self.depth_spin.setValue(DredSettings().dred_ms)
+        self.depth_spin.setSuffix(" ms")
+        self.depth_spin.setToolTip("How far back each packet's redundancy reaches (rounded to "
+                                   "whole 40 ms chunks)")
+        self.budget_spin = QDoubleSpinBox()
+        self.budget_spin.setObjectName("dredBudget")
+        self.budget_spin.setRange(0.0, 64.0)
+        self.budget_spin.setSingleStep(0.5)
+        self.budget_spin.setDecimals(1)
+        self.budget_spin.setSpecialValueText("auto (libopus quality)")
+        self.budget_spin.setSuffix(" kb/s")
+        self.budget_spin.setToolTip("DRED budget: each packet takes the finest quality that "
+                                    "fits; auto: libopus's quality for the bitrate")
+        self.plc_check = QCheckBox("Neural PLC (else Opus PLC)")
+        self.plc_check.setChecked(True)
+        self.loss_combo = QComboBox()
+        self.loss_combo.setObjectName("dredLoss")
+        self.loss_combo.setEditable(True)
+        self.loss_combo.addItems(LOSS_PRESETS)
+        self.loss_combo.setCurrentText(DEFAULT_LOSS)
+        self.loss_combo.setToolTip(f"Packet loss: {SPEC_SYNTAX}; ge = Gilbert–Elliott bursts "
+                                   "(mean burst in 20 ms packets)")
+        self.browse_trace = QPushButton("Trace…")
+        loss_row = QHBoxLayout()
+        loss_row.addWidget(self.loss_combo, 1)
+        loss_row.addWidget(self.browse_trace)
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setObjectName("dredSeed")
+        self.seed_spin.setRange(0, 99999)
+        form.addRow("Bitrate", self.bitrate_spin)
+        form.addRow("", self.lbrr_check)
+        form.addRow("Expected loss", self.expect_spin)
+        form.addRow("", self.dred_check)
+        form.addRow("DRED depth", self.depth_spin)
+        form.addRow("DRED budget", self.budget_spin)
+        form.addRow("", self.plc_check)
+        form.addRow("Loss model", loss_row)
+        form.addRow("Loss seed", self.seed_spin)
+        return box
+
+    def _browse_speech(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open Speech", self.file_edit.text() or str(Path.home()),
+            "Audio (*.wav *.flac *.ogg *.aiff);;All files (*)")
+        if path:
+            self.file_edit.setText(path)
+            self.radio_file.setChecked(True)
+
+    def _browse_trace(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open Loss Trace", str(Path.home()),
+                                              "Loss traces (*.txt);;All files (*)")
+        if path:
+            self.loss_combo.setCurrentText(f"trace:{path}")
+
+    # -- theme -----------------------------------------------------------------------------------
+    def apply_theme(self, colors: SceneColors | None = None) -> None:
+        self.colors = c = colors or scene_colors(current_theme())
+        for plot in (self.wave_plot, self.spec_plot):
+            plot.setBackground(c.plot_background)
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setPen(c.plot_foreground)
+                plot.getAxis(axis).setTextPen(c.plot_foreground)
+        clean = pg.mkColor(c.plot_foreground)
+        clean.setAlpha(150)
+        self.clean_curve.setPen(pg.mkPen(clean, width=1))
+        self.decoded_curve.setPen(pg.mkPen(c.listener, width=1))
+        self.error_label.setStyleSheet(f"color: {c.error}")
+        self.audition.apply_theme(c)
+        self._show_legend()
+
+    # -- scene choices ---------------------------------------------------------------------------
+    def refresh_scene(self) -> None:
+        """Fill the microphone and talker choices from the scene (keeping current picks)."""
+        scene = self.document.scene
+        mic, talker = self.mic_combo.currentText(), self.talker_combo.currentText()
+        self.mic_combo.clear()
+        for i, m in enumerate(scene.device.microphones):
+            self.mic_combo.addItem(m.name, i)
+        self.talker_combo.clear()
+        for i, s in enumerate(scene.sources):
+            if s.kind == "talker":
+                self.talker_combo.addItem(s.name, i)
+        for combo, text in ((self.mic_combo, mic), (self.talker_combo, talker)):
+            k = combo.findText(text)
+            if k >= 0:
+                combo.setCurrentIndex(k)
+
+    # -- the request -----------------------------------------------------------------------------
+    def request(self) -> DredRequest:
+        """The request the widgets describe; DredInputError (one sentence) when they cannot
+        be run."""
+        spec = self.loss_combo.currentText().strip()
+        model = check_loss(spec)
+        expect = self.expect_spin.value()
+        budget = self.budget_spin.value()
+        settings = DredSettings(
+            bitrate=1000 * self.bitrate_spin.value(), lbrr=self.lbrr_check.isChecked(),
+            loss_perc=nominal_loss_perc(model) if expect < 0 else expect,
+            dred_ms=self.depth_spin.value(), dred_kbps=budget if budget > 0 else None,
+            neural_plc=self.plc_check.isChecked(), dred=self.dred_check.isChecked())
+        try:
+            settings.validate()
+        except SettingsError as e:
+            raise DredInputError(f"Setting {e}") from None
+        common = dict(seconds=self.seconds_spin.value(), settings=settings, loss=spec,
+                      seed=self.seed_spin.value())
+        if self.radio_file.isChecked():
+            path = self.file_edit.text().strip()
+            if not path:
+                raise DredInputError("Choose a speech file first (or the scene's talker).")
+            return DredRequest("file", path=path, **common)
+        scene = self.document.scene
+        if not scene.device.microphones:
+            raise DredInputError("The device has no microphones: add one, or use a file.")
+        if self.talker_combo.count() == 0:
+            raise DredInputError("The scene has no talker: add one, or use a file.")
+        return DredRequest("scene", scene=scene, engine=self.engine_combo.currentData(),
+                           mic=self.mic_combo.currentData(),
+                           talker=self.talker_combo.currentData(), **common)
+
+    # -- processing ------------------------------------------------------------------------------
+    def process(self) -> bool:
+        """Start processing; False (with the reason shown, the previous result kept) if the
+        settings cannot run or a job is running."""
+        if self.runner.is_running:
+            return False
+        try:
+            req = self.request()
+        except DredInputError as e:
+            self.show_error(str(e))
+            return False
+        return self._start(run_dred, req, "dred")
+
+    def _on_finished(self, outcome: DredOutcome) -> None:
+        self.progress.setVisible(False)
+        self.outcome = outcome
+        self._show_plots(outcome)
+        self._show_table(outcome)
+        run = outcome.run
+        stats = burst_stats(run.lost)
+        k = run.kbps
+        lines = [f"{outcome.label}: {run.clean16.size / FS_HZ:.2f} s, {run.loss}"
+                 f" (seed {self.seed_spin.value()})",
+                 f"{stats['n']} packets, {100 * stats['rate']:.1f} % lost in"
+                 f" {stats['n_bursts']} bursts (mean {stats['mean_burst']:.1f},"
+                 f" longest {stats['max_burst']} packets)",
+                 f"Chosen: {settings_label(run.settings)}, {k['total']:.1f} kb/s"
+                 f" (Opus {k['opus']:.1f} + DRED {k['dred']:.1f} + container"
+                 f" {k['container']:.2f}), DRED reach {run.mean_dred_reach_ms:.0f} ms",
+                 f"Processed in {self.runner.elapsed_s:.1f} s"]
+        self.info_label.setText("\n".join(lines + outcome.notes))
+        self.audition.set_clips(outcome.clips, selected=outcome.run_label)
+        self.message.emit(f"DRED: {outcome.label} processed")
+        self.processed.emit()
+
+    def _show_legend(self) -> None:
+        """The line above the plots: what the curves are and how many lost packets each
+        colour marks."""
+        c = self.colors
+        if self.outcome is None:
+            self.legend_label.setText("Process to see clean vs decoded speech, with every lost"
+                                      " 20 ms packet shaded by how it was filled.")
+            return
+        run = self.outcome.run
+        def swatch(color: str, text: str) -> str:  # one unbreakable legend entry
+            return f'<span style="color:{color}">{text.replace(" ", "&nbsp;")}</span>'
+
+        parts = [swatch(c.plot_foreground, "━ clean"),
+                 swatch(c.listener, f"━ decoded ({settings_label(run.settings)})"),
+                 "&nbsp;&nbsp;lost:"]
+        parts += [swatch(FILL_COLORS[n], f"■ {FILL_LABELS[n]} {run.counters[n]}")
+                  for n in FILLED if n in self.shading]
+        if not self.shading:
+            parts.append("none")
+        self.legend_label.setText(" ".join(parts))
+
+    def _show_plots(self, o: DredOutcome) -> None:
+        from dsp.percepnet.enhance import spectrogram
+
+        run = o.run
+        t = np.arange(run.clean16.size) / FS_HZ
+        self.clean_curve.setData(t, run.clean16)
+        self.decoded_curve.setData(t, run.decoded)
+        peak = float(max(np.max(np.abs(run.clean16)), np.max(np.abs(run.decoded)), 1e-6))
+        spec = spectrogram(run.decoded.astype(np.float64), FS_HZ)
+        top = float(np.max(spec.db))
+        self.spec_plot.show_spectrogram(spec, (top - DYNAMIC_RANGE_DB, top))
+        for item in self.shading.values():
+            self.wave_plot.removeItem(item)
+        for item in self.spec_shading.values():
+            self.spec_plot.removeItem(item)
+        self.shading, self.spec_shading = {}, {}
+        f_top = FS_HZ / 2
+        for name in FILLED:
+            starts, widths = o.spans[name]
+            if not starts.size:
+                continue
+            color = pg.mkColor(FILL_COLORS[name])
+            color.setAlpha(FILL_ALPHA)
+            bars = pg.BarGraphItem(x0=starts, width=widths, y0=-1.05 * peak, height=2.1 * peak,
+                                   brush=color, pen=pg.mkPen(None))
+            bars.setZValue(-10)  # under the curves
+            self.wave_plot.addItem(bars)
+            self.shading[name] = bars
+            # On the spectrogram a strip along the top: shading would tint what it shows.
+            strip = pg.BarGraphItem(x0=starts, width=widths, y0=0.92 * f_top,
+                                    height=0.08 * f_top, brush=FILL_COLORS[name],
+                                    pen=pg.mkPen(None))
+            self.spec_plot.addItem(strip)
+            self.spec_shading[name] = strip
+        self.wave_plot.setYRange(-1.05 * peak, 1.05 * peak, padding=0)
+        self.wave_plot.setXRange(0.0, t[-1] if t.size else 1.0, padding=0.01)
+        self._show_legend()
+
+    def _show_table(self, o: DredOutcome) -> None:
+        columns = (_column(o.baseline, o.metrics["baseline"]), _column(o.run, o.metrics["run"]))
+        self.table.setHorizontalHeaderLabels([_header(BASELINE_LABEL), _header(o.run_label)])
+        for r, (key, _name, fmt) in enumerate(ROWS):
+            for c, values in enumerate(columns):
+                value = values.get(key)
+                item = QTableWidgetItem("—" if value is None else fmt.format(value))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                      | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, c, item)
+        self.table.setToolTip(
+            f"Both columns saw the same {int(np.count_nonzero(o.run.lost))} lost packets;"
+            " PESQ-WB and STOI against the clean 16 kHz input")
+
+    def _on_cancelled(self) -> None:
+        self.progress.setVisible(False)
+        self.message.emit("DRED processing cancelled")
+        self.show_error("Cancelled; the previous result is kept." if self.outcome else
+                        "Cancelled.")
+
+    def _update_enabled(self) -> None:
+        busy = self.runner.is_running
+        scene = self.radio_scene.isChecked()
+        self.scene_widgets.setEnabled(scene)
+        self.file_widgets.setEnabled(not scene)
+        dred = self.dred_check.isChecked()
+        self.depth_spin.setEnabled(dred)
+        self.budget_spin.setEnabled(dred)
+        self.process_button.setEnabled(not busy)
+        self.cancel_button.setEnabled(busy)
+        self.save_button.setEnabled(not busy and self.outcome is not None)
+
+    # -- saving ----------------------------------------------------------------------------------
+    def save_output(self, path: str | Path | None = None) -> Path | None:
+        """Write the chosen settings' decoded speech (16 kHz) as a 32-bit float WAV
+        (atomically); asks for a path."""
+        if self.outcome is None:
+            return None
+        return self._save_wav(path, self.outcome.run.decoded, FS_HZ, "Save Decoded Speech",
+                              "dred-decoded.wav")

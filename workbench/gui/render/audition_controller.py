@@ -1,0 +1,729 @@
+"""The audition behind the Renderer panel: the programme, the A/B/X player built for the open
+scene, the audio engine that plays it, and the jobs that prepare them.
+
+Everything that takes time runs off the GUI thread in a `JobRunner` with progress and cancel:
+reading the file (any rate, resampled with soxr by `dsp.audio_io.read_audio`), building the
+player (`dsp.audition.make_player`: network design, device and reference-pair simulation,
+loudness matching) and the display overviews (`dsp.programme_view`). The previous programme
+and player stay in place until a new one is ready, and stay when the new one fails (a bad
+file's one-line reason goes to `errorChanged`) or is cancelled.
+
+Playback: `workbench.gui.audio.engine.AudioEngine` (PortAudio) is made on Play and closed after
+the transport has been idle (paused or stopped) for a moment, so an idle window costs no CPU.
+Its `on_state` callback runs on the audio worker thread: it only emits a signal, delivered
+queued on the GUI thread. Meters and position are polled (`meter()`, `position_s`) by the
+panel's timer. Commands (play, pause, seek, loop, select, network) are queued to the player,
+which applies them at its next block, so a change while playing is ramped or crossfaded by the
+engine, never cut.
+
+Parameters: the upmix settings (centre width, smoothing, ambience, centre gain) are swapped into
+the running network (the engine crossfades the filters, the upmix statistics carry over);
+changes are coalesced (`LIVE_DELAY_MS`) so a slider drag sends a few swaps, not one per pixel.
+The block size makes a new player over the same paths (no simulation), the renderer methods
+and the paths' engine rebuild the player in the background; playing continues from the same
+place after a short fade.
+
+No PortAudio or no output device: `audio_problem` holds the one-sentence reason (ending with
+the offer of offline rendering), play is refused, everything else works.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+
+from dsp import audition
+from dsp.audio_io import AudioFileError, read_audio, resample
+from dsp.listening import PATHS
+from dsp.params import DesignError
+from dsp.programme_view import LevelTrack, Spectrogram, lrc_levels, spectrogram
+from dsp.renderer import RenderError, RenderParams
+from dsp.upmix import UpmixError, UpmixParams, check_upmix_params
+from sim.scene import Scene
+from sim.scene_io import SceneError
+from workbench.gui.audio import engine as audio_engine
+from workbench.gui.design.controller import design_relevant
+from workbench.gui.scene.document import SceneDocument
+from workbench.gui.shell.worker import JobRunner
+
+log = logging.getLogger(__name__)
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".ogg")
+AUDIO_FILTER = "Audio files (*.wav *.flac *.aif *.aiff *.ogg);;All files (*)"
+BLOCKS = (64, 128, 256, 512, 1024)
+MODES = {"auto": (None, False), "room": ("room", False), "early": ("room", True),
+         "freefield": ("freefield", False)}
+"""Listening-path engines: key → (make_player's engine, early_only); "auto" = room unless the
+room is anechoic."""
+MODE_LABELS = {"auto": "Scene (room unless anechoic)", "room": "Room (full)",
+               "early": "Room (early part, fast)", "freefield": "Free field"}
+PATH_LABELS = {"A": "plain stereo through the device", "B": "spatial renderer through the device",
+               "X": "reference stereo pair (the target)"}
+LIVE_DELAY_MS = 120
+MIN_LOOP_S = 0.1
+IDLE_CLOSE_S = 1.5
+SWAP_FADE_MS = 120
+SEEK_HOLD_S = 0.4
+DEVICE_KEY, BLOCK_KEY, MODE_KEY = "audio/device", "renderer/block", "renderer/paths"
+
+
+@dataclass(frozen=True)
+class Programme:
+    """The loaded file: samples x (n, 2) at fs_hz (the scene's rate), and what it was."""
+
+    path: Path
+    x: np.ndarray
+    fs_hz: int
+    fs_in_hz: int
+    channels_in: int
+    subtype: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.x) / self.fs_hz
+
+    def describe(self) -> str:
+        rate = (f"{self.fs_in_hz} Hz → {self.fs_hz} Hz (soxr)" if self.fs_in_hz != self.fs_hz
+                else f"{self.fs_hz} Hz")
+        ch = {1: "mono → stereo", 2: "stereo"}.get(self.channels_in, f"{self.channels_in} ch")
+        return f"{self.name} — {format_time(self.duration_s)}, {rate}, {ch}"
+
+    def input_info(self) -> dict:
+        return {"file": str(self.path), "fs_in_hz": self.fs_in_hz,
+                "channels_in": self.channels_in, "subtype_in": self.subtype}
+
+
+@dataclass(frozen=True)
+class AuditionSettings:
+    """How the player is made: renderer parameters, block size, listening-path engine."""
+
+    params: RenderParams = field(default_factory=RenderParams)
+    block: int = 512
+    mode: str = "auto"
+
+    @property
+    def engine(self) -> tuple[str | None, bool]:
+        return MODES[self.mode]
+
+
+@dataclass
+class Prepared:
+    """What a build job hands back."""
+
+    programme: Programme
+    player: audition.Player
+    scene: Scene
+    settings: AuditionSettings
+    levels: LevelTrack
+    spectrogram: Spectrogram
+    wall_s: float
+
+
+def format_time(seconds: float) -> str:
+    """'1:05.3' (minutes:seconds.tenths)."""
+    seconds = max(0.0, float(seconds))
+    m, s = divmod(seconds, 60.0)
+    return f"{int(m)}:{s:04.1f}"
+
+
+def is_audio_file(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in AUDIO_SUFFIXES
+
+
+def read_programme(path: str | Path, fs_hz: int) -> Programme:
+    """Read any WAV/FLAC/… as stereo at fs_hz (soxr). Raises AudioFileError (one line)."""
+    path = Path(path)
+    x, _ = read_audio(path, fs_hz=fs_hz, channels=2)
+    import soundfile as sf
+
+    info = sf.info(str(path))
+    return Programme(path=path, x=x, fs_hz=int(fs_hz), fs_in_hz=int(info.samplerate),
+                     channels_in=int(info.channels), subtype=str(info.subtype))
+
+
+def prepare_audition(source: Path | Programme, scene: Scene, settings: AuditionSettings,
+                     path: str, *, state) -> Prepared:
+    """The build job: the programme at the scene's rate, the player, the overviews."""
+    t0 = time.perf_counter()
+    fs = scene.simulation.fs_hz
+    state.progress(0.0, "reading the file")
+    if isinstance(source, Programme):
+        prog = source
+        if prog.fs_hz != fs:
+            prog = replace(prog, x=resample(prog.x, prog.fs_hz, fs), fs_hz=fs)
+    else:
+        prog = read_programme(source, fs)
+    if not scene.listeners:
+        raise RenderError(f"scene {scene.name!r} has no listener to render for")
+    engine, early = settings.engine
+    player = audition.make_player(scene, prog.x, settings.params, engine=engine,
+                                  early_only=early, block=settings.block, path=path,
+                                  state=state.sub(0.05, 0.85))
+    levels = lrc_levels(prog.x, fs, settings.params.upmix, state=state.sub(0.85, 0.97))
+    spec = spectrogram(prog.x, fs, state=state.sub(0.97, 1.0))
+    return Prepared(programme=prog, player=player, scene=scene, settings=settings,
+                    levels=levels, spectrogram=spec, wall_s=time.perf_counter() - t0)
+
+
+def compute_levels(x: np.ndarray, fs_hz: int, upmix: UpmixParams, *, state) -> LevelTrack:
+    """The L/R/C level overview job (after an upmix change)."""
+    return lrc_levels(x, fs_hz, upmix, state=state)
+
+
+def describe_build_error(error: BaseException) -> str:
+    """One line for users about a failed build."""
+    if isinstance(error, AudioFileError):
+        return str(error)
+    if isinstance(error, (RenderError, DesignError, SceneError, UpmixError)):
+        return f"Cannot prepare the audition: {error}"
+    if isinstance(error, MemoryError):
+        return "Cannot prepare the audition: not enough memory for this file"
+    return f"Preparing the audition failed: {type(error).__name__}: {error}"
+
+
+class AuditionController(QObject):
+    """Programme, player, engine and jobs of one window's Renderer panel.
+
+    Signals: programmeChanged(Programme | None), playerChanged(Player | None),
+    overviewChanged(), busyChanged(bool), progress(fraction, message), stateChanged(str:
+    playing | paused | stopped), pathChanged(str), audioProblemChanged(str: "" = audio works),
+    errorChanged(str: "" = none), message(str: for the status bar), staleChanged(bool: the
+    scene changed since the player was built), settingsChanged(AuditionSettings).
+    """
+
+    programmeChanged = Signal(object)
+    playerChanged = Signal(object)
+    overviewChanged = Signal()
+    busyChanged = Signal(bool)
+    progress = Signal(float, str)
+    stateChanged = Signal(str)
+    pathChanged = Signal(str)
+    audioProblemChanged = Signal(str)
+    errorChanged = Signal(str)
+    message = Signal(str)
+    staleChanged = Signal(bool)
+    settingsChanged = Signal(object)
+    _workerState = Signal(str, float)
+
+    engine_factory = None
+    """Callable(player, device=...) → engine; None = `audio_engine.AudioEngine` (tests put a
+    stand-in here)."""
+
+    def __init__(self, document: SceneDocument, parent: QObject | None = None):
+        super().__init__(parent)
+        self.document = document
+        s = QSettings()
+        block = int(s.value(BLOCK_KEY, 512))
+        mode = str(s.value(MODE_KEY, "auto"))
+        self.settings = AuditionSettings(block=block if block in BLOCKS else 512,
+                                         mode=mode if mode in MODES else "auto")
+        self.programme: Programme | None = None
+        self.player: audition.Player | None = None
+        self.engine = None
+        self.levels: LevelTrack | None = None
+        self.spectrogram: Spectrogram | None = None
+        self.path = "B"
+        self.state = "stopped"
+        self.loop: tuple[float, float] | None = None
+        self.audio_problem = ""
+        self.error = ""
+        self.stale = False
+        self.device: int | None = None
+        self._built_scene: Scene | None = None
+        self._network = None
+        self._position = 0.0
+        self._seek_target = 0.0
+        self._seek_until = 0.0
+        self._busy = False
+        self._queued = None  # a build asked for while one runs: (source, resume)
+        self._job: tuple | None = None
+        self._swap: tuple | None = None
+        self.build_runner = JobRunner(self)
+        self.levels_runner = JobRunner(self)
+        self._levels_dirty = False
+        self._live_timer = QTimer(self)
+        self._live_timer.setSingleShot(True)
+        self._live_timer.setInterval(LIVE_DELAY_MS)
+        self._live_timer.timeout.connect(self._apply_live)
+        self._idle_timer = QTimer(self)
+        self._idle_timer.setSingleShot(True)
+        self._idle_timer.timeout.connect(self._close_if_idle)
+        r = self.build_runner
+        r.progress.connect(self.progress)
+        r.finished.connect(self._on_built)
+        r.failed.connect(self._on_build_failed)
+        r.cancelled.connect(self._on_build_cancelled)
+        r.done.connect(self._on_build_done)
+        self.levels_runner.finished.connect(self._on_levels)
+        self.levels_runner.done.connect(self._on_levels_done)
+        self._workerState.connect(self._on_worker_state, Qt.ConnectionType.QueuedConnection)
+        document.changed.connect(self._check_stale)
+        self.device = self._initial_device(str(s.value(DEVICE_KEY, "")))
+        self.refresh_audio()
+
+    # -- properties ------------------------------------------------------------------------------
+    @property
+    def is_busy(self) -> bool:
+        return self._busy
+
+    @property
+    def can_play(self) -> bool:
+        return self.player is not None and not self.audio_problem
+
+    @property
+    def fs_hz(self) -> int:
+        return int(self.player.fs_hz) if self.player is not None \
+            else int(self.document.scene.simulation.fs_hz)
+
+    @property
+    def duration_s(self) -> float:
+        return self.programme.duration_s if self.programme is not None else 0.0
+
+    @property
+    def position_s(self) -> float:
+        """Programme time being heard (the seek target for a moment after a seek, while the
+        engine's ring still holds the old place)."""
+        if time.monotonic() < self._seek_until:
+            return self._seek_target
+        if self.engine is None:
+            return self._position
+        return self.engine.position_s
+
+    def meter(self):
+        """The engine's meter of what is heard now (dsp.audition.Meter), None when silent."""
+        return self.engine.meter() if self.engine is not None else None
+
+    # -- loading and building --------------------------------------------------------------------
+    def load(self, path: str | Path) -> bool:
+        """Open an audio file: read, resample, build the player in the background."""
+        return self._build(Path(path), resume=None)
+
+    def rebuild(self) -> bool:
+        """Build the player again for the current scene and settings (same programme; playing
+        continues where it was)."""
+        if self.programme is None:
+            self.message.emit("Open an audio file first.")
+            return False
+        return self._build(self.programme, resume=(self.position_s, self.state == "playing"))
+
+    def cancel_build(self) -> None:
+        self._queued = None
+        if self.build_runner.is_running:
+            self.build_runner.cancel()
+
+    def _build(self, source, resume) -> bool:
+        if self.build_runner.is_running:
+            self._queued = (source, resume)
+            self.build_runner.cancel()
+            return True
+        scene = self.document.scene
+        name = source.name if isinstance(source, (Path, Programme)) else str(source)
+        label = f"Opening {name}" if isinstance(source, Path) else "Rebuilding the paths"
+        self._job = (source, resume, label)
+        self.build_runner.start(prepare_audition, source, scene, self.settings, self.path,
+                                label=label)
+        self._set_busy(True)
+        self.progress.emit(0.0, label)
+        self.message.emit(f"{label}…")
+        return True
+
+    def _on_built(self, prep: Prepared) -> None:
+        _source, resume, label = self._job
+        self._set_error("")
+        self.programme = prep.programme
+        self.levels, self.spectrogram = prep.levels, prep.spectrogram
+        self._built_scene = prep.scene
+        self._network = prep.player.paths.network
+        if self.loop is not None and (resume is None or self.loop[1] > self.duration_s):
+            self.loop = None
+        self._replace_player(prep.player, resume)
+        self.programmeChanged.emit(self.programme)
+        self.overviewChanged.emit()
+        self._set_stale(False)
+        self.refresh_audio()
+        if self._network.upmix != self.settings.params.upmix:  # changed during the build
+            self._live_timer.start()
+        p = prep.player.paths
+        self.message.emit(f"{label}: ready in {prep.wall_s:.1f} s — {p.engine} paths, latency"
+                          f" {1e3 * p.latency / p.fs_hz:.0f} ms to the ears")
+
+    def _on_build_failed(self, error: BaseException, _text: str) -> None:
+        message = describe_build_error(error)
+        log.error("%s", message)
+        self._set_error(message)
+        self.message.emit(message)
+
+    def _on_build_cancelled(self) -> None:
+        if self._queued is None:
+            kept = " (the previous programme is kept)" if self.programme is not None else ""
+            self.message.emit(f"{self._job[2]}: cancelled{kept}.")
+
+    def _on_build_done(self) -> None:
+        if self._queued is not None:
+            source, resume = self._queued
+            self._queued = None
+            self._build(source, resume)
+            return
+        self._set_busy(False)
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            self.busyChanged.emit(busy)
+
+    def _set_error(self, message: str) -> None:
+        if message != self.error:
+            self.error = message
+            self.errorChanged.emit(message)
+
+    # -- the scene ---------------------------------------------------------------------------------
+    def _check_stale(self) -> None:
+        if self._built_scene is not None:
+            self._set_stale(design_relevant(self.document.scene)
+                            != design_relevant(self._built_scene))
+
+    def _set_stale(self, stale: bool) -> None:
+        if stale != self.stale:
+            self.stale = stale
+            self.staleChanged.emit(stale)
+
+    # -- the player and the engine ---------------------------------------------------------------
+    def _replace_player(self, player, resume) -> None:
+        """Put a new player in place: fade the old one out first when it is playing."""
+        if self.engine is not None and self.state == "playing":
+            self.engine.pause()
+            self._swap = (player, resume)
+            QTimer.singleShot(SWAP_FADE_MS, self._finish_swap)
+            return
+        self._install(player, resume)
+
+    def _finish_swap(self) -> None:
+        if self._swap is None:
+            return
+        player, resume = self._swap
+        self._swap = None
+        if resume is not None:  # continue from where the fade-out left the old one
+            resume = (self.engine.position_s if self.engine is not None else resume[0],
+                      resume[1])
+        self._install(player, resume)
+
+    def _install(self, player, resume) -> None:
+        self._close_engine()
+        self.player = player
+        if player.selected != self.path:
+            player.select(self.path)
+        net = self._network
+        if net is not None and player.paths.network.upmix != net.upmix:
+            player.command("network", net)  # a live change the old player had not applied
+        if self.loop is not None:
+            player.set_loop(*self.loop)
+        self._seek_until = 0.0
+        if resume is not None:
+            pos, playing = resume
+            player.seek(pos)
+            self._position = pos
+            self.playerChanged.emit(player)
+            if not (playing and self.play()):
+                self._set_state("paused" if pos > 0 else "stopped")
+            return
+        self._position = 0.0
+        self._set_state("stopped")
+        self.playerChanged.emit(player)
+
+    def play(self) -> bool:
+        """Start (or resume) playback. False, with the reason in `audio_problem`, when there
+        is no audio output."""
+        if self.player is None:
+            self.message.emit("Open an audio file first.")
+            return False
+        if self.audio_problem:
+            self.message.emit(self.audio_problem)
+            return False
+        self._idle_timer.stop()
+        if self.engine is None:
+            engine, problem = audio_engine.start_engine(
+                self.player, self.device, self.engine_factory or audio_engine.AudioEngine,
+                self._workerState.emit)
+            if engine is None:
+                self._set_audio_problem(problem)
+                return False
+            self.engine = engine
+        else:
+            self.engine.play()
+        self._set_state("playing")
+        return True
+
+    def pause(self) -> None:
+        if self.player is None or self.state != "playing":
+            return
+        self._position = self.position_s
+        (self.engine or self.player).pause()
+        self._set_state("paused")
+
+    def play_pause(self) -> bool:
+        if self.state == "playing":
+            self.pause()
+            return True
+        return self.play()
+
+    def stop(self) -> None:
+        if self.player is None:
+            return
+        (self.engine or self.player).stop()
+        self._hold_position(self.loop[0] if self.loop else 0.0)
+        self._set_state("stopped")
+
+    def seek(self, seconds: float) -> None:
+        if self.player is None:
+            return
+        seconds = float(np.clip(seconds, 0.0, self.duration_s))
+        (self.engine or self.player).seek(seconds)
+        self._hold_position(seconds)
+
+    def _hold_position(self, seconds: float) -> None:
+        """Report `seconds` as the position: at once without an engine, and for SEEK_HOLD_S
+        with one (its ring still plays the old place until the command has gone through)."""
+        self._position = self._seek_target = seconds
+        self._seek_until = time.monotonic() + SEEK_HOLD_S if self.engine is not None else 0.0
+
+    def set_loop(self, start_s: float, end_s: float) -> str:
+        """Loop [start, end) seconds; returns "" or why not (too short, outside the file)."""
+        dur = self.duration_s
+        start, end = max(0.0, float(start_s)), min(float(end_s), dur)
+        if self.player is None:
+            return "Open an audio file first."
+        if end - start < MIN_LOOP_S:
+            return (f"Loop {start:.2f}–{end:.2f} s is shorter than {MIN_LOOP_S:g} s"
+                    f" (the file is {dur:.2f} s)")
+        self.loop = (start, end)
+        (self.engine or self.player).set_loop(start, end)
+        return ""
+
+    def clear_loop(self) -> None:
+        self.loop = None
+        if self.player is not None:
+            (self.engine or self.player).set_loop(None)
+
+    def select(self, path: str) -> None:
+        """Switch the heard path (A, B or X): crossfaded by the player."""
+        if path not in PATHS:
+            raise ValueError(f"path = {path!r} must be one of {', '.join(PATHS)}")
+        changed = path != self.path
+        self.path = path
+        if self.player is not None:
+            (self.engine or self.player).select(path)
+        if changed:
+            self.pathChanged.emit(path)
+
+    def heard_path(self) -> str:
+        m = self.meter()
+        return m.path if m is not None else self.path
+
+    def _set_state(self, state: str) -> None:
+        if state != "playing" and self.engine is not None:
+            tail = (self.player._tail / self.player.fs_hz) if self.player is not None else 0.0
+            self._idle_timer.start(round(1e3 * (IDLE_CLOSE_S + tail)))
+        if state != self.state:
+            self.state = state
+            self.stateChanged.emit(state)
+
+    def _on_worker_state(self, state: str, position_s: float) -> None:
+        """The player changed state on the worker (delivered queued): what the user asked for
+        stays authoritative; the one change only the worker knows of is the end of the
+        programme (playing → stopped without a Stop)."""
+        if self.engine is None or self._swap is not None or self.player is None:
+            return
+        if state == "stopped" and self.state == "playing" and self.player.state == "stopped":
+            self._position = self.loop[0] if self.loop else 0.0
+            self._set_state("stopped")
+
+    def _close_if_idle(self) -> None:
+        if self.state != "playing" and self._swap is None:
+            self._close_engine()
+
+    def _close_engine(self) -> None:
+        self._idle_timer.stop()
+        engine, self.engine = self.engine, None
+        if engine is None:
+            return
+        if self.state != "stopped":
+            self._position = engine.position_s
+        error = getattr(engine, "worker_error", None)
+        engine.close()
+        if error is not None:
+            self._set_error(f"Audio worker stopped: {type(error).__name__}: {error}")
+
+    # -- settings --------------------------------------------------------------------------------
+    def set_upmix(self, **changes) -> str:
+        """Change upmix settings (UpmixParams fields); applied to the running player after
+        LIVE_DELAY_MS (coalesced). A frame-length change rebuilds. Returns "" or the refusal."""
+        new = replace(self.settings.params.upmix, **changes)
+        try:
+            check_upmix_params(new)
+        except UpmixError as e:
+            return str(e)
+        if new == self.settings.params.upmix:
+            return ""
+        frame_changed = new.frame != self.settings.params.upmix.frame
+        self._set_settings(replace(self.settings, params=replace(self.settings.params,
+                                                                  upmix=new)))
+        if frame_changed:
+            if self.programme is not None:
+                self.rebuild()
+        elif self.player is not None:
+            self._live_timer.start()
+        return ""
+
+    def _apply_live(self) -> None:
+        """Send the current upmix settings to the player (crossfaded swap of B's network)."""
+        if self.player is None or self._network is None:
+            return
+        if self._swap is not None:  # a new player is fading in: it gets it in _install
+            self._live_timer.start()
+            return
+        upmix = self.settings.params.upmix
+        if self._network.upmix == upmix:
+            return
+        net = replace(self._network, upmix=upmix)
+        self._network = net
+        if self.engine is not None:
+            self.engine.set_network(net)
+        else:
+            self.player.command("network", net)
+        self._request_levels()
+
+    def set_render(self, **changes) -> None:
+        """Change renderer methods (RenderParams fields other than upmix): rebuilds."""
+        params = replace(self.settings.params, **changes)
+        if params != self.settings.params:
+            self._set_settings(replace(self.settings, params=params))
+            if self.programme is not None:
+                self.rebuild()
+
+    def set_mode(self, mode: str) -> None:
+        """Listening-path engine (a MODES key): rebuilds."""
+        if mode not in MODES:
+            raise ValueError(f"mode {mode!r} must be one of {', '.join(MODES)}")
+        if mode != self.settings.mode:
+            QSettings().setValue(MODE_KEY, mode)
+            self._set_settings(replace(self.settings, mode=mode))
+            if self.programme is not None:
+                self.rebuild()
+
+    def set_block(self, block: int) -> None:
+        """Player block size (64 .. 1024): a new player over the same paths, no simulation."""
+        block = int(block)
+        if block not in BLOCKS:
+            raise ValueError(f"block {block} must be one of {BLOCKS}")
+        if block == self.settings.block:
+            return
+        QSettings().setValue(BLOCK_KEY, block)
+        self._set_settings(replace(self.settings, block=block))
+        current = self._swap[0] if self._swap is not None else self.player
+        if current is not None and self.programme is not None:
+            player = audition.Player(current.paths, self.programme.x, block=block,
+                                     path=self.path)
+            self._replace_player(player, (self.position_s, self.state == "playing"))
+
+    def _set_settings(self, settings: AuditionSettings) -> None:
+        self.settings = settings
+        self.settingsChanged.emit(settings)
+
+    # -- L/R/C level overview after an upmix change ---------------------------------------------
+    def _request_levels(self) -> None:
+        if self.programme is None:
+            return
+        if self.levels_runner.is_running:
+            self._levels_dirty = True
+            return
+        self._levels_dirty = False
+        p = self.programme
+        self.levels_runner.start(compute_levels, p.x, p.fs_hz, self.settings.params.upmix,
+                                 label="L/R/C levels")
+
+    def _on_levels(self, levels: LevelTrack) -> None:
+        if not self._levels_dirty:
+            self.levels = levels
+            self.overviewChanged.emit()
+
+    def _on_levels_done(self) -> None:
+        if self._levels_dirty:
+            self._request_levels()
+
+    # -- audio output ----------------------------------------------------------------------------
+    def devices(self) -> list[dict]:
+        """Output devices (index, name, hostapi, channels, default_samplerate)."""
+        return audio_engine.list_output_devices()
+
+    def _initial_device(self, saved: str) -> int | None:
+        return audio_engine.choose_output_device(saved, int(self.document.scene.simulation.fs_hz))
+
+    def set_device(self, device: int | None) -> None:
+        """Choose the output device (None = system default); playing continues on it."""
+        if device == self.device:
+            return
+        resume = (self.position_s, self.state == "playing") if self.engine else None
+        self.device = device
+        label = next((audio_engine.device_label(d) for d in self.devices()
+                      if d["index"] == device), "")
+        QSettings().setValue(DEVICE_KEY, label)
+        self.refresh_audio()
+        if resume is not None and self._swap is None:
+            # Fade out, close the stream, reopen on the new device where it was.
+            self._replace_player(self.player, resume)
+
+    def refresh_audio(self, rescan: bool = False) -> str:
+        """Check the output (PortAudio present, the device can play stereo at the player's
+        rate); rescan: ask PortAudio for the devices again (a JACK server started since).
+        Returns the problem ("" when none)."""
+        if rescan and self.engine is None:
+            _rescan_portaudio()
+        problem = audio_engine.output_problem(self.device, self.fs_hz) or ""
+        self._set_audio_problem(problem)
+        return problem
+
+    def _set_audio_problem(self, problem: str) -> None:
+        if problem != self.audio_problem:
+            self.audio_problem = problem
+            if problem:
+                log.warning("%s", problem)
+            self.audioProblemChanged.emit(problem)
+
+    # -- shutdown --------------------------------------------------------------------------------
+    def shutdown(self, timeout_ms: int = 10000) -> None:
+        """Close the engine and stop the jobs (window closing)."""
+        self._live_timer.stop()
+        self._swap = None
+        self._close_engine()
+        self._queued = None
+        for runner in (self.build_runner, self.levels_runner):
+            if runner.is_running:
+                runner.cancel()
+                if not runner.wait(timeout_ms):
+                    log.warning("the %s job did not stop within %d ms", runner.label,
+                                timeout_ms)
+
+
+def _rescan_portaudio() -> None:
+    """Re-initialize PortAudio so devices added since start (a JACK server) appear."""
+    try:
+        import sounddevice as sd
+
+        sd._terminate()
+        sd._initialize()
+    except Exception as e:  # best effort: the device list stays as it was
+        log.info("PortAudio rescan failed: %s", e)
+
+
+__all__ = ["AUDIO_FILTER", "BLOCKS", "MODES", "MODE_LABELS", "PATH_LABELS", "AuditionController",
+           "AuditionSettings", "Prepared", "Programme", "describe_build_error", "format_time",
+           "is_audio_file", "prepare_audition", "read_programme"]

@@ -1,0 +1,198 @@
+"""Render to files: the offline render of the loaded programme (what `awb render` writes) with a
+dialog for the folder and the paths, run in the background with progress and cancel.
+
+The work is `dsp.offline_render.render_to_folder` (drivers.wav, binaural_A/B/X.wav as asked,
+report.json). It needs no audio device, which makes it the way to listen when PortAudio or an
+output is missing. The last folder, paths and cue choice are remembered in QSettings
+(`renderer/renderDir`, `renderer/renderPaths`, `renderer/renderCues`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dsp.audio_io import resample
+from dsp.listening import PATHS
+from dsp.offline_render import RenderRequest, render_to_folder
+from dsp.params import DesignError
+from dsp.renderer import RenderError
+from sim.scene import Scene
+from workbench.gui.shell.worker import JobRunner
+
+DIR_KEY, PATHS_KEY, CUES_KEY = "renderer/renderDir", "renderer/renderPaths", "renderer/renderCues"
+PATH_TEXT = {"A": "A — plain stereo through the device", "B": "B — spatial renderer",
+             "X": "X — reference stereo pair"}
+
+
+@dataclass
+class RenderChoice:
+    """What the dialog asks: the output folder, the binaural paths, the cue report."""
+
+    folder: Path
+    paths: tuple[str, ...] = PATHS
+    cues: bool = True
+
+
+def run_render(scene: Scene, x: np.ndarray, fs_hz: int, folder: Path, request: RenderRequest,
+               input_info: dict, *, state) -> dict:
+    """The job: the programme at the scene's rate, then `render_to_folder`."""
+    fs = scene.simulation.fs_hz
+    if fs_hz != fs:
+        state.progress(0.0, "resampling")
+        x = resample(x, fs_hz, fs)
+    return render_to_folder(scene, x, folder, request, input_info=input_info, state=state)
+
+
+class RenderDialog(QDialog):
+    """Folder, path check boxes, the cue report."""
+
+    def __init__(self, parent: QWidget | None, choice: RenderChoice, summary: str = ""):
+        super().__init__(parent)
+        self.setWindowTitle("Render to Files")
+        self.folder_edit = QLineEdit(str(choice.folder))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.folder_edit, 1)
+        row.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("Folder", row)
+        self.path_checks: dict[str, QCheckBox] = {}
+        paths = QVBoxLayout()
+        for p in PATHS:
+            box = QCheckBox(PATH_TEXT[p])
+            box.setChecked(p in choice.paths)
+            paths.addWidget(box)
+            self.path_checks[p] = box
+        form.addRow("Binaural", paths)
+        self.cues_check = QCheckBox("Interaural cues in report.json (≈ 1 s more)")
+        self.cues_check.setChecked(choice.cues)
+        form.addRow("", self.cues_check)
+        note = QLabel("drivers.wav (every driver feed) and report.json are always written.")
+        note.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        if summary:
+            label = QLabel(summary)
+            label.setWordWrap(True)
+            layout.addWidget(label)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(self.buttons)
+
+    def _browse(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Render Folder", self.folder_edit.text())
+        if chosen:
+            self.folder_edit.setText(chosen)
+
+    def choice(self) -> RenderChoice:
+        return RenderChoice(Path(self.folder_edit.text()).expanduser(),
+                            tuple(p for p, box in self.path_checks.items() if box.isChecked()),
+                            self.cues_check.isChecked())
+
+
+def ask_render(parent: QWidget | None, suggestion: Path, summary: str = "") -> RenderChoice | None:
+    """Ask where to render and which paths (tests replace this); None when cancelled."""
+    s = QSettings()
+    saved = s.value(PATHS_KEY)
+    paths = tuple(p for p in str(saved).split(",") if p in PATHS) if saved else PATHS
+    cues = s.value(CUES_KEY, True)
+    cues = cues if isinstance(cues, bool) else str(cues).lower() == "true"
+    folder = Path(str(s.value(DIR_KEY, str(suggestion))))
+    dialog = RenderDialog(parent, RenderChoice(folder, paths, cues), summary)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    choice = dialog.choice()
+    s.setValue(DIR_KEY, str(choice.folder))
+    s.setValue(PATHS_KEY, ",".join(choice.paths))
+    s.setValue(CUES_KEY, choice.cues)
+    return choice
+
+
+def describe_render_error(error: BaseException, folder: Path | None) -> str:
+    if isinstance(error, OSError):
+        where = error.filename or folder or ""
+        return f"Render failed: {where}: {error.strerror or error}"
+    if isinstance(error, (RenderError, DesignError)):
+        return f"Cannot render: {error}"
+    return f"Render failed: {type(error).__name__}: {error}"
+
+
+class OfflineRenderer(QObject):
+    """Asks, then renders in the background, one at a time.
+
+    Signals: progress(fraction, message), finished(report dict), failed(message), cancelled().
+    """
+
+    progress = Signal(float, str)
+    finished = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.runner = JobRunner(self)
+        self.choice: RenderChoice | None = None
+        self.runner.progress.connect(self.progress)
+        self.runner.finished.connect(self.finished)
+        self.runner.cancelled.connect(self.cancelled)
+        self.runner.failed.connect(
+            lambda e, _t: self.failed.emit(describe_render_error(
+                e, self.choice.folder if self.choice else None)))
+
+    @property
+    def is_running(self) -> bool:
+        return self.runner.is_running
+
+    def start(self, parent: QWidget | None, scene: Scene, programme, settings,
+              suggestion: Path, summary: str = "") -> bool:
+        """Ask, then render `programme` (audition_controller.Programme) for `scene`
+        with `settings` (AuditionSettings: renderer parameters, block, path engine). False
+        when cancelled, refused (the reason goes to `failed`) or already running."""
+        if self.runner.is_running:
+            return False
+        choice = ask_render(parent, suggestion, summary)
+        if choice is None:
+            return False
+        if not choice.paths:
+            self.failed.emit("Render: no path chosen (A, B or X).")
+            return False
+        if choice.folder.exists() and not choice.folder.is_dir():
+            self.failed.emit(f"Render: {choice.folder} exists and is not a folder.")
+            return False
+        if not scene.listeners:
+            self.failed.emit(f"Render: scene {scene.name!r} has no listener to render for.")
+            return False
+        self.choice = choice
+        engine, early = settings.engine
+        request = RenderRequest(paths=choice.paths, block=settings.block, engine=engine,
+                                early_only=early, params=settings.params, cues=choice.cues)
+        return self.runner.start(run_render, scene, programme.x, programme.fs_hz,
+                                 choice.folder, request, programme.input_info(),
+                                 label="Render to files")
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+
+    def wait(self, timeout_ms: int = 10000) -> bool:
+        return self.runner.wait(timeout_ms)
