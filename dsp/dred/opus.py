@@ -8,6 +8,9 @@ its function objects, and so that we can call the variadic ``*_ctl`` functions w
 Conventions: 16 kHz mono, 20 ms frames (320 samples), float32 PCM in [-1, 1].
 A lost frame is decoded either from the *next* packet's LBRR (in-band FEC, ``decode_fec``) or
 by the codec's own packet-loss concealment (``conceal``: decode with no data).
+For hostile input, libopus's packet-header queries (:func:`packet_samples`,
+:func:`packet_channels`, :func:`packet_bandwidth_hz`) check a frame before it reaches a decoder,
+and :meth:`OpusDecoder.snapshot` / :meth:`OpusDecoder.restore` undo a decode found implausible.
 """
 
 from __future__ import annotations
