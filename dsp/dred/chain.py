@@ -48,6 +48,7 @@ class DredRun:
         rtf_encode, rtf_decode: processing time over audio duration (one process).
         settings: the chain settings.
         loss: one-line description of the loss model.
+        events: the receiver's hostile-input counters (``dsp.dred.receiver.EVENTS``).
     """
 
     clean16: np.ndarray
@@ -62,6 +63,7 @@ class DredRun:
     rtf_decode: float
     settings: DredSettings
     loss: str
+    events: dict[str, int]
 
     SOURCES = SOURCES
 
@@ -80,6 +82,7 @@ class DredRun:
             "rtf_encode": round(self.rtf_encode, 4),
             "rtf_decode": round(self.rtf_decode, 4),
             "jitter_buffer_ms": JITTER_BUFFER_MS,
+            "receiver_events": dict(self.events),
         }
 
 
@@ -159,4 +162,4 @@ def simulate(clean: np.ndarray, fs: float, settings: DredSettings | None = None,
     return DredRun(clean16=x, decoded=rx.audio, lost=mask, sources=rx.labels,
                    counters=rx.counters(), kbps=stream.kbps(), bits_per_chunk_by_q=chunk_bits,
                    mean_dred_reach_ms=stream.mean_reach_ms(), rtf_encode=t_enc / duration,
-                   rtf_decode=t_dec / duration, settings=s, loss=desc)
+                   rtf_decode=t_dec / duration, settings=s, loss=desc, events=rx.events)

@@ -8,6 +8,9 @@ its function objects, and so that we can call the variadic ``*_ctl`` functions w
 Conventions: 16 kHz mono, 20 ms frames (320 samples), float32 PCM in [-1, 1].
 A lost frame is decoded either from the *next* packet's LBRR (in-band FEC, ``decode_fec``) or
 by the codec's own packet-loss concealment (``conceal``: decode with no data).
+For hostile input, libopus's packet-header queries (:func:`packet_samples`,
+:func:`packet_channels`, :func:`packet_bandwidth_hz`) check a frame before it reaches a decoder,
+and :meth:`OpusDecoder.snapshot` / :meth:`OpusDecoder.restore` undo a decode found implausible.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ _RESET_STATE = 4028
 _GET_FINAL_RANGE = 4031
 _SIGNAL_VOICE = 3001
 _BANDWIDTH_WIDEBAND = 1103
+# OPUS_BANDWIDTH_* (TOC bandwidth) -> audio bandwidth in Hz
+_BANDWIDTH_HZ = {1101: 4000, 1102: 6000, 1103: 8000, 1104: 12000, 1105: 20000}
 
 # Frame kinds reported by :func:`simulate_loss` (the receiver of #6 will add DRED and neural PLC).
 KIND_REGULAR = 0
@@ -79,6 +84,14 @@ def _load() -> ctypes.CDLL:
         ctypes.POINTER(ctypes.c_float), ctypes.c_int, ctypes.c_int)
     lib.opus_packet_has_lbrr.restype = ctypes.c_int
     lib.opus_packet_has_lbrr.argtypes = (ctypes.c_char_p, ctypes.c_int32)
+    lib.opus_packet_get_nb_samples.restype = ctypes.c_int
+    lib.opus_packet_get_nb_samples.argtypes = (ctypes.c_char_p, ctypes.c_int32, ctypes.c_int32)
+    lib.opus_packet_get_nb_channels.restype = ctypes.c_int
+    lib.opus_packet_get_nb_channels.argtypes = (ctypes.c_char_p,)
+    lib.opus_packet_get_bandwidth.restype = ctypes.c_int
+    lib.opus_packet_get_bandwidth.argtypes = (ctypes.c_char_p,)
+    lib.opus_decoder_get_size.restype = ctypes.c_int
+    lib.opus_decoder_get_size.argtypes = (ctypes.c_int,)
     # The *_ctl functions are variadic: no argtypes, every argument passed explicitly typed.
     lib.opus_encoder_ctl.restype = ctypes.c_int
     lib.opus_decoder_ctl.restype = ctypes.c_int
@@ -104,6 +117,31 @@ def packet_has_lbrr(packet: bytes) -> bool:
     if not packet:
         return False
     return _check(_LIB.opus_packet_has_lbrr(packet, len(packet)), "opus_packet_has_lbrr") == 1
+
+
+def packet_samples(packet: bytes, sample_rate: int = SAMPLE_RATE) -> int:
+    """Samples per channel the packet decodes to at ``sample_rate`` (from its TOC and frame
+    count); :class:`OpusError` for an empty packet or one whose header libopus rejects."""
+    if not packet:
+        raise OpusError("opus_packet_get_nb_samples: empty packet")
+    return _check(_LIB.opus_packet_get_nb_samples(packet, len(packet), sample_rate),
+                  "opus_packet_get_nb_samples")
+
+
+def packet_channels(packet: bytes) -> int:
+    """Channels the packet's TOC signals (1 or 2); :class:`OpusError` for an empty packet."""
+    if not packet:
+        raise OpusError("opus_packet_get_nb_channels: empty packet")
+    return _check(_LIB.opus_packet_get_nb_channels(packet), "opus_packet_get_nb_channels")
+
+
+def packet_bandwidth_hz(packet: bytes) -> int:
+    """Audio bandwidth the packet's TOC signals, in Hz (4000 narrowband .. 20000 fullband);
+    :class:`OpusError` for an empty packet."""
+    if not packet:
+        raise OpusError("opus_packet_get_bandwidth: empty packet")
+    code = _check(_LIB.opus_packet_get_bandwidth(packet), "opus_packet_get_bandwidth")
+    return _BANDWIDTH_HZ[code]
 
 
 class OpusEncoder:
@@ -226,6 +264,7 @@ class OpusDecoder:
         self.frame_samples = sample_rate * FRAME_MS // 1000
         # Room for the largest Opus frame (120 ms) so odd packets cannot overflow our buffer.
         self._pcm = np.zeros(sample_rate * 120 // 1000, np.float32)
+        self._size = _check(_LIB.opus_decoder_get_size(1), "opus_decoder_get_size")
         self._ctl(_SET_COMPLEXITY, int(complexity))
 
     def _ctl(self, request: int, value: int) -> None:
@@ -254,6 +293,21 @@ class OpusDecoder:
     def conceal(self) -> np.ndarray:
         """The codec's own PLC for one lost 20 ms frame (decode with no data)."""
         return self._decode(None, self.frame_samples, False)
+
+    def snapshot(self) -> bytes:
+        """A copy of the whole decoder state, for :meth:`restore`.
+
+        libopus keeps a decoder in one contiguous block of ``opus_decoder_get_size`` bytes
+        (its parts are found by offsets, pointers only reach static tables), so a byte copy
+        restored into the same decoder is exactly the state at the time of the copy.
+        """
+        return ctypes.string_at(self._st, self._size)
+
+    def restore(self, state: bytes) -> None:
+        """Return to a :meth:`snapshot` of this decoder (undoes every call made since)."""
+        if len(state) != self._size:
+            raise OpusError(f"decoder snapshot of {len(state)} bytes, expected {self._size}")
+        ctypes.memmove(self._st, state, self._size)
 
     def reset(self) -> None:
         """Reset the decoder state (OPUS_RESET_STATE)."""

@@ -9,6 +9,8 @@ of 192) -> dense 20 added to the normalized input, de-normalized and clamped to 
 seen in training. GRUs follow torch's (r, z, n) gate layout.
 Known frames advance the GRUs with flag 0; during a gap each prediction is fed back with flag 1,
 which is how the model was trained (teacher forcing off inside simulated gaps of up to 40 frames).
+Beyond those 40 frames its output is extrapolation: :func:`prediction_gain` fades what is played
+from it (the predictor itself still consumes its own unfaded predictions).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import numpy as np
 from dsp.dred.features import NB_BANDS, NB_FEATURES
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "assets" / "dred" / "plc.npz"
+HORIZON_FRAMES = 40  # the longest gap the predictor was trained on (10 ms frames)
+FADE_DB_PER_FRAME = 0.5  # fade beyond the horizon: 50 dB per second of further prediction
 _KEYS = ("mean", "std", "lo", "hi", "dense_in_w", "dense_in_b", "dense_out_w", "dense_out_b",
          *(f"{g}_{p}" for g in ("gru1", "gru2")
            for p in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")))
@@ -44,6 +48,14 @@ def _gru(x: np.ndarray, h: np.ndarray, w: tuple[np.ndarray, ...]) -> np.ndarray:
     z = _sigmoid(gi[..., n_h:2 * n_h] + gh[..., n_h:2 * n_h])
     n = np.tanh(gi[..., 2 * n_h:] + r * gh[..., 2 * n_h:])
     return n + z * (h - n)
+
+
+def prediction_gain(run: np.ndarray) -> np.ndarray:
+    """Linear gain ``(...)`` for playing a frame that is the ``run``-th consecutive prediction
+    (``run`` ``(...)`` integers, 0 = a known frame): 1 up to :data:`HORIZON_FRAMES`, then
+    falling by :data:`FADE_DB_PER_FRAME` per frame."""
+    excess = np.maximum(np.asarray(run, dtype=np.float64) - HORIZON_FRAMES, 0.0)
+    return 10.0 ** (-FADE_DB_PER_FRAME * excess / 20.0)
 
 
 def cepstral_distance_db(ref: np.ndarray, est: np.ndarray) -> np.ndarray:

@@ -30,10 +30,25 @@ everything played (computed from the audio at each gap) and of DRED-recovered fr
 
 Timing: decoded audio lags the input by the Opus look-ahead; the output is cut back so that
 it lines up with the sender's input sample for sample and has its length.
+
+Hostile input (issue #12): no byte sequence makes :func:`receive` raise or play more than
+0 dBFS. Every libopus call is guarded. An Opus frame is accepted only when libopus parses its
+header as one 20 ms mono frame of at most wideband (all the chain's 16 kHz mono sender can
+produce) and its decode is plausible: 320 finite samples peaking at most
+:data:`PEAK_HEADROOM` times the larger of full scale and the loudest frame the stream has
+carried. A libopus call that fails or decodes implausibly is undone (the decoder state is put
+back to its snapshot from before the call, so libopus's concealment continues the waveform as
+if the packet had been lost) and the frame concealed. Only when the concealment itself is
+implausible (an earlier frame passed the checks but left a bad state) is the decoder replaced
+by a fresh one, re-primed with the last :data:`REPRIME_FRAMES` accepted frames so that its
+concealment continues the voice instead of starting from silence. Neural PLC fades once it has
+predicted beyond its training horizon (:func:`dsp.dred.plc.prediction_gain`); the output is
+finally limited to +-1 (full scale). :data:`EVENTS` counts each of these per stream.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -41,8 +56,17 @@ from typing import Protocol
 import numpy as np
 
 from dsp.dred.features import FRAME_SIZE, NB_FEATURES, compute_features
-from dsp.dred.opus import FRAME_SAMPLES, OpusDecoder, OpusError, packet_has_lbrr
+from dsp.dred.opus import (
+    FRAME_SAMPLES,
+    OpusDecoder,
+    OpusError,
+    packet_bandwidth_hz,
+    packet_channels,
+    packet_has_lbrr,
+    packet_samples,
+)
 from dsp.dred.packet import Packet, PacketError, unpack_packet
+from dsp.dred.plc import prediction_gain
 from dsp.dred.sender import CHUNK_FRAMES, DredSettings, PayloadCodec
 
 SOURCES = ("regular", "lbrr", "dred", "plc", "opus_plc")
@@ -53,11 +77,26 @@ ALIGN = 80  # samples of played audio the vocoded signal is matched to (5 ms)
 MAX_LAG = 80  # samples, +-5 ms alignment search (half a period of a 100 Hz voice)
 CONTEXT_FRAMES = 8  # vocoder warm-up before a gap (80 ms)
 PITCH_HISTORY_FRAMES = 4  # extra audio before the context: the pitch search looks 257 samples back
+# A decoded frame may peak 6 dB above max(full scale, loudest frame carried): the sender's frames
+# (SILK, voice) decode to at most full scale for any input in [-1, 1] (tests/test_dred_hostile.py),
+# garbage bits decoded as CELT often reach more.
+PEAK_HEADROOM = 2.0
+REPRIME_FRAMES = 5  # accepted frames replayed into a fresh decoder: 100 ms of history
+EVENTS = (
+    "corrupt_containers",  # containers that do not parse: the packet counts as lost
+    "corrupt_frames",  # Opus frames rejected (header or implausible decode): concealed in place
+    "corrupt_lbrr",  # LBRR decodes rejected: the frame is concealed instead
+    "corrupt_dred",  # DRED payloads rejected: ignored
+    "decoder_resets",  # implausible concealment: fresh decoder, re-primed
+    "faded_plc_frames",  # 10 ms frames of neural PLC played attenuated (beyond its horizon)
+    "nonfinite_samples",  # non-finite vocoder output samples replaced by silence
+    "clipped_samples",  # output samples limited to full scale
+)
 
 
 class ReceiverError(ValueError):
-    """Unusable receiver input: loss mask shape, a corrupt or wrong-duration Opus frame, bad
-    DRED."""
+    """Unusable receiver arguments: a loss mask of the wrong shape or an n_samples that does not
+    fit (packet bytes never raise: a corrupt packet is concealed)."""
 
 
 class FeatureVocoder(Protocol):
@@ -87,12 +126,14 @@ class Reception:
         corrupt: indices of received packets whose container, Opus frame or DRED payload was
             rejected; a bad container or Opus frame is concealed as if lost, a bad DRED payload
             is ignored.
+        events: count per :data:`EVENTS` name (hostile-input handling, see the module doc).
     """
 
     audio: np.ndarray
     labels: np.ndarray
     seam_lags: list[int]
     corrupt: list[int]
+    events: dict[str, int]
 
     def counters(self) -> dict[str, int]:
         """Frames per source name."""
@@ -185,48 +226,99 @@ class _Receiver:
         self.observed = 0  # first feature frame the predictor has not seen
         self.seam_lags: list[int] = []
         self.corrupt: set[int] = set()
+        self.events = dict.fromkeys(EVENTS, 0)
+        self.loudest = 0.0  # peak of the loudest accepted regular frame
+        self.recent: deque[bytes] = deque(maxlen=REPRIME_FRAMES)  # last accepted Opus frames
         if predictor is not None:
             predictor.reset()
 
     def _put(self, k: int, pcm: np.ndarray) -> None:
-        if pcm.size != FRAME_SAMPLES:
-            raise ReceiverError(f"packet {k}: Opus frame decodes to {pcm.size} samples, "
-                                f"expected {FRAME_SAMPLES} (20 ms)")
         self.out[k * FRAME_SAMPLES:(k + 1) * FRAME_SAMPLES] = pcm
 
-    def regular(self, k: int) -> None:
-        """Decode packet k; a frame libopus rejects (or of the wrong duration) is concealed by
-        the codec's PLC (a lone bad frame between good ones: no vocoder seam for 20 ms)."""
+    def _valid_frame(self, k: int) -> bool:
+        """Whether packet k's Opus header is one 20 ms mono frame of at most wideband."""
+        opus = self.parts[k].opus
         try:
-            pcm = self.dec.decode(self.parts[k].opus)
-            if pcm.size != FRAME_SAMPLES:
-                raise OpusError(f"{pcm.size} samples, expected {FRAME_SAMPLES} (20 ms)")
+            return (packet_samples(opus) == FRAME_SAMPLES and packet_channels(opus) == 1
+                    and packet_bandwidth_hz(opus) <= self.dec.sample_rate // 2)
         except OpusError:
+            return False
+
+    def _plausible(self, pcm: np.ndarray) -> bool:
+        """20 ms of finite samples within the level headroom (module doc)."""
+        return (pcm.size == FRAME_SAMPLES and bool(np.all(np.isfinite(pcm)))
+                and float(np.max(np.abs(pcm))) <= PEAK_HEADROOM * max(1.0, self.loudest))
+
+    def _attempt(self, call: Callable[[], np.ndarray]) -> np.ndarray | None:
+        """The output of one libopus decode ``call``; None, with the decoder state put back to
+        what it was before the call, when libopus fails or the output is implausible."""
+        state = self.dec.snapshot()
+        try:
+            pcm = call()
+        except OpusError:
+            pcm = None
+        if pcm is not None and self._plausible(pcm):
+            return pcm
+        self.dec.restore(state)
+        return None
+
+    def _conceal(self) -> np.ndarray:
+        """libopus's concealment of one frame; when it is implausible, a fresh decoder re-primed
+        with the recent accepted frames conceals instead, and silence if that fails too."""
+        pcm = self._attempt(self.dec.conceal)
+        if pcm is None:
+            self.events["decoder_resets"] += 1
+            self.dec = OpusDecoder()
+            for opus in self.recent:
+                self._attempt(lambda opus=opus: self.dec.decode(opus))
+            pcm = self._attempt(self.dec.conceal)
+        if pcm is None:  # a re-priming frame is to blame: start from silence
+            self.dec = OpusDecoder()
+            self.recent.clear()
+            pcm = np.zeros(FRAME_SAMPLES, np.float32)
+        return pcm
+
+    def regular(self, k: int) -> None:
+        """Decode packet k; a frame that is rejected (header, implausible decode) is concealed
+        by the codec's PLC (a lone bad frame between good ones: no vocoder seam for 20 ms)."""
+        opus = self.parts[k].opus
+        pcm = self._attempt(lambda: self.dec.decode(opus)) if self._valid_frame(k) else None
+        if pcm is None:
             self.corrupt.add(k)
-            pcm = self.dec.conceal()
+            self.events["corrupt_frames"] += 1
+            pcm = self._conceal()
             self.labels[k] = OPUS_PLC
+        else:
+            self.loudest = max(self.loudest, float(np.max(np.abs(pcm))))
+            self.recent.append(opus)
         self._put(k, pcm)
+
+    def _has_lbrr(self, b: int) -> bool:
+        """Whether packet b (arrived, < n) has a valid frame that carries LBRR."""
+        if not self._valid_frame(b):
+            return False
+        try:
+            return packet_has_lbrr(self.parts[b].opus)
+        except OpusError:
+            return False
 
     def gap(self, a: int, b: int, seed: int) -> None:
         """Conceal lost packets ``a..b-1``; packet b (if < n) arrived and is decoded here too."""
         nxt = self.parts[b] if b < self.n else None
-        use_lbrr = self.s.lbrr and nxt is not None and packet_has_lbrr(nxt.opus)
+        use_lbrr = self.s.lbrr and nxt is not None and self._has_lbrr(b)
         for k in range(a, b):
+            pcm = None
             if use_lbrr and k == b - 1:
-                try:
-                    pcm = self.dec.decode_fec(nxt.opus)
-                    if pcm.size != FRAME_SAMPLES:
-                        raise OpusError(f"{pcm.size} samples, expected {FRAME_SAMPLES}")
-                    self._put(k, pcm)
-                    self.labels[k] = LBRR
-                    continue
-                except OpusError:
+                pcm = self._attempt(lambda: self.dec.decode_fec(nxt.opus))
+                if pcm is None:
                     self.corrupt.add(b)
-                self._put(k, self.dec.conceal())
-                self.labels[k] = PLC if self.s.neural_plc else OPUS_PLC
+                    self.events["corrupt_lbrr"] += 1
+            if pcm is not None:
+                self.labels[k] = LBRR
             else:
-                self._put(k, self.dec.conceal())
+                pcm = self._conceal()
                 self.labels[k] = PLC if self.s.neural_plc else OPUS_PLC
+            self._put(k, pcm)
         if nxt is not None:
             self.regular(b)
         dred_rows, d0, d1 = self._dred(b)
@@ -245,11 +337,11 @@ class _Receiver:
             payload = self.codec.unpack(self.parts[b].dred)
             rows = np.asarray(self.codec.features(payload), dtype=np.float64)
         except ValueError:
+            rows = None
+        if (rows is None or rows.shape != (CHUNK_FRAMES * payload.n_chunks, NB_FEATURES)
+                or not rows.size or not np.all(np.isfinite(rows))):
             self.corrupt.add(b)
-            return None, 0, -1
-        if (rows.shape != (CHUNK_FRAMES * payload.n_chunks, NB_FEATURES) or not rows.size
-                or not np.all(np.isfinite(rows))):
-            self.corrupt.add(b)
+            self.events["corrupt_dred"] += 1
             return None, 0, -1
         d1 = 2 * b + 1 - int(payload.offset_frames)
         return rows, d1 - rows.shape[0] + 1, d1
@@ -274,6 +366,7 @@ class _Receiver:
         played = self._played_features(first_seen, t_s) if t_s > first_seen else np.zeros((0, 20))
         rows = np.empty((t_last + 1 - t_ctx, NB_FEATURES))
         rows[:t_s - t_ctx] = played[t_ctx - first_seen:]
+        run = np.zeros(rows.shape[0], np.int64)  # consecutive predicted frames up to each row
         if self.predictor is not None:
             for f in played[max(self.observed - first_seen, 0):]:
                 self.predictor.observe(f)
@@ -285,13 +378,30 @@ class _Receiver:
                     self.predictor.observe(rows[i])
             elif t <= t_e and self.predictor is not None:
                 rows[i] = self.predictor.predict()
+                run[i] = run[i - 1] + 1
             elif dred is not None and t < d0:
                 rows[i] = dred[0]  # libopus PLC plays before; the first DRED frame starts early
             else:
-                rows[i] = rows[i - 1]  # beyond everything known: hold
+                rows[i], run[i] = rows[i - 1], run[i - 1]  # beyond everything known: hold
         self.observed = max(self.observed, t_e + 1)
         voc = np.asarray(self.vocoder.synthesize(rows, seed=seed), dtype=np.float64)
-        self._splice(s, e, voc, FRAME_SIZE * t_ctx + la)
+        self._splice(s, e, self._bounded(voc, run), FRAME_SIZE * t_ctx + la)
+
+    def _bounded(self, voc: np.ndarray, run: np.ndarray) -> np.ndarray:
+        """Vocoded audio ``(len(run) * 160,)`` with non-finite samples silenced and frames that
+        are the ``run``-th consecutive prediction faded (gain interpolated between frame
+        centres, so the fade has no steps)."""
+        bad = ~np.isfinite(voc)
+        if bad.any():
+            self.events["nonfinite_samples"] += int(bad.sum())
+            voc = np.where(bad, 0.0, voc)
+        gain = prediction_gain(run)
+        faded = gain < 1.0
+        if faded.any() and voc.size == run.size * FRAME_SIZE:
+            self.events["faded_plc_frames"] += int(faded.sum())
+            centres = FRAME_SIZE * (np.arange(run.size) + 0.5)
+            voc = voc * np.interp(np.arange(voc.size) + 0.5, centres, gain)
+        return voc
 
     def _splice(self, s: int, e: int, voc: np.ndarray, voc_start: int) -> None:
         """Write vocoded audio (decoded-timeline start ``voc_start``) over frames s..e-1."""
@@ -322,6 +432,17 @@ class _Receiver:
             vt = v[e0 - a0:]
             out[e0:end] = crossfade(vt, tail, correlation(vt, tail))
 
+    def reception(self, n_samples: int) -> Reception:
+        """The result: ``n_samples`` of output from the look-ahead on, limited to full scale."""
+        audio = self.out[self.lookahead:self.lookahead + n_samples]
+        over = np.abs(audio) > 1.0
+        self.events["clipped_samples"] = int(over.sum())
+        self.events["corrupt_containers"] = sum(self.parts[k] is None for k in self.corrupt)
+        audio = np.clip(audio, -1.0, 1.0) if over.any() else audio
+        return Reception(audio=audio.astype(np.float32), labels=self.labels,
+                         seam_lags=self.seam_lags, corrupt=sorted(self.corrupt),
+                         events=dict(self.events))
+
 
 def receive(packets: Sequence[bytes], lost: np.ndarray, n_samples: int,
             settings: DredSettings | None = None, *, lookahead: int,
@@ -338,7 +459,8 @@ def receive(packets: Sequence[bytes], lost: np.ndarray, n_samples: int,
         progress, check: called once per packet (``check`` may raise to cancel).
     Corrupt input never stops the stream: a packet whose container or Opus frame is rejected
     is concealed like a lost one, a rejected DRED payload is ignored; their indices are in
-    ``Reception.corrupt``.
+    ``Reception.corrupt``, the handling counted in ``Reception.events``. Whatever the packet
+    bytes, the output is finite, within +-1 (full scale) and ``n_samples`` long.
     Raises:
         ReceiverError: a mask of the wrong shape or an n_samples that does not fit.
     """
@@ -388,6 +510,4 @@ def receive(packets: Sequence[bytes], lost: np.ndarray, n_samples: int,
             k = b + 1
         if progress is not None:
             progress(min(k, n) / n)
-    audio = rx.out[int(lookahead):int(lookahead) + int(n_samples)].astype(np.float32)
-    return Reception(audio=audio, labels=rx.labels, seam_lags=rx.seam_lags,
-                     corrupt=sorted(rx.corrupt))
+    return rx.reception(int(n_samples))
