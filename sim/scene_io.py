@@ -202,7 +202,7 @@ def _read_room(o: _Obj, c_m_s: float) -> Room:
     room = replace(room, walls=walls, air_absorption=o.boolean("air_absorption", default=True))
     if walls.rt60_s is not None:
         # Sabine: the shortest reachable RT60 has fully absorbing walls (alpha = 1).
-        area = _surface_area(room)
+        area = room.surface_m2()
         shortest = 24.0 * math.log(10.0) * room.volume_m3() / (c_m_s * area)
         if walls.rt60_s < shortest:
             raise SceneError(f"{o.sub('walls')}.rt60 = {_fmt(walls.rt60_s)} s is shorter than this"
@@ -210,12 +210,6 @@ def _read_room(o: _Obj, c_m_s: float) -> Room:
                              f"{o.sub('walls')}.rt60")
     o.done()
     return room
-
-
-def _surface_area(room: Room) -> float:
-    poly = room.floor_polygon()
-    perimeter = float(np.sum(np.linalg.norm(np.roll(poly, -1, axis=0) - poly, axis=1)))
-    return 2.0 * abs(polygon_area(poly)) + perimeter * room.height
 
 
 _DIRECTIVITY_KEYS = {
