@@ -45,7 +45,7 @@ from sim.scene_io import (
     validate_any,
 )
 
-FUZZ_EXAMPLES = int(os.environ.get("AWB_FUZZ_EXAMPLES", "40"))
+FUZZ_EXAMPLES = int(os.environ.get("AWB_FUZZ_EXAMPLES", "100"))
 LOAD_TIME_LIMIT_S = 5.0
 PRESETS = list_presets()
 STATS = {"mutants": 0, "accepted": 0, "rejected": 0, "tracebacks": 0, "max_error_chars": 0,
