@@ -1,7 +1,9 @@
 """Scene, device and room files: JSON with a `schema_version`, validated field by field.
 
-A failed load names the file, the field path and what was expected, for example
-``listeners[1].position[0] = 7.2 m is outside the room (0 .. 5 m)``. Unknown keys are errors.
+A failed load raises `SceneError`: one line naming the file, the field path and what was
+expected, for example ``listeners[1].position[0] = 7.2 m is outside the room (0 .. 5 m)``,
+whatever the file holds (limits on size, nesting, digits and text: `sim.scene_fields`).
+Unknown keys are errors.
 Saving is atomic (temporary file + rename) and validates first, so a failed save leaves the
 file on disk untouched. File format reference: presets/SCHEMA.md.
 """
