@@ -110,7 +110,8 @@ def test_every_preset_is_within_the_default_budget(info):
 
 
 def test_estimate_errs_high_against_measured_runs():
-    """numpy's allocations (tracemalloc) of two quick runs stay below the estimate."""
+    """numpy's allocations (tracemalloc) of two quick runs stay below the estimate (a lower
+    bound only: the ear tables and sphere-series weights may already sit in their caches)."""
     scene = _default()
     cases = [(_with_sim(scene, ir_length_s=1.0), "freefield", {}),
              (scene, "room", {"early_only": True, "cache": RirCache()})]
@@ -122,7 +123,7 @@ def test_estimate_errs_high_against_measured_runs():
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
-        assert peak < est.memory_bytes < 4 * peak, (engine, peak, est.memory_bytes)
+        assert peak < est.memory_bytes, (engine, peak, est.memory_bytes)
 
 
 def test_more_drivers_listeners_and_longer_tails_cost_more():
