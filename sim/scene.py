@@ -92,6 +92,16 @@ class Room:
         poly = self.floor_polygon()
         return None if poly is None else abs(polygon_area(poly)) * self.height
 
+    def surface_m2(self) -> float | None:
+        """Total area of walls, floor and ceiling in m² (None in free field)."""
+        from sim.geometry import polygon_area
+
+        poly = self.floor_polygon()
+        if poly is None:
+            return None
+        perimeter = float(np.sum(np.linalg.norm(np.roll(poly, -1, axis=0) - poly, axis=1)))
+        return 2.0 * abs(polygon_area(poly)) + perimeter * self.height
+
 
 @dataclass(frozen=True)
 class Directivity:

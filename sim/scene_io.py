@@ -1,13 +1,16 @@
 """Scene, device and room files: JSON with a `schema_version`, validated field by field.
 
-A failed load names the file, the field path and what was expected, for example
-``listeners[1].position[0] = 7.2 m is outside the room (0 .. 5 m)``. Unknown keys are errors.
+A failed load raises `SceneError`: one line naming the file, the field path and what was
+expected, for example ``listeners[1].position[0] = 7.2 m is outside the room (0 .. 5 m)``,
+whatever the file holds (limits on size, nesting, digits and text: `sim.scene_fields`).
+Unknown keys are errors.
 Saving is atomic (temporary file + rename) and validates first, so a failed save leaves the
 file on disk untouched. File format reference: presets/SCHEMA.md.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -37,134 +40,49 @@ from sim.scene import (
     Source,
     Walls,
 )
+from sim.scene_fields import (
+    MAX_DESCRIPTION_CHARS,
+    MAX_PATH_CHARS,
+    SceneError,
+    read_json,
+)
+
+# The readers below use the field readers under their historical short private names.
+from sim.scene_fields import Obj as _Obj
+from sim.scene_fields import fmt as _fmt
+from sim.scene_fields import number as _number
+from sim.scene_fields import vector as _vector
 
 SCHEMA_VERSION = 1
+KINDS = ("scene", "device", "room")
 MIN_DRIVER_SPACING_M = 1e-3
+MIN_WALL_M = 1e-3
+"""Shortest wall of a floor plan (pyroomacoustics cannot build a zero-length wall)."""
+MAX_DRIVERS = 256
+MAX_MICROPHONES = 256
+MAX_LISTENERS = 64
+MAX_SOURCES = 64
+MAX_FLOOR_VERTICES = 1000
+MAX_BANDS = 32
+"""Most absorption bands of a `walls.absorption` list."""
 
 
-class SceneError(ValueError):
-    """Invalid scene input. `field` is the path of the offending field ('' for the whole file)."""
-
-    def __init__(self, message: str, field: str = "", file: str | None = None):
-        self.field, self.file, self.detail = field, file, message
-        super().__init__(f"{file}: {message}" if file else message)
-
-    def in_file(self, file: str) -> SceneError:
-        return SceneError(self.detail, self.field, file)
-
-
-# ---------------------------------------------------------------------------------------------
-# Small typed readers: each one checks a value and names its field path on failure.
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return "NaN" if math.isnan(value) else f"{value:g}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_fmt(v) for v in value) + "]"
-    return json.dumps(value) if isinstance(value, str) else str(value)
-
-
-class _Obj:
-    """A JSON object being read: tracks its field path and which keys were consumed."""
-
-    def __init__(self, data: Any, path: str):
-        if not isinstance(data, dict):
-            raise SceneError(f"{path or 'file'} = {_fmt(data)} must be an object {{...}}", path)
-        self.data, self.path, self.used = data, path, set()
-
-    def sub(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def has(self, key: str) -> bool:
-        return key in self.data
-
-    def raw(self, key: str, default: Any = ...) -> Any:
-        self.used.add(key)
-        if key not in self.data:
-            if default is ...:
-                raise SceneError(f"{self.sub(key)} is missing", self.sub(key))
-            return default
-        return self.data[key]
-
-    def number(self, key: str, lo: float, hi: float, unit: str = "", default: Any = ...,
-               lo_open: bool = False) -> float:
-        v = self.raw(key, default)
-        if v is None and default is None:
-            return None
-        return _number(v, self.sub(key), lo, hi, unit, lo_open)
-
-    def integer(self, key: str, lo: int, hi: int, default: Any = ...) -> int | None:
-        v = self.raw(key, default)
-        if v is None and default is None:
-            return None
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise SceneError(f"{self.sub(key)} = {_fmt(v)} must be an integer ({lo} .. {hi})",
-                             self.sub(key))
-        if not lo <= v <= hi:
-            raise SceneError(f"{self.sub(key)} = {v} is outside {lo} .. {hi}", self.sub(key))
-        return v
-
-    def string(self, key: str, default: Any = ..., choices: tuple[str, ...] | None = None) -> str:
-        v = self.raw(key, default)
-        if not isinstance(v, str):
-            raise SceneError(f"{self.sub(key)} = {_fmt(v)} must be a string", self.sub(key))
-        if choices is not None and v not in choices:
-            raise SceneError(f"{self.sub(key)} = {_fmt(v)} must be one of {', '.join(choices)}",
-                             self.sub(key))
-        return v
-
-    def boolean(self, key: str, default: Any = ...) -> bool:
-        v = self.raw(key, default)
-        if not isinstance(v, bool):
-            raise SceneError(f"{self.sub(key)} = {_fmt(v)} must be true or false", self.sub(key))
-        return v
-
-    def vector(self, key: str, n: int, lo: float, hi: float, unit: str = "",
-               default: Any = ...) -> tuple[float, ...]:
-        v = self.raw(key, default)
-        return _vector(v, self.sub(key), n, lo, hi, unit)
-
-    def array(self, key: str, default: Any = ...) -> list:
-        v = self.raw(key, default)
-        if not isinstance(v, list):
-            raise SceneError(f"{self.sub(key)} must be a list [...]", self.sub(key))
-        return v
-
-    def done(self) -> None:
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            where = self.sub(unknown[0])
-            allowed = ", ".join(sorted(self.used)) or "none"
-            raise SceneError(f"{where}: unknown key (allowed here: {allowed})", where)
-
-
-def _number(v: Any, path: str, lo: float, hi: float, unit: str = "",
-            lo_open: bool = False) -> float:
-    u = f" {unit}" if unit else ""
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise SceneError(f"{path} = {_fmt(v)} must be a number{u and ' in' + u}", path)
-    v = float(v)
-    if not math.isfinite(v):
-        raise SceneError(f"{path} = {_fmt(v)} is not a finite number", path)
-    if lo_open and v <= lo:
-        raise SceneError(f"{path} = {_fmt(v)}{u} must be > {_fmt(lo)}{u}", path)
-    if v < lo or v > hi:
-        raise SceneError(f"{path} = {_fmt(v)}{u} is outside {_fmt(lo)} .. {_fmt(hi)}{u}", path)
-    return v
-
-
-def _vector(v: Any, path: str, n: int, lo: float, hi: float, unit: str = "") -> tuple[float, ...]:
-    if not isinstance(v, list) or len(v) != n:
-        raise SceneError(f"{path} = {_fmt(v)} must be a list of {n} numbers", path)
-    return tuple(_number(x, f"{path}[{i}]", lo, hi, unit) for i, x in enumerate(v))
+def _is_file(p: Path) -> bool:
+    """Path.is_file, False also for names the OS refuses (too long, NUL, no permission)."""
+    try:
+        return p.is_file()
+    except OSError:
+        return False
 
 
 def _resolve_path(value: str, base_dir: Path | None, path: str, what: str) -> str:
-    p = Path(value).expanduser()
+    try:
+        p = Path(value).expanduser()
+    except RuntimeError:  # "~user" of an unknown user
+        p = Path(value)
     if not p.is_absolute() and base_dir is not None:
         p = base_dir / p
-    if not p.is_file():
+    if not _is_file(p):
         raise SceneError(f"{path} = {_fmt(value)}: {what} file not found ({p})", path)
     return str(p.resolve())
 
@@ -186,7 +104,8 @@ def _read_simulation(o: _Obj) -> Simulation:
     return sim
 
 
-def _pra_material_names() -> set[str]:
+@functools.lru_cache(maxsize=1)
+def _pra_material_names() -> frozenset[str]:
     import pyroomacoustics as pra
 
     names = set()
@@ -195,7 +114,7 @@ def _pra_material_names() -> set[str]:
             for sub in group.values():
                 if isinstance(sub, dict):
                     names.update(sub)
-    return names
+    return frozenset(names)
 
 
 def _check_material(name: Any, path: str) -> str:
@@ -227,10 +146,11 @@ def _read_walls(o: _Obj, surfaces: tuple[str, ...]) -> Walls:
         m.done()
         walls = Walls(materials=pairs, scattering=scattering)
     else:
-        coeffs = o.array("absorption")
+        coeffs = o.array("absorption", MAX_BANDS)
         if not coeffs:
             raise SceneError(f"{o.sub('absorption')} must not be empty", o.sub("absorption"))
-        freqs = o.array("center_freqs", default=[125.0 * 2**i for i in range(len(coeffs))])
+        freqs = o.array("center_freqs", MAX_BANDS,
+                        default=[125.0 * 2**i for i in range(len(coeffs))])
         if len(freqs) != len(coeffs):
             raise SceneError(f"{o.sub('center_freqs')} has {len(freqs)} values but absorption has"
                              f" {len(coeffs)}", o.sub("center_freqs"))
@@ -247,7 +167,7 @@ def _read_walls(o: _Obj, surfaces: tuple[str, ...]) -> Walls:
 def _read_room(o: _Obj, c_m_s: float) -> Room:
     kind = o.string("type", choices=("shoebox", "polygon", "anechoic"))
     name = o.string("name", default="")
-    o.raw("description", default="")
+    o.string("description", default="", max_chars=MAX_DESCRIPTION_CHARS, multiline=True)
     if kind == "anechoic":
         o.done()
         return Room(kind="anechoic", dimensions_m=None, walls=Walls(), air_absorption=False,
@@ -261,13 +181,19 @@ def _read_room(o: _Obj, c_m_s: float) -> Room:
         room = Room(kind="shoebox", dimensions_m=dims, name=name)
         surfaces = SHOEBOX_SURFACES
     else:
-        pts = o.array("floor")
+        pts = o.array("floor", MAX_FLOOR_VERTICES)
         if len(pts) < 3:
             raise SceneError(f"{o.sub('floor')} needs at least 3 vertices (found {len(pts)})",
                              o.sub("floor"))
         floor = tuple(_vector(p, f"{o.sub('floor')}[{i}]", 2, -1000.0, 1000.0, "m")
                       for i, p in enumerate(pts))
         arr = np.array(floor)
+        edges = np.linalg.norm(np.roll(arr, -1, axis=0) - arr, axis=1)
+        if edges.min() < MIN_WALL_M:
+            i = int(np.argmin(edges))
+            raise SceneError(f"{o.sub('floor')}[{(i + 1) % len(arr)}] repeats vertex {i}: walls"
+                             f" must be at least {MIN_WALL_M * 1000:g} mm long",
+                             f"{o.sub('floor')}[{(i + 1) % len(arr)}]")
         if abs(polygon_area(arr)) < 1e-3 or not polygon_is_simple(arr):
             raise SceneError(f"{o.sub('floor')} must be a simple polygon with a non-zero area"
                              " (edges must not cross)", o.sub("floor"))
@@ -278,7 +204,7 @@ def _read_room(o: _Obj, c_m_s: float) -> Room:
     room = replace(room, walls=walls, air_absorption=o.boolean("air_absorption", default=True))
     if walls.rt60_s is not None:
         # Sabine: the shortest reachable RT60 has fully absorbing walls (alpha = 1).
-        area = _surface_area(room)
+        area = room.surface_m2()
         shortest = 24.0 * math.log(10.0) * room.volume_m3() / (c_m_s * area)
         if walls.rt60_s < shortest:
             raise SceneError(f"{o.sub('walls')}.rt60 = {_fmt(walls.rt60_s)} s is shorter than this"
@@ -286,12 +212,6 @@ def _read_room(o: _Obj, c_m_s: float) -> Room:
                              f"{o.sub('walls')}.rt60")
     o.done()
     return room
-
-
-def _surface_area(room: Room) -> float:
-    poly = room.floor_polygon()
-    perimeter = float(np.sum(np.linalg.norm(np.roll(poly, -1, axis=0) - poly, axis=1)))
-    return 2.0 * abs(polygon_area(poly)) + perimeter * room.height
 
 
 _DIRECTIVITY_KEYS = {
@@ -311,7 +231,8 @@ def _read_directivity(o: _Obj, base_dir: Path | None, allowed: tuple[str, ...]) 
         d = replace(d, radius_m=o.number("radius", 0.0, 1.0, "m", lo_open=True),
                     rear_db=o.number("rear_db", -60.0, 0.0, "dB", default=-15.0))
     elif t == "sofa":
-        f = _resolve_path(o.string("file"), base_dir, o.sub("file"), "SOFA")
+        f = _resolve_path(o.string("file", max_chars=MAX_PATH_CHARS), base_dir, o.sub("file"),
+                          "SOFA")
         d = replace(d, file=f, receiver=o.integer("receiver", 0, 1000, default=0))
         _check_sofa(f, o.sub("file"), kind="directivity", receiver=d.receiver)
     o.done()
@@ -348,21 +269,22 @@ def _read_parts(o: _Obj,
     drivers = tuple(
         _read_transducer(_Obj(d, f"{o.sub('drivers')}[{i}]"), Driver, base_dir,
                          tuple(_DIRECTIVITY_KEYS))
-        for i, d in enumerate(o.array("drivers")))
+        for i, d in enumerate(o.array("drivers", MAX_DRIVERS)))
     if not drivers:
         raise SceneError(f"{o.sub('drivers')} must list at least one driver", o.sub("drivers"))
     mics = tuple(
         _read_transducer(_Obj(m, f"{o.sub('microphones')}[{i}]"), Microphone, base_dir,
                          ("omni", "cardioid"))
-        for i, m in enumerate(o.array("microphones", default=[])))
+        for i, m in enumerate(o.array("microphones", MAX_MICROPHONES, default=[])))
     pos = np.array([d.position_m for d in drivers])
-    for i in range(len(drivers)):
-        for j in range(i):
-            if np.linalg.norm(pos[i] - pos[j]) < MIN_DRIVER_SPACING_M:
-                f = f"{o.sub('drivers')}[{i}].position"
-                raise SceneError(f"{f} = {_fmt(list(drivers[i].position_m))} m coincides with"
-                                 f" drivers[{j}] ({drivers[j].name!r}); drivers must be at least"
-                                 f" {MIN_DRIVER_SPACING_M * 1000:g} mm apart", f)
+    close = np.linalg.norm(pos[:, None] - pos[None], axis=-1) < MIN_DRIVER_SPACING_M
+    close &= np.tri(len(pos), k=-1, dtype=bool)  # each pair once: drivers[j] before drivers[i]
+    if close.any():
+        i, j = (int(k) for k in np.argwhere(close)[0])
+        f = f"{o.sub('drivers')}[{i}].position"
+        raise SceneError(f"{f} = {_fmt(list(drivers[i].position_m))} m coincides with"
+                         f" drivers[{j}] ({_fmt(drivers[j].name)}); drivers must be at least"
+                         f" {MIN_DRIVER_SPACING_M * 1000:g} mm apart", f)
     _check_unique([d.name for d in drivers], o.sub("drivers"))
     _check_unique([m.name for m in mics], o.sub("microphones"))
     return drivers, mics
@@ -410,7 +332,8 @@ def _read_listener(o: _Obj, base_dir: Path | None) -> Listener:
     t = h.string("type", choices=("sphere", "sofa"))
     hrtf = Hrtf(type=t)
     if t == "sofa":
-        f = _resolve_path(h.string("file"), base_dir, h.sub("file"), "SOFA")
+        f = _resolve_path(h.string("file", max_chars=MAX_PATH_CHARS), base_dir, h.sub("file"),
+                          "SOFA")
         _check_sofa(f, h.sub("file"), kind="hrir")
         hrtf = Hrtf(type="sofa", file=f)
     h.done()
@@ -423,7 +346,7 @@ def _read_source(o: _Obj, base_dir: Path | None) -> Source:
     name = o.string("name")
     kind = o.string("kind", choices=("talker", "noise"))
     pos = o.vector("position", 3, -1000.0, 1000.0, "m")
-    signal = o.string("signal", default="builtin:pink-noise")
+    signal = o.string("signal", default="builtin:pink-noise", max_chars=MAX_PATH_CHARS)
     if signal.startswith("builtin:"):
         if signal[8:] not in BUILTIN_SIGNALS:
             raise SceneError(f"{o.sub('signal')} = {_fmt(signal)} is not a built-in signal"
@@ -477,7 +400,8 @@ def check_scene(scene: Scene) -> None:
     _check_unique([s.name for s in scene.sources], "sources")
 
 
-def _read_header(o: _Obj, kind: str) -> None:
+def _read_header(o: _Obj, kind: str) -> str:
+    """Check `schema_version` and `kind` of a `kind` file; returns its description."""
     version = o.raw("schema_version")
     if isinstance(version, bool) or not isinstance(version, int):
         raise SceneError(f"schema_version = {_fmt(version)} must be an integer", "schema_version")
@@ -487,16 +411,23 @@ def _read_header(o: _Obj, kind: str) -> None:
     if version < 1:
         raise SceneError(f"schema_version = {version} is not a known version (1 .. "
                          f"{SCHEMA_VERSION})", "schema_version")
-    found = o.string("kind", default=kind)
+    found = _read_kind(o)
     if found != kind:
         raise SceneError(f"kind = {_fmt(found)} but a {kind} file was expected", "kind")
-    o.raw("description", default="")
+    return o.string("description", default="", max_chars=MAX_DESCRIPTION_CHARS, multiline=True)
+
+
+def _read_kind(o: _Obj) -> str:
+    if not o.has("kind"):
+        raise SceneError('kind is missing: every file says what it holds ("kind": "scene",'
+                         ' "device" or "room")', "kind")
+    return o.string("kind", choices=KINDS)
 
 
 def scene_from_dict(data: Any, base_dir: Path | None = None) -> Scene:
     """Build and validate a Scene from parsed JSON. Raises SceneError (no file prefix)."""
     o = _Obj(data, "")
-    _read_header(o, "scene")
+    description = _read_header(o, "scene")
     sim = _read_simulation(_Obj(o.raw("simulation", default={}), "simulation"))
     room_ref = o.raw("room")
     if isinstance(room_ref, str):
@@ -505,13 +436,14 @@ def scene_from_dict(data: Any, base_dir: Path | None = None) -> Scene:
         room = _read_room(_Obj(room_ref, "room"), sim.c_m_s)
     scene = Scene(
         name=o.string("name", default="untitled"),
-        description=o.data.get("description", ""),
+        description=description,
         room=room,
         device=_read_device(_Obj(o.raw("device"), "device"), base_dir),
         listeners=tuple(_read_listener(_Obj(x, f"listeners[{i}]"), base_dir)
-                        for i, x in enumerate(o.array("listeners", default=[]))),
+                        for i, x in enumerate(o.array("listeners", MAX_LISTENERS,
+                                                      default=[]))),
         sources=tuple(_read_source(_Obj(x, f"sources[{i}]"), base_dir)
-                      for i, x in enumerate(o.array("sources", default=[]))),
+                      for i, x in enumerate(o.array("sources", MAX_SOURCES, default=[]))),
         simulation=sim,
     )
     o.done()
@@ -523,33 +455,16 @@ def scene_from_dict(data: Any, base_dir: Path | None = None) -> Scene:
 # Files and presets.
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise SceneError(f"cannot be read: {e.strerror or e}", file=str(path)) from e
-    except UnicodeDecodeError as e:
-        raise SceneError(f"is not UTF-8 text ({e.reason} at byte {e.start})",
-                         file=str(path)) from e
-
-    try:
-        # NaN/Infinity literals parse to floats on purpose: the field readers then name the field.
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise SceneError(f"is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})",
-                         file=str(path)) from e
-
-
 def _load_kind(ref: str | os.PathLike, kind: str, reader) -> Any:
     """Load a file path, or a shipped preset name, of `kind` with `reader(obj, base_dir)`."""
     path = Path(ref)
-    if not path.is_file():
+    if not _is_file(path):
         info = find_preset(str(ref), kind)
         if info is None:
-            raise SceneError(f"{str(ref)!r} is neither a file nor a {kind} preset"
+            raise SceneError(f"{_fmt(str(ref))} is neither a file nor a {kind} preset"
                              " (see 'awb presets list')")
         path = info.path
-    data = _read_json(path)
+    data = read_json(path)
     try:
         return reader(data, path.parent)
     except SceneError as e:
@@ -574,7 +489,6 @@ def _device_reader(data: Any, base_dir: Path | None) -> Device:
 def _room_reader(data: Any, base_dir: Path | None, c_m_s: float = 343.0) -> Room:
     o = _Obj(data, "")
     _read_header(o, "room")
-    o.used.add("kind")
     return _read_room(o, c_m_s)
 
 
@@ -601,17 +515,14 @@ def load_room(ref: str, field: str = "", c_m_s: float = 343.0) -> Room:
 def validate_any(ref: str) -> tuple[str, Any]:
     """Load a scene, device or room (file or preset) and return (kind, object)."""
     path = Path(ref)
-    kind = None
-    if path.is_file():
-        data = _read_json(path)
-        kind = data.get("kind", "scene") if isinstance(data, dict) else "scene"
+    kind = "scene"  # neither a file nor a preset: load_scene says so
+    if _is_file(path):
+        try:
+            kind = _read_kind(_Obj(read_json(path), ""))
+        except SceneError as e:
+            raise (e if e.file else e.in_file(str(path))) from None
     else:
-        for k in ("scene", "device", "room"):
-            if find_preset(ref, k):
-                kind = k
-                break
-    if kind not in ("scene", "device", "room"):
-        kind = "scene"
+        kind = next((k for k in KINDS if find_preset(ref, k)), kind)
     loader = {"scene": load_scene, "device": load_device, "room": load_room}[kind]
     return kind, loader(ref)
 

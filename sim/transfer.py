@@ -67,6 +67,8 @@ def simulate(scene: Scene, engine: str = "freefield", *, fs_hz: int | None = Non
 
     fs_hz overrides the scene's rate; early_only (room engine) keeps only the first
     `scene.simulation.early_ms` with a low ISM order and no ray tracing, for interaction.
+    Raises SceneError naming the field to change when the run would need more memory or time
+    than `sim.budget.Limits.from_env()` allows (checked before anything is allocated).
     """
     if engine not in ENGINES:
         raise ValueError(f"engine = {engine!r} must be one of {', '.join(ENGINES)}")
@@ -74,6 +76,9 @@ def simulate(scene: Scene, engine: str = "freefield", *, fs_hz: int | None = Non
         from dataclasses import replace
 
         scene = replace(scene, simulation=replace(scene.simulation, fs_hz=int(fs_hz)))
+    from sim.budget import check_budget  # refuses (SceneError) runs past the memory/time limits
+
+    check_budget(scene, engine, talkers=talkers, early_only=early_only)
     if engine == "freefield":
         from sim.freefield import freefield_result
 

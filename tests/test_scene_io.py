@@ -217,3 +217,179 @@ def test_points_in_polygon_edges_corners_and_notch():
     # inside, notch, inside, on west edge, on a corner, on the notch edge, east of it, below it
     assert points_in_polygon(x, y, ell).tolist() == [True, False, True, True, True, True, False,
                                                      False]
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile input (issue 12): each finding of the fuzzing pass, as its one-line field error.
+
+
+def _default_text():
+    return json.dumps(_default_dict())
+
+
+def _with_yaw(raw: str) -> str:
+    """The default scene's text with listeners[0].yaw_deg replaced by raw JSON text."""
+    text = _default_text()
+    assert text.count('"yaw_deg": -90.0') == 1
+    return text.replace('"yaw_deg": -90.0', f'"yaw_deg": {raw}')
+
+
+@pytest.mark.parametrize("digits", [310, 400, 5000])
+def test_huge_integer_literals_name_their_field(tmp_path, digits):
+    """1e309 overflowed float(); over 4300 digits json itself raised ValueError."""
+    msg = _expect_error(_write(tmp_path, _with_yaw("1" + "0" * (digits - 1))),
+                        "listeners[0].yaw_deg", f"({digits} digits) has more than 30 digits")
+    assert len(msg) < 200
+
+
+def test_huge_integers_from_python_are_field_errors():
+    from sim.scene_io import scene_from_dict
+
+    d = _default_dict()
+    d["listeners"][0]["yaw_deg"] = 10**400
+    with pytest.raises(SceneError, match=r"listeners\[0\]\.yaw_deg = 1e\+400 deg is far too"):
+        scene_from_dict(d)
+
+
+@pytest.mark.parametrize("depth", [17, 400, 1000, 100_000])
+def test_deep_nesting_is_refused_before_parsing(tmp_path, depth):
+    """~990 levels raised RecursionError in json, 400 in the message formatter."""
+    text = _with_yaw("[" * depth + "]" * depth)
+    _expect_error(_write(tmp_path, text), "", "nests lists or objects more than 16 levels deep",
+                  "(line 1)")
+
+
+def test_deeply_nested_python_values_format_in_one_short_line():
+    from sim.scene_io import scene_from_dict
+
+    value: list = []
+    for _ in range(5000):  # no recursion in the formatter
+        value = [value, 1.5]
+    d = _default_dict()
+    d["listeners"][0]["yaw_deg"] = value
+    with pytest.raises(SceneError) as err:
+        scene_from_dict(d)
+    assert str(err.value) == "listeners[0].yaw_deg = [[…], 1.5] must be a number in deg"
+
+
+def test_a_long_list_is_abbreviated_in_the_message(tmp_path):
+    """A 200 000-number list used to be echoed whole (a 1.49 MB error line)."""
+    msg = _expect_error(_write(tmp_path, _with_yaw("[" + ", ".join(["1.5"] * 200_000) + "]")),
+                        "listeners[0].yaw_deg", "[1.5, 1.5, 1.5, 1.5, … (200000 items)]")
+    assert len(msg) < 200
+
+
+def test_long_and_odd_keys_and_strings_are_abbreviated_and_escaped(tmp_path):
+    d = _default_dict()
+    d["listeners"][0]["line\nbreak" * 1000] = 1
+    field = 'listeners[0]["line\\nbreakline\\nbreakline\\nbreakline\\nbreak…" (10000 characters)]'
+    msg = _expect_error(_write(tmp_path, d), field, f"{field}: unknown key")
+    assert len(msg) <= 500
+    d = _default_dict()
+    d["sources"][0]["signal"] = "x" * 4000 + ".wav"
+    msg = _expect_error(_write(tmp_path, d, "long.json"), "sources[0].signal",
+                        "(4004 characters): audio file not found")
+    assert len(msg) <= 500
+
+
+def test_description_must_be_text(tmp_path):
+    """A number was accepted, then the GUI's property panel raised on it."""
+    d = _default_dict()
+    d["description"] = 5
+    _expect_error(_write(tmp_path, d), "description", "description = 5 must be a string")
+    d["description"] = "two\nlines are fine"
+    assert load_scene(_write(tmp_path, d, "ok.json")).description == "two\nlines are fine"
+    d["room"]["description"] = ["no"]
+    _expect_error(_write(tmp_path, d, "room.json"), "room.description", "must be a string")
+
+
+def test_kind_is_required_and_checked_per_file_type(tmp_path):
+    d = _default_dict()
+    del d["kind"]
+    _expect_error(_write(tmp_path, d), "kind", "kind is missing")
+    d["kind"] = "device"
+    path = _write(tmp_path, d, "kind.json")
+    with pytest.raises(SceneError, match='kind = "device" but a scene file was expected'):
+        load_scene(path)
+    d["kind"] = "speaker"
+    _expect_error(_write(tmp_path, d, "speaker.json"), "kind",
+                  'kind = "speaker" must be one of scene, device, room')
+
+
+@pytest.mark.parametrize("kind", ["device", "room"])
+def test_device_or_room_file_without_kind_says_so(tmp_path, kind):
+    """It used to be read as a scene and rejected as 'room is missing'."""
+    from sim.presets import find_preset
+
+    data = json.loads(find_preset("soundbar-8" if kind == "device" else "studio",
+                                  kind).path.read_text())
+    del data["kind"]
+    msg = _expect_error(_write(tmp_path, data), "kind", "kind is missing")
+    assert "room is missing" not in msg
+    data["kind"] = kind
+    assert validate_any(str(_write(tmp_path, data, "ok.json")))[0] == kind
+
+
+def test_duplicate_keys_are_errors(tmp_path):
+    _expect_error(_write(tmp_path, _with_yaw('-90.0, "yaw_deg": 90.0')), "",
+                  'has the key "yaw_deg" twice in one object')
+
+
+def test_text_fields_refuse_control_characters_and_lone_surrogates(tmp_path):
+    d = _default_dict()
+    d["listeners"][0]["name"] = "a\u0007b"
+    _expect_error(_write(tmp_path, d), "listeners[0].name", 'listeners[0].name = "a\\u0007b"',
+                  "control character")
+    text = json.dumps(_default_dict()).replace('"name": "listener"', '"name": "\\ud800"')
+    _expect_error(_write(tmp_path, text, "s.json"), "listeners[0].name",
+                  '"\\ud800" is not valid Unicode')
+    d = _default_dict()
+    d["name"] = "n" * 201
+    _expect_error(_write(tmp_path, d, "n.json"), "name", "is too long (at most 200 characters)")
+
+
+def test_odd_file_references_are_field_errors(tmp_path):
+    cases = [("~no_such_user_xyz/a.wav", "audio file not found"),  # expanduser: RuntimeError
+             ("a" * 300 + ".wav", "audio file not found"),  # over 255 bytes: OSError
+             ("a\u0000b.wav", "holds a control character")]  # os.stat: ValueError
+    for i, (ref, fragment) in enumerate(cases):
+        d = _default_dict()
+        d["sources"][0]["signal"] = ref
+        _expect_error(_write(tmp_path, d, f"{i}.json"), "sources[0].signal", fragment)
+
+
+def test_oversized_file_and_long_lists_are_refused_early(tmp_path):
+    path = _write(tmp_path, _default_text() + " " * 2_000_000)
+    _expect_error(path, "", "is larger than 2 MB")
+    d = _default_dict()
+    d["listeners"] = [d["listeners"][0]] * 65
+    _expect_error(_write(tmp_path, d, "many.json"), "listeners", "has 65 entries (at most 64)")
+
+
+def test_a_20000_vertex_floor_plan_is_refused_in_little_time_and_memory(tmp_path):
+    """The simple-polygon check of 20 000 vertices ran out of memory (6.6 GB)."""
+    import time
+    import tracemalloc
+
+    a = np.linspace(0.0, 2 * np.pi, 20_000, endpoint=False)
+    d = _default_dict()
+    d["room"] = {"type": "polygon", "floor": np.column_stack([np.cos(a), np.sin(a)]).tolist(),
+                 "height": 2.7, "walls": {"rt60": 0.5}}
+    path = _write(tmp_path, d)
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(SceneError, match=r"room\.floor has 20000 entries \(at most 1000\)"):
+            load_scene(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - t0 < 5.0 and peak < 100e6
+
+
+def test_zero_length_wall_is_refused(tmp_path):
+    d = _default_dict()
+    d["room"] = {"type": "polygon", "floor": [[0, 0], [5, 0], [5, 0], [5, 4], [0, 4]],
+                 "height": 2.7, "walls": {"rt60": 0.5}}
+    _expect_error(_write(tmp_path, d), "room.floor[2]", "repeats vertex 1",
+                  "at least 1 mm long")
