@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from dsp.export._io import atomic_write_text, safe, write_wav
+from dsp.export.registry import ExportFormat, register
 from dsp.filterset import FilterSet
 
 
@@ -40,6 +41,10 @@ def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
     path = out / f"{stem}_eqapo_config.txt"
     atomic_write_text(path, "\n".join(lines) + "\n")
     return [path, *paths]
+
+
+
+FORMAT = register(ExportFormat("eqapo", "Equalizer APO config + WAVs", ".txt", write))
 
 
 def run_config(path: Path, x: np.ndarray, n_channels: int) -> np.ndarray:
