@@ -113,7 +113,7 @@ def test_cli_bad_input_exits_2(tmp_path, capsys):
     cases = [
         (["enhance", str(empty), str(tmp_path / "o.wav")], "empty"),
         (["enhance", str(nan), str(tmp_path / "o.wav")], "NaN"),
-        (["enhance", str(junk), str(tmp_path / "o.wav")], "cannot read audio"),
+        (["enhance", str(junk), str(tmp_path / "o.wav")], "not a readable audio file"),
         (["enhance", str(tmp_path / "missing.wav"), str(tmp_path / "o.wav")], "no such file"),
         (["enhance", str(junk)], "expected IN OUT"),
         (["enhance", str(empty), str(tmp_path / "nodir" / "o.wav")], "does not exist"),

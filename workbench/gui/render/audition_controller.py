@@ -38,7 +38,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 
 from dsp import audition
-from dsp.audio_io import AudioFileError, read_audio, resample
+from dsp.audio_io import AudioFileError, audio_info, read_audio, resample
 from dsp.listening import PATHS
 from dsp.params import DesignError
 from dsp.programme_view import LevelTrack, Spectrogram, lrc_levels, spectrogram
@@ -143,11 +143,9 @@ def read_programme(path: str | Path, fs_hz: int) -> Programme:
     """Read any WAV/FLAC/… as stereo at fs_hz (soxr). Raises AudioFileError (one line)."""
     path = Path(path)
     x, _ = read_audio(path, fs_hz=fs_hz, channels=2)
-    import soundfile as sf
-
-    info = sf.info(str(path))
-    return Programme(path=path, x=x, fs_hz=int(fs_hz), fs_in_hz=int(info.samplerate),
-                     channels_in=int(info.channels), subtype=str(info.subtype))
+    info = audio_info(path)
+    return Programme(path=path, x=x, fs_hz=int(fs_hz), fs_in_hz=info.fs_hz,
+                     channels_in=info.channels, subtype=info.subtype)
 
 
 def prepare_audition(source: Path | Programme, scene: Scene, settings: AuditionSettings,
