@@ -57,7 +57,7 @@ def test_any_rate_and_channel_count(fs, channels):
     assert res.output.shape == x.shape and res.fs_hz == fs
     assert np.all(np.isfinite(res.output))
     assert res.latency_s == pytest.approx(0.04)
-    assert res.before.db.shape == res.after.db.shape and res.gains.shape[1] == 27
+    assert res.before.level_db.shape == res.after.level_db.shape and res.gains.shape[1] == 27
     if fs == 8000:
         assert any("processed at 16000 Hz" in n for n in res.notes)
     if channels == 6:

@@ -84,7 +84,7 @@ class ProgrammeView(QWidget):
 
     # -- data ------------------------------------------------------------------------------------
     def set_overview(self, levels, spectrogram, duration_s: float) -> None:
-        """levels: dsp.programme_view.LevelTrack; spectrogram: Spectrogram."""
+        """levels: dsp.programme_view.LevelTrack; spectrogram: dsp.spectrum.Spectrogram."""
         self.levels, self.spectrogram, self.duration_s = levels, spectrogram, float(duration_s)
         self.plot.setLimits(xMin=0.0, xMax=max(self.duration_s, 1e-3))
         self.plot.setXRange(0.0, max(self.duration_s, 1e-3), padding=0.0)

@@ -41,8 +41,9 @@ from dsp import audition
 from dsp.audio_io import AudioFileError, audio_info, read_audio, resample
 from dsp.listening import PATHS
 from dsp.params import DesignError
-from dsp.programme_view import LevelTrack, Spectrogram, lrc_levels, spectrogram
+from dsp.programme_view import LevelTrack, lrc_levels
 from dsp.renderer import RenderError, RenderParams
+from dsp.spectrum import Spectrogram, spectrogram
 from dsp.upmix import UpmixError, UpmixParams, check_upmix_params
 from sim.scene import Scene
 from sim.scene_io import SceneError
