@@ -1,8 +1,8 @@
 """The programme at a glance: the upmix's L, R, C levels over time or a spectrogram, with the
 play position and the loop region.
 
-Data come from `dsp.programme_view` (computed by the audition's jobs); this view only draws
-them. Click in the plot to seek; drag the loop region's edges to move the loop.
+Data come from `dsp.programme_view` and `dsp.spectrum` (computed by the audition's jobs); this
+view only draws them. Click in the plot to seek; drag the loop region's edges to move the loop.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ scene, the audio engine that plays it, and the jobs that prepare them.
 Everything that takes time runs off the GUI thread in a `JobRunner` with progress and cancel:
 reading the file (any rate, resampled with soxr by `dsp.audio_io.read_audio`), building the
 player (`dsp.audition.make_player`: network design, device and reference-pair simulation,
-loudness matching) and the display overviews (`dsp.programme_view`). The previous programme
-and player stay in place until a new one is ready, and stay when the new one fails (a bad
-file's one-line reason goes to `errorChanged`) or is cancelled.
+loudness matching) and the display overviews (`dsp.programme_view`, `dsp.spectrum`). The
+previous programme and player stay in place until a new one is ready, and stay when the new
+one fails (a bad file's one-line reason goes to `errorChanged`) or is cancelled.
 
 Playback: `workbench.gui.audio.engine.AudioEngine` (PortAudio) is made on Play and closed after
 the transport has been idle (paused or stopped) for a moment, so an idle window costs no CPU.
