@@ -58,6 +58,7 @@ def plain_pyroomacoustics(scene, hybrid: bool) -> list:
 
 def main(argv: list[str] | None = None) -> list[tuple[str, float, str]]:
     from sim import room as R
+    from sim.room import grids
     from sim.scene_io import load_scene
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> list[tuple[str, float, str]]:
     R.room_result(scene, early_only=True, cache=R.RirCache())  # imports, pra start-up
 
     def cold():
-        R._DIRECTIVITY_CACHE.clear()
+        grids._DIRECTIVITY_CACHE.clear()
 
     rows = []
 

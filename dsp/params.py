@@ -1,4 +1,4 @@
-"""Design parameters and the error raised for designs that cannot be made.
+"""Design parameters and their checks, which raise `DesignError` for designs that cannot be made.
 
 All user-facing limits are checked here or in `dsp.plant` (geometry) so that every bad input
 gets one specific sentence, e.g. "max_effort_db = -12 dB is impossible: ...".
@@ -9,13 +9,12 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+from dsp.design_error import DesignError
 from dsp.target_curve import TargetCurve
 
+__all__ = ["METHODS", "DesignError", "DesignParams", "check_params"]
+
 METHODS = ("ctc", "nullsteer", "beam", "virtualizer")
-
-
-class DesignError(ValueError):
-    """A design request that cannot be met; the message names the parameter and the reason."""
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import functools
 import numpy as np
 import scipy.sparse
 
-from sim.freefield import driver_frames, ear_transfer_at, transducer_gain
+from sim.freefield import driver_frames, ear_transfer_at
 from sim.head import sphere_hrtf
 from sim.scene import Directivity, Listener, Scene
 
@@ -51,10 +51,10 @@ def _sphere_table(freqs: tuple, radius_m: float, c: float) -> np.ndarray:
 @functools.lru_cache(maxsize=64)
 def _pattern_table(directivity: Directivity, freqs: tuple, c: float, fs: int) -> np.ndarray:
     """(N_ANGLE, F) float32 axisymmetric pattern over the off-axis angle 0..180° (the
-    analytic patterns are real)."""
+    `Directivity.axisymmetric` patterns are real)."""
     theta = np.linspace(0.0, np.pi, N_ANGLE)
     dirs = np.stack([np.cos(theta), np.sin(theta), np.zeros_like(theta)], axis=-1)
-    out = np.asarray(transducer_gain(directivity, np.array(freqs), np.eye(3), dirs, c, fs),
+    out = np.asarray(directivity.response(np.array(freqs), np.eye(3), dirs, c, fs),
                      dtype=np.float32)
     out.flags.writeable = False
     return out
@@ -70,7 +70,7 @@ def _angle_index(angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def tabulated_ok(scene: Scene, listener: Listener) -> bool:
     """True when the tables apply (sphere head, axisymmetric driver patterns)."""
     return listener.hrtf.type == "sphere" and all(
-        d.directivity.type in ("omni", "cardioid", "piston") for d in scene.device.drivers)
+        d.directivity.axisymmetric for d in scene.device.drivers)
 
 
 def ear_transfer_grid(scene: Scene, freqs_hz: np.ndarray, heads_m: np.ndarray,

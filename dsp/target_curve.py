@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dsp.design_error import DesignError
+
 DEFAULT_POINTS = ((20.0, 0.0), (150.0, 3.0), (350.0, 30.0), (24000.0, 30.0))
 
 
@@ -37,8 +39,6 @@ class TargetCurve:
         return cls((20.0, 24000.0), (float(gain_db), float(gain_db)))
 
     def __post_init__(self) -> None:
-        from dsp.params import DesignError
-
         f, g = self.freqs_hz, self.gains_db
         if len(f) != len(g) or len(f) < 1:
             raise DesignError("target curve needs matching, non-empty frequency and gain lists")
@@ -63,8 +63,6 @@ class TargetCurve:
 def load_target_curve(path: str | Path) -> TargetCurve:
     """Read a target curve: JSON {"freqs_hz": [...], "gains_db": [...]} or CSV/text lines
     "freq_hz, gain_db" ('#' comments and a header line allowed)."""
-    from dsp.params import DesignError
-
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")

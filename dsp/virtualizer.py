@@ -22,8 +22,9 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from dsp.bands import band_db, band_grid, third_octave_centres
+from sim.directivity import Omni
 from sim.freefield import ear_transfer_at
-from sim.scene import Device, Directivity, Driver, Listener, Scene
+from sim.scene import Device, Driver, Listener, Scene
 
 ITD_BAND_HZ = (200.0, 1500.0)
 """Band of the interaural phase-delay fit (where ITD is the dominant lateralization cue)."""
@@ -105,7 +106,7 @@ def virtual_pair_scene(scene: Scene, listener: Listener, angle_deg: float,
         a = yaw + sign * np.deg2rad(angle_deg)
         p = head + distance_m * np.array([np.cos(a), np.sin(a), 0.0])
         drivers.append(Driver(name=name, position_m=tuple(float(v) for v in p),
-                              directivity=Directivity(type="omni")))
+                              directivity=Omni()))
     dev = Device(name="virtual-pair", position_m=(0.0, 0.0, 0.0), drivers=tuple(drivers))
     return replace(scene, device=dev)
 

@@ -226,7 +226,7 @@ def _tail_reflections(tail_s: float, volume_m3: float, c: float) -> float:
 
 
 def _ear_directions(scene: Scene) -> int:
-    from sim import room as R
+    from sim.room import settings as R
 
     n = R.EAR_GRID_POINTS + len(scene.device.drivers)
     for li in scene.listeners:
@@ -253,12 +253,12 @@ def _walls_field(scene: Scene) -> tuple[str, str]:
 
 def _ear_part(scene: Scene, n_dirs: int) -> Part:
     """Building one listener's ear tables: (directions, ears, taps) spectra and IRs."""
-    from sim import room as R
     from sim.head import _n_terms
+    from sim.room import settings as R
 
     s = scene.simulation
     sofa = any(li.hrtf.type == "sofa" for li in scene.listeners)
-    n_taps = R._scaled_taps(R.SOFA_EAR_TAPS if sofa else R.EAR_TAPS, s.fs_hz)
+    n_taps = R.scaled_taps(R.SOFA_EAR_TAPS if sofa else R.EAR_TAPS, s.fs_hz)
     radius = max(li.head_radius_m for li in scene.listeners)
     series = _n_terms(math.pi * s.fs_hz * radius / s.c_m_s, math.inf)
     return Part(16.0 * _EAR_TABLES * n_dirs * 2 * n_taps,
@@ -268,10 +268,11 @@ def _ear_part(scene: Scene, n_dirs: int) -> Part:
 
 def _image_part(scene: Scene, order: int, pairs: int) -> Part:
     """Image sources: one FFT convolution per image and pair, candidates tested per wall."""
-    from sim import room as R
+    from sim.room import settings as R
 
     s, room = scene.simulation, scene.room
-    taps = R._scaled_taps(R.EAR_TAPS + R.DRIVER_TAPS, s.fs_hz) + 81 + 512  # + delay, bands
+    driver_taps = max((d.directivity.grid_taps or 0 for d in scene.device.drivers), default=0)
+    taps = R.scaled_taps(R.EAR_TAPS + driver_taps, s.fs_hz) + 81 + 512  # + delay, bands
     conv = 2 ** math.ceil(math.log2(taps)) / 1024
     n_walls = 6 if room.kind == "shoebox" else len(room.floor_m) + 2
     images, tried = _image_counts(order, n_walls, room.kind == "shoebox")
@@ -291,11 +292,13 @@ def _image_part(scene: Scene, order: int, pairs: int) -> Part:
 
 def _ray_part(scene: Scene, pairs: int, n_dirs: int, n_sources: int) -> Part:
     """Ray tracing: histograms per pair and receiver direction, tail synthesis per pair."""
-    from sim import room as R
+    from sim.room import engine as RE
+    from sim.room import settings as R
+    from sim.room.materials import sabine_rt60_s
 
     s, room = scene.simulation, scene.room
     c = s.c_m_s
-    tail = R.rt_time_limit_s(scene)
+    tail = RE.rt_time_limit_s(scene)
     n_bins = math.ceil(tail / _HIST_BIN_S)
     volume, area = room.volume_m3(), room.surface_m2()
     draws = _tail_reflections(tail, volume, c)
@@ -304,7 +307,7 @@ def _ray_part(scene: Scene, pairs: int, n_dirs: int, n_sources: int) -> Part:
     memory += 8.0 * 4 * _BANDS * tail * s.fs_hz  # band signals of the tail
     n_rays = min(max(20 * volume / (math.pi * R.RECEIVER_RADIUS_M**2 * c * _HIST_BIN_S), 1000),
                  R.MAX_RAYS)
-    alpha = 24.0 * math.log(10.0) * volume / (c * area * R.sabine_rt60_s(room, c))
+    alpha = 24.0 * math.log(10.0) * volume / (c * area * sabine_rt60_s(room, c))
     mean_free_path = 4.0 * volume / area
     path_m = min(tail * c, 16.1 / min(alpha, 1.0) * mean_free_path)  # rays stop at 1e-7
     hits = path_m * math.pi * R.RECEIVER_RADIUS_M**2 / volume
@@ -333,10 +336,10 @@ def _room_run(scene: Scene, mode, pairs: int, n_dirs: int, n_sources: int) -> li
 
 
 def _room(scene: Scene, talkers: bool, early_only: bool) -> Estimate:
-    from sim import room as R
+    from sim.room import engine as RE
 
     s, dev = scene.simulation, scene.device
-    mode = R._mode(scene, early_only)
+    mode = RE._mode(scene, early_only)
     n_d = len(dev.drivers)
     n_dirs = _ear_directions(scene)
     # One pra run per distinct listener (2 ears, every driver), one for the talkers.
@@ -344,7 +347,7 @@ def _room(scene: Scene, talkers: bool, early_only: bool) -> Estimate:
             for _ in {replace(li, name="") for li in scene.listeners}]
     pairs = 2 * n_d * len(runs)
     if talkers and scene.sources and dev.microphones:
-        directive = any(m.directivity.type != "omni" for m in dev.microphones)
+        directive = any(m.directivity.kind != "omni" for m in dev.microphones)
         talker_pairs = len(scene.sources) * len(dev.microphones)
         runs.append(_room_run(scene, mode, talker_pairs,
                               _RECEIVER_DIRECTIONS if directive else 1, len(scene.sources)))
@@ -354,7 +357,7 @@ def _room(scene: Scene, talkers: bool, early_only: bool) -> Estimate:
     if mode.n_taps is not None:
         n_taps = mode.n_taps
     else:
-        tail_s = R.rt_time_limit_s(scene) if mode.ray_tracing else 0.0
+        tail_s = RE.rt_time_limit_s(scene) if mode.ray_tracing else 0.0
         n_taps = (tail_s + far / s.c_m_s) * s.fs_hz
     result = _length_part(scene, far, far_field, 2 * 8.0 * pairs * n_taps, 0.0)
     # Runs follow one another: memory peaks in the largest run on top of the results kept

@@ -13,12 +13,11 @@ import functools
 import numpy as np
 
 from sim.constants import DEFAULT_HEAD_RADIUS_M, SPEED_OF_SOUND_M_S
-from sim.directivity import cardioid_gain, piston_gain
 from sim.geometry import yaw_matrix
 from sim.head import sphere_hrtf
 from sim.jobs import TaskState, report
 from sim.scene import Device, Directivity, Listener, Scene
-from sim.transfer import T0_SAMPLES, TransferResult
+from sim.transfer_result import T0_SAMPLES, TransferResult
 
 
 def driver_frames(device: Device) -> np.ndarray:
@@ -33,37 +32,6 @@ def driver_frames(device: Device) -> np.ndarray:
     return np.array(out).reshape(-1, 3, 3)
 
 
-@functools.lru_cache(maxsize=16)
-def _measured_pattern(file: str, receiver: int, fs_hz: int):
-    from sim.sofa import load_directivity
-
-    return load_directivity(file, fs_hz, receiver=receiver)
-
-
-def transducer_gain(directivity: Directivity, freqs_hz: np.ndarray, frame: np.ndarray,
-                    directions: np.ndarray, c: float, fs_hz: int) -> np.ndarray:
-    """Directivity gain of one driver or microphone toward room-frame unit `directions`.
-
-    frame: (3, 3) rotation whose column 0 is the transducer axis; directions: (..., 3).
-    Returns (..., F) (frequency-independent patterns are broadcast).
-    """
-    f = np.asarray(freqs_hz, dtype=float)
-    cos_t = np.clip(directions @ frame[:, 0], -1.0, 1.0)
-    t = directivity.type
-    if t == "omni":
-        return np.ones(cos_t.shape + f.shape)
-    if t == "cardioid":
-        return np.broadcast_to(cardioid_gain(np.arccos(cos_t), directivity.p)[..., None],
-                               cos_t.shape + f.shape)
-    if t == "piston":
-        return piston_gain(f, np.arccos(cos_t), directivity.radius_m, c,
-                           directivity.rear_db)
-    if t == "sofa":
-        pattern = _measured_pattern(directivity.file, directivity.receiver, fs_hz)
-        return pattern.gain(f, directions @ frame)
-    raise ValueError(f"unknown directivity type {t!r}")
-
-
 def driver_gains(device: Device, freqs_hz: np.ndarray, directions: np.ndarray, c: float,
                  fs_hz: int) -> np.ndarray:
     """Gain of every driver toward per-driver room-frame unit directions (..., n_drivers, 3).
@@ -73,8 +41,8 @@ def driver_gains(device: Device, freqs_hz: np.ndarray, directions: np.ndarray, c
     frames = driver_frames(device)
     out = np.empty((*directions.shape[:-1], np.size(freqs_hz)), dtype=complex)
     for k, d in enumerate(device.drivers):  # a handful of drivers, each vectorized
-        out[..., k, :] = transducer_gain(d.directivity, freqs_hz, frames[k],
-                                         directions[..., k, :], c, fs_hz)
+        out[..., k, :] = d.directivity.response(freqs_hz, frames[k], directions[..., k, :], c,
+                                                fs_hz)
         out[..., k, :] *= 10.0 ** (d.gain_db / 20.0)
     return out
 
@@ -200,8 +168,7 @@ def _circle_pattern(directivity: Directivity, frame: tuple, f_key: bytes, u_key:
     Line arrays repeat one driver type and axis, and a dragged driver keeps both: the pattern
     (Bessel functions on the whole grid) is computed once, only the phases move."""
     u = np.frombuffer(u_key).reshape(-1, 3)
-    g = transducer_gain(directivity, np.frombuffer(f_key), np.reshape(frame, (3, 3)), u, c,
-                        fs_hz)
+    g = directivity.response(np.frombuffer(f_key), np.reshape(frame, (3, 3)), u, c, fs_hz)
     out = np.ascontiguousarray(np.broadcast_to(g, (u.shape[0], len(f_key) // 8)).T)
     out.flags.writeable = False
     return out
@@ -295,6 +262,6 @@ def _mic_transfer(scene: Scene, f: np.ndarray) -> np.ndarray:
     for m, mic in enumerate(dev.microphones):
         frame = np.eye(3)
         frame[:, 0] = axes[m]
-        h[:, m] *= transducer_gain(mic.directivity, f, frame, unit[:, m], scene.simulation.c_m_s,
-                                   scene.simulation.fs_hz)
+        h[:, m] *= mic.directivity.response(f, frame, unit[:, m], scene.simulation.c_m_s,
+                                            scene.simulation.fs_hz)
     return h

@@ -137,26 +137,42 @@ def sphere_hrtf(
     p = _legendre(x, n)  # (Si, n)
     w = _surface_weights(mu, n)  # (n, F)
     if far:
-        phase = np.array([1j, 1.0, -1j, -1.0])[np.arange(n) % 4]  # (-i)**(m-1), exactly
-        coef = w * phase[:, None] / (mu * mu)
-        if n * f.size <= _MAX_STACKED:
-            acc = (p.reshape(-1, n) @ coef).reshape(x.shape + f.shape)
-        else:
-            acc = sum(p[..., m, None] * coef[m] for m in range(n))
-        h = np.broadcast_to(np.conj(acc), shape + f.shape).copy()
-        h[..., dc] = 1.0
-        return h
-
-    # Finite range: order m carries g_m = exp(-i mu rho) h_m(mu rho) (the Hankel recursion
-    # free of the fast phase) per distance and frequency, times the surface weight.
-    orders = np.arange(n)
-    static = np.einsum("...n,...n->...", p, (2 * orders + 1) / (orders + 1)
-                       * rho[..., None] ** -orders.astype(float))
-    stack = rho.size * n * f.size <= _MAX_STACKED
-    if stack:
-        coef = np.empty((*rho.shape, n, f.size), dtype=complex)
+        acc = _plane_wave_sum(p, w, mu)
+        static = np.ones(())  # the far field tends to 1 as f -> 0
     else:
-        acc = np.zeros(shape + f.shape, dtype=complex)
+        acc = _point_source_sum(p, w, mu, rho, shape)
+        orders = np.arange(n)
+        static = np.einsum("...n,...n->...", p, (2 * orders + 1) / (orders + 1)
+                           * rho[..., None] ** -orders.astype(float))
+    h = np.broadcast_to(np.conj(acc), shape + f.shape).copy()
+    h[..., dc] = static[..., None]
+    return h
+
+
+def _plane_wave_sum(p: np.ndarray, w: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """The far-field series before conjugation: sum_m P_m w_m (-i)**(m-1) / mu², shape
+    Si + (F,), from Legendre values p (Si + (n,)), surface weights w (n, F) and mu (F,)."""
+    n = p.shape[-1]
+    phase = np.array([1j, 1.0, -1j, -1.0])[np.arange(n) % 4]  # (-i)**(m-1), exactly
+    coef = w * phase[:, None] / (mu * mu)
+    if n * mu.size <= _MAX_STACKED:
+        return (p.reshape(-1, n) @ coef).reshape(p.shape[:-1] + mu.shape)
+    return sum(p[..., m, None] * coef[m] for m in range(n))
+
+
+def _point_source_sum(p: np.ndarray, w: np.ndarray, mu: np.ndarray, rho: np.ndarray,
+                      shape: tuple) -> np.ndarray:
+    """The finite-range series before conjugation, shape `shape` + (F,), for distances rho
+    (Sd, in radii) broadcast with the Legendre values p (Si + (n,)) into `shape`.
+
+    Order m carries g_m = exp(-i mu rho) h_m(mu rho) (the Hankel recursion free of the fast
+    phase) per distance and frequency, times the surface weight w_m (n, F)."""
+    n, f_size = p.shape[-1], mu.size
+    stack = rho.size * n * f_size <= _MAX_STACKED
+    if stack:
+        coef = np.empty((*rho.shape, n, f_size), dtype=complex)
+    else:
+        acc = np.zeros((*shape, f_size), dtype=complex)
     with np.errstate(all="ignore"):
         inv_z = (1.0 / mu) / rho[..., None]  # (Sd, F)
         g_a = -1j * inv_z
@@ -173,10 +189,7 @@ def sphere_hrtf(
         if not np.all(np.isfinite(coef[..., -1, :])):
             coef = _finite(coef)
         acc = _contract(p, coef)
-    acc = acc * (-rho[..., None] / mu)
-    h = np.broadcast_to(np.conj(acc), shape + f.shape).copy()
-    h[..., dc] = static[..., None]
-    return h
+    return acc * (-rho[..., None] / mu)
 
 
 def ear_directions(

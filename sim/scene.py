@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from sim.constants import DEFAULT_HEAD_RADIUS_M, SPEED_OF_SOUND_M_S
+from sim.directivity import Directivity, Omni
 from sim.geometry import direction_from_angles, point_in_polygon, yaw_matrix
 
 Vec3 = tuple[float, float, float]
@@ -104,30 +105,13 @@ class Room:
 
 
 @dataclass(frozen=True)
-class Directivity:
-    """Radiation (driver) or pickup (microphone) pattern.
-
-    type: "omni", "cardioid" (pattern p: 1 omni, 0.5 cardioid, 0.25 hypercardioid, 0 figure-8),
-    "piston" (circular piston of `radius_m` in a baffle, `rear_db` behind it at high ka) or
-    "sofa" (measured: `file` with directions as source positions, IRs of `receiver`).
-    """
-
-    type: str = "omni"
-    p: float = 0.5
-    radius_m: float = 0.025
-    rear_db: float = -15.0
-    file: str | None = None
-    receiver: int = 0
-
-
-@dataclass(frozen=True)
 class Driver:
     """A loudspeaker driver: local position (m), axis [azimuth, elevation] (deg), device frame."""
 
     name: str
     position_m: Vec3
     axis_deg: tuple[float, float] = (0.0, 0.0)
-    directivity: Directivity = field(default_factory=Directivity)
+    directivity: Directivity = field(default_factory=Omni)
     gain_db: float = 0.0
 
 
@@ -138,7 +122,7 @@ class Microphone:
     name: str
     position_m: Vec3
     axis_deg: tuple[float, float] = (0.0, 0.0)
-    directivity: Directivity = field(default_factory=Directivity)
+    directivity: Directivity = field(default_factory=Omni)
 
 
 @dataclass(frozen=True)
@@ -257,16 +241,29 @@ class Scene:
 
 
 def content_hash(*parts: object) -> str:
-    """Stable SHA-256 hex digest of dataclasses / plain values, for caching results."""
-    from dataclasses import asdict, is_dataclass
+    """Stable SHA-256 hex digest of dataclasses / plain values, for caching results.
 
-    def plain(o):
+    A dataclass part becomes {"__type__": class name, fields…}; a dataclass inside another
+    becomes its fields alone (as `dataclasses.asdict` has it). A directivity contributes its
+    `Directivity.hash_fields` under the name "Directivity", whatever its kind.
+    """
+    from dataclasses import fields, is_dataclass
+
+    def fields_of(o) -> dict:
+        items = (o.hash_fields() if isinstance(o, Directivity)
+                 else {f.name: getattr(o, f.name) for f in fields(o)})
+        return {k: plain(v, nested=True) for k, v in items.items()}
+
+    def plain(o, nested=False):
         if is_dataclass(o):
-            return {"__type__": type(o).__name__, **{k: plain(v) for k, v in asdict(o).items()}}
+            if nested:
+                return fields_of(o)
+            name = "Directivity" if isinstance(o, Directivity) else type(o).__name__
+            return {"__type__": name, **fields_of(o)}
         if isinstance(o, (list, tuple)):
-            return [plain(v) for v in o]
+            return [plain(v, nested) for v in o]
         if isinstance(o, dict):
-            return {str(k): plain(v) for k, v in o.items()}
+            return {str(k): plain(v, nested) for k, v in o.items()}
         if isinstance(o, float):
             return repr(o)
         return o

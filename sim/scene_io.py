@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 
+from sim.directivity import read_directivity, write_directivity
 from sim.geometry import polygon_area, polygon_is_simple
 from sim.presets import find_preset
 from sim.scene import (
     BUILTIN_SIGNALS,
     SHOEBOX_SURFACES,
     Device,
-    Directivity,
     Driver,
     Hrtf,
     Listener,
@@ -214,49 +214,39 @@ def _read_room(o: _Obj, c_m_s: float) -> Room:
     return room
 
 
-_DIRECTIVITY_KEYS = {
-    "omni": (),
-    "cardioid": ("p",),
-    "piston": ("radius", "rear_db"),
-    "sofa": ("file", "receiver"),
-}
+class _FileFields(_Obj):
+    """An object whose fields may name files relative to the scene file: the
+    `sim.directivity.ParamReader` a directivity kind reads its parameters from."""
+
+    def __init__(self, data: Any, path: str, base_dir: Path | None):
+        super().__init__(data, path)
+        self.base_dir = base_dir
+
+    def file(self, key: str, what: str) -> str:
+        return _resolve_path(self.string(key, max_chars=MAX_PATH_CHARS), self.base_dir,
+                             self.sub(key), what)
+
+    def error(self, key: str, message: str) -> SceneError:
+        return SceneError(f"{self.sub(key)}: {message}", self.sub(key))
 
 
-def _read_directivity(o: _Obj, base_dir: Path | None, allowed: tuple[str, ...]) -> Directivity:
-    t = o.string("type", choices=allowed)
-    d = Directivity(type=t)
-    if t == "cardioid":
-        d = replace(d, p=o.number("p", 0.0, 1.0))
-    elif t == "piston":
-        d = replace(d, radius_m=o.number("radius", 0.0, 1.0, "m", lo_open=True),
-                    rear_db=o.number("rear_db", -60.0, 0.0, "dB", default=-15.0))
-    elif t == "sofa":
-        f = _resolve_path(o.string("file", max_chars=MAX_PATH_CHARS), base_dir, o.sub("file"),
-                          "SOFA")
-        d = replace(d, file=f, receiver=o.integer("receiver", 0, 1000, default=0))
-        _check_sofa(f, o.sub("file"), kind="directivity", receiver=d.receiver)
-    o.done()
-    return d
-
-
-def _check_sofa(file: str, path: str, kind: str, receiver: int = 0) -> None:
+def _check_sofa(file: str, path: str) -> None:
     from sim import sofa
 
     try:
-        if kind == "hrir":
-            sofa.load_hrir(file, 48000)
-        else:
-            sofa.load_directivity(file, 48000, receiver=receiver)
+        sofa.load_hrir(file, 48000)
     except sofa.SofaError as e:
         raise SceneError(f"{path}: {e}", path) from e
 
 
-def _read_transducer(o: _Obj, cls, base_dir, allowed):
+def _read_transducer(o: _Obj, cls, base_dir):
     name = o.string("name")
     pos = o.vector("position", 3, -10.0, 10.0, "m")
     axis = o.vector("axis_deg", 2, -360.0, 360.0, "deg", default=[0.0, 0.0])
-    d = _read_directivity(_Obj(o.raw("directivity", default={"type": "omni"}),
-                               o.sub("directivity")), base_dir, allowed)
+    fields = _FileFields(o.raw("directivity", default={"type": "omni"}), o.sub("directivity"),
+                         base_dir)
+    d = read_directivity(fields, microphone=cls is Microphone)
+    fields.done()
     extra = {}
     if cls is Driver:
         extra["gain_db"] = o.number("gain_db", -60.0, 40.0, "dB", default=0.0)
@@ -267,14 +257,12 @@ def _read_transducer(o: _Obj, cls, base_dir, allowed):
 def _read_parts(o: _Obj,
                 base_dir: Path | None) -> tuple[tuple[Driver, ...], tuple[Microphone, ...]]:
     drivers = tuple(
-        _read_transducer(_Obj(d, f"{o.sub('drivers')}[{i}]"), Driver, base_dir,
-                         tuple(_DIRECTIVITY_KEYS))
+        _read_transducer(_Obj(d, f"{o.sub('drivers')}[{i}]"), Driver, base_dir)
         for i, d in enumerate(o.array("drivers", MAX_DRIVERS)))
     if not drivers:
         raise SceneError(f"{o.sub('drivers')} must list at least one driver", o.sub("drivers"))
     mics = tuple(
-        _read_transducer(_Obj(m, f"{o.sub('microphones')}[{i}]"), Microphone, base_dir,
-                         ("omni", "cardioid"))
+        _read_transducer(_Obj(m, f"{o.sub('microphones')}[{i}]"), Microphone, base_dir)
         for i, m in enumerate(o.array("microphones", MAX_MICROPHONES, default=[])))
     pos = np.array([d.position_m for d in drivers])
     close = np.linalg.norm(pos[:, None] - pos[None], axis=-1) < MIN_DRIVER_SPACING_M
@@ -334,7 +322,7 @@ def _read_listener(o: _Obj, base_dir: Path | None) -> Listener:
     if t == "sofa":
         f = _resolve_path(h.string("file", max_chars=MAX_PATH_CHARS), base_dir, h.sub("file"),
                           "SOFA")
-        _check_sofa(f, h.sub("file"), kind="hrir")
+        _check_sofa(f, h.sub("file"))
         hrtf = Hrtf(type="sofa", file=f)
     h.done()
     o.done()
@@ -544,17 +532,6 @@ def _vec(v) -> list[float]:
     return [float(x) for x in v]
 
 
-def _directivity_dict(d: Directivity, base_dir: Path | None) -> dict:
-    out: dict[str, Any] = {"type": d.type}
-    if d.type == "cardioid":
-        out["p"] = d.p
-    elif d.type == "piston":
-        out.update(radius=d.radius_m, rear_db=d.rear_db)
-    elif d.type == "sofa":
-        out.update(file=_rel(d.file, base_dir), receiver=d.receiver)
-    return out
-
-
 def room_to_dict(room: Room) -> dict:
     out: dict[str, Any] = {"type": room.kind}
     if room.name:
@@ -585,7 +562,7 @@ def room_to_dict(room: Room) -> dict:
 
 def _transducer_dict(t, base_dir: Path | None) -> dict:
     out = {"name": t.name, "position": _vec(t.position_m), "axis_deg": _vec(t.axis_deg),
-           "directivity": _directivity_dict(t.directivity, base_dir)}
+           "directivity": write_directivity(t.directivity, lambda p: _rel(p, base_dir))}
     if isinstance(t, Driver) and t.gain_db:
         out["gain_db"] = t.gain_db
     return out

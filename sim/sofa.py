@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 from scipy.signal import resample_poly
 from scipy.spatial import cKDTree
 
-from sim.directivity import MeasuredPattern
+from sim.directivity.measured import MeasuredPattern
 
 HRIR_CONVENTION = "SimpleFreeFieldHRIR"
 

@@ -94,7 +94,7 @@ def test_simulate_bad_files_exit_2(tmp_path, capsys):
     write_clip(clean, synthetic_speech(0.5), 16000)
     cases = [
         ([str(tmp_path / "missing.wav"), "--loss", "none"], "no such file"),
-        ([str(garbage), "--loss", "none"], "cannot read audio"),
+        ([str(garbage), "--loss", "none"], "not a readable audio file"),
         ([str(silent), "--loss", "none"], "silence"),
         ([str(clean), "--loss-trace", str(bad_trace)], "line 2"),
     ]

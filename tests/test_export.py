@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from dsp.export import FORMATS, c_header, camilladsp, csv_text, eqapo, export, json_file, npz
+from dsp.export import c_header, camilladsp, csv_text, eqapo, export, json_file, npz
 from dsp.filterset import FilterSet
 
 
@@ -24,7 +24,7 @@ def filters():
 @pytest.fixture(scope="module")
 def written(filters, tmp_path_factory):
     out = tmp_path_factory.mktemp("export")
-    return out, export(filters, out, FORMATS)
+    return out, export(filters, out)
 
 
 def test_npz_contract(filters, written):

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from conftest import shared_file
 
+from sim.directivity import Piston
 from sim.freefield import ear_transfer, ear_transfer_at, farfield_circle
-from sim.scene import Device, Directivity, Driver, Hrtf, Listener, Microphone, Source
+from sim.scene import Device, Driver, Hrtf, Listener, Microphone, Source
 from sim.scene_io import load_scene
 from sim.transfer import T0_SAMPLES, simulate
 
@@ -115,7 +116,7 @@ def test_vectorized_positions_match_per_listener():
 
 def test_far_field_circle_phase_and_piston_pattern():
     radius = 0.025
-    piston = Directivity("piston", radius_m=radius)
+    piston = Piston(radius_m=radius)
     driver = Driver("p", (0.1, 0.0, 0.0), directivity=piston)
     dev = Device("one", (0.0, 0.0, 0.0), 30.0, drivers=(driver,))
     f = np.array([1000.0, 8000.0])
@@ -131,7 +132,7 @@ def test_far_field_circle_reuses_patterns_only_for_the_same_type_and_axis():
     # and the same device after one of them moved, must match a from-scratch computation.
     import sim.freefield
 
-    piston = Directivity("piston", radius_m=0.03)
+    piston = Piston(radius_m=0.03)
     a = Driver("a", (0.0, 0.1, 0.0), (20.0, 0.0), piston)
     b = Driver("b", (0.0, -0.1, 0.0), (-20.0, 0.0), piston)
     dev = Device("pair", (1.0, 0.5, 0.0), 15.0, drivers=(a, b))

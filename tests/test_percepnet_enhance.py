@@ -57,7 +57,7 @@ def test_any_rate_and_channel_count(fs, channels):
     assert res.output.shape == x.shape and res.fs_hz == fs
     assert np.all(np.isfinite(res.output))
     assert res.latency_s == pytest.approx(0.04)
-    assert res.before.db.shape == res.after.db.shape and res.gains.shape[1] == 27
+    assert res.before.level_db.shape == res.after.level_db.shape and res.gains.shape[1] == 27
     if fs == 8000:
         assert any("processed at 16000 Hz" in n for n in res.notes)
     if channels == 6:
@@ -113,7 +113,7 @@ def test_cli_bad_input_exits_2(tmp_path, capsys):
     cases = [
         (["enhance", str(empty), str(tmp_path / "o.wav")], "empty"),
         (["enhance", str(nan), str(tmp_path / "o.wav")], "NaN"),
-        (["enhance", str(junk), str(tmp_path / "o.wav")], "cannot read audio"),
+        (["enhance", str(junk), str(tmp_path / "o.wav")], "not a readable audio file"),
         (["enhance", str(tmp_path / "missing.wav"), str(tmp_path / "o.wav")], "no such file"),
         (["enhance", str(junk)], "expected IN OUT"),
         (["enhance", str(empty), str(tmp_path / "nodir" / "o.wav")], "does not exist"),

@@ -1,10 +1,10 @@
-"""Display overviews of a programme (dsp.programme_view): the upmix's L/R/C levels over time and
-a log-frequency spectrogram."""
+"""The programme's L/R/C levels over time for display (dsp.programme_view)."""
 
 import numpy as np
 import pytest
 
-from dsp.programme_view import FLOOR_DB, lrc_levels, spectrogram
+from dsp.programme_view import lrc_levels
+from dsp.spectrum import FLOOR_DB
 from dsp.upmix import UpmixParams, upmix
 from sim.jobs import Cancelled, TaskState
 
@@ -55,31 +55,3 @@ def test_levels_report_progress_and_cancel():
         lrc_levels(np.zeros((FS, 2)), FS, state=state)
     silent = lrc_levels(np.zeros((FS // 2, 2)), FS)
     assert np.all(silent.levels_db == FLOOR_DB)
-
-
-def test_spectrogram_finds_a_tone_when_and_where_it_is():
-    x = np.concatenate([_tone(1000, 1.0), np.zeros(FS), _tone(4000, 1.0, amp=0.1)])
-    spec = spectrogram(np.stack([x, x], 1), FS, max_columns=30)
-    assert spec.level_db.shape == (160, 30)
-    assert spec.freqs_hz[0] > 30 and spec.edges_hz[-1] == pytest.approx(FS / 2)
-    assert np.all(np.diff(np.log(spec.freqs_hz)) == pytest.approx(np.log(spec.freqs_hz[1]
-                                                                          / spec.freqs_hz[0])))
-    first = spec.level_db[:, 5]
-    last = spec.level_db[:, 25]
-    f1 = spec.freqs_hz[np.argmax(first)]
-    f2 = spec.freqs_hz[np.argmax(last)]
-    assert f1 == pytest.approx(1000, rel=0.05) and f2 == pytest.approx(4000, rel=0.05)
-    # dB re a full-scale sine: a 0.5 sine reads −6 dB, a 0.1 sine −20 dB (less the Hann
-    # window's scalloping between bins, ≤ 1.5 dB).
-    assert -7.6 < first.max() <= -6.0 + 0.05
-    assert -21.6 < last.max() <= -20.0 + 0.05
-    assert spec.level_db[:, 15].max() == FLOOR_DB  # the silent middle second
-    assert spec.times_s[0] == pytest.approx(0.05) and spec.times_s[-1] == pytest.approx(2.95)
-
-
-def test_spectrogram_cost_is_bounded_for_long_files():
-    x = np.random.default_rng(1).standard_normal(FS * 120) * 0.1  # 2 min mono
-    spec = spectrogram(x, FS, max_columns=200, frames_per_column=2)
-    assert spec.level_db.shape == (160, 200)
-    short = spectrogram(x[:100], FS)  # shorter than one FFT frame
-    assert short.level_db.shape[1] == 1

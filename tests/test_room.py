@@ -9,8 +9,11 @@ import pytest
 from scipy.signal import butter, sosfiltfilt
 
 from sim import room as R
+from sim.directivity import Cardioid, Sofa
+from sim.directivity.base import unit
 from sim.jobs import Cancelled, TaskState
-from sim.scene import Device, Directivity, Driver, Hrtf, Listener, Microphone, Room, Walls
+from sim.room import engine, grids
+from sim.scene import Device, Driver, Hrtf, Listener, Microphone, Room, Walls
 from sim.scene_io import load_scene
 from sim.transfer import T0_SAMPLES, simulate
 
@@ -190,7 +193,7 @@ def test_sofa_driver_matches_free_field():
     path = str(shared_file("hrtf/FHK_HRIR_L2354.sofa"))
     scene = load_scene("design-stereo-2")
     drivers = tuple(replace(d, axis_deg=(20.0 * (1 - 2 * i), 10.0),
-                            directivity=Directivity(type="sofa", file=path, receiver=0))
+                            directivity=Sofa(file=path, receiver=0))
                     for i, d in enumerate(scene.device.drivers))
     scene = scene.with_device(drivers=drivers)
     room = R.room_result(scene, cache=R.RirCache())
@@ -209,7 +212,7 @@ def test_cardioid_driver_points_along_its_axis(default_scene):
     peaks = {}
     for az in (0.0, 90.0, 180.0):
         drv = Driver("c", (0.0, 0.0, 0.0), axis_deg=(az, 0.0),
-                     directivity=Directivity(type="cardioid", p=0.5))
+                     directivity=Cardioid(p=0.5))
         scene = default_scene.with_device(drivers=(drv,), microphones=(), yaw_deg=90.0)
         res = R.room_result(scene, early_only=True, cache=R.RirCache())
         d = np.linalg.norm(np.subtract(scene.device.position_m, scene.listeners[0].position_m))
@@ -300,7 +303,7 @@ def test_sabine_order_is_capped_without_ray_tracing(default_scene):
     scene = replace(default_scene, simulation=replace(default_scene.simulation,
                                                       ray_tracing=False))
     assert R.sabine_ism_order(scene.room, C) > R.MAX_ISM_ORDER
-    assert R._mode(scene, early_only=False).order == R.MAX_ISM_ORDER
+    assert engine._mode(scene, early_only=False).order == R.MAX_ISM_ORDER
 
 
 # ---------------------------------------------------------------------------------------------
@@ -372,9 +375,9 @@ def test_fast_band_energies_equal_pyroomacoustics():
     from pyroomacoustics.doa import GridSphere
 
     rng = np.random.default_rng(1)
-    dirs = R.fibonacci_directions(40)
+    dirs = grids.fibonacci_directions(40)
     irs = rng.standard_normal((40, 128))
-    fast = R._measured_directivity(dirs, irs, FS)
+    fast = grids.measured_directivity(dirs, irs, FS)
     slow = MeasuredDirectivity(Rotation3D([0, 0], "yz", degrees=True),
                                GridSphere(cartesian_points=dirs.T), irs, FS)
     np.testing.assert_allclose(fast.energies, slow.energies, rtol=1e-10)
@@ -384,11 +387,11 @@ def test_fast_band_energies_equal_pyroomacoustics():
 
 def test_exact_directions_join_the_grid():
     exact = np.array([[1.0, 0.0, 0.0], [1.0, 1e-9, 0.0], [0.0, 0.6, 0.8]])
-    grid, idx = R._grid_with_exact(300, exact)
+    grid, idx = grids.grid_with_exact(300, exact)
     assert idx[0] == idx[1] != idx[2]
-    np.testing.assert_allclose(grid[idx], R._unit(exact), atol=1e-8)
+    np.testing.assert_allclose(grid[idx], unit(exact), atol=1e-8)
     others = np.delete(grid, np.unique(idx), axis=0)
-    assert np.max(others @ R._unit(exact).T) < np.cos(np.deg2rad(0.2))
+    assert np.max(others @ unit(exact).T) < np.cos(np.deg2rad(0.2))
 
 
 def test_device_without_listeners_or_talkers(default_scene):

@@ -1,29 +1,41 @@
-"""Filter export: one module per format, each writing atomically into a folder and returning
-the paths it wrote. `export(filters, out_dir, formats)` runs several.
-
-Formats: wav, csv, npz, json, c, camilladsp, eqapo, sofa.
+"""Filter export: one module per format, each registered once (`dsp.export.registry`) and
+writing atomically into a folder. `export(filters, out_dir, formats)` runs several.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from dsp.filterset import FilterSet
 
-FORMATS = ("wav", "csv", "npz", "json", "c", "camilladsp", "eqapo", "sofa")
+# Importing a format module registers it; the import order is the order formats are offered.
+# isort: off
+from dsp.export import wav, csv_text, npz, json_file, c_header, camilladsp, eqapo, sofa
+# isort: on
+from dsp.export.registry import ExportFormat, export_formats, format_names, get_format
+
+__all__ = [
+    "ExportFormat",
+    "c_header",
+    "camilladsp",
+    "csv_text",
+    "eqapo",
+    "export",
+    "export_formats",
+    "format_names",
+    "get_format",
+    "json_file",
+    "npz",
+    "sofa",
+    "wav",
+]
 
 
-def export(filters: FilterSet, out_dir: str | Path, formats=FORMATS,
+def export(filters: FilterSet, out_dir: str | Path, formats: Sequence[str] | None = None,
            stem: str = "filters") -> dict[str, list[Path]]:
-    """Write `filters` in each format into out_dir (must exist); returns format → paths."""
-    from dsp.export import c_header, camilladsp, csv_text, eqapo, json_file, npz, sofa, wav
-
-    writers = {"wav": wav.write, "csv": csv_text.write, "npz": npz.write,
-               "json": json_file.write, "c": c_header.write, "camilladsp": camilladsp.write,
-               "eqapo": eqapo.write, "sofa": sofa.write}
+    """Write `filters` in each named format (default: all) into out_dir (must exist); returns
+    format → paths. Unknown names raise ValueError before anything is written."""
+    chosen = [get_format(name) for name in (format_names() if formats is None else formats)]
     out = Path(out_dir)
-    unknown = [f for f in formats if f not in writers]
-    if unknown:
-        raise ValueError(f"unknown export format(s) {', '.join(unknown)}; known: "
-                         f"{', '.join(FORMATS)}")
-    return {f: writers[f](filters, out, stem) for f in formats}
+    return {fmt.name: fmt.write(filters, out, stem) for fmt in chosen}

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from dsp.export._io import atomic_write_text, safe
+from dsp.export.registry import ExportFormat, register
 from dsp.filterset import FilterSet
 
 
@@ -39,6 +40,10 @@ def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
     path = out / f"{name}.h"
     atomic_write_text(path, "\n".join(lines))
     return [path]
+
+
+
+FORMAT = register(ExportFormat("c", "C header", ".h", write))
 
 
 def read(path: Path) -> tuple[np.ndarray, dict]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from dsp.export._io import atomic_write_bytes, atomic_write_text, safe
+from dsp.export.registry import ExportFormat, register
 from dsp.filterset import FilterSet
 
 
@@ -60,6 +61,10 @@ def write(fs: FilterSet, out: Path, stem: str, chunksize: int = 1024) -> list[Pa
     path = out / f"{stem}_camilladsp.yml"
     atomic_write_text(path, "\n".join(y))
     return [path, *paths]
+
+
+
+FORMAT = register(ExportFormat("camilladsp", "CamillaDSP YAML + raw FIRs", ".yml", write))
 
 
 def run_config(config: dict, base: Path, x: np.ndarray) -> np.ndarray:

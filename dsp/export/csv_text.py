@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dsp.export._io import atomic_write_text
+from dsp.export.registry import ExportFormat, register
 from dsp.filterset import FilterSet
 
 
@@ -18,6 +19,10 @@ def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
     path = out / f"{stem}.csv"
     atomic_write_text(path, "\n".join(lines) + "\n")
     return [path]
+
+
+
+FORMAT = register(ExportFormat("csv", "CSV (one column per path)", ".csv", write))
 
 
 def read(path: Path):

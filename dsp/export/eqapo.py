@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from dsp.export._io import atomic_write_text, safe, write_wav
+from dsp.export.registry import ExportFormat, register
 from dsp.filterset import FilterSet
 
 
@@ -42,11 +43,16 @@ def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
     return [path, *paths]
 
 
+
+FORMAT = register(ExportFormat("eqapo", "Equalizer APO config + WAVs", ".txt", write))
+
+
 def run_config(path: Path, x: np.ndarray, n_channels: int) -> np.ndarray:
     """Reference interpreter of the command subset above (Preamp, Copy with sums, Channel,
     Convolution): x (inputs, n) on channels 1..inputs → all device channels."""
-    import soundfile as sf
     from scipy.signal import fftconvolve
+
+    from dsp.audio_io import read_audio
 
     sig = np.zeros((n_channels, x.shape[1]))
     sig[:x.shape[0]] = x
@@ -68,7 +74,7 @@ def run_config(path: Path, x: np.ndarray, n_channels: int) -> np.ndarray:
             selected = (list(range(n_channels)) if arg == "all"
                         else [int(c) - 1 for c in arg.split()])
         elif cmd == "Convolution":
-            h, _ = sf.read(Path(path).parent / arg, dtype="float64")
+            h = read_audio(Path(path).parent / arg, channels=1, allow_silent=True)[0][:, 0]
             for c in selected:
                 sig[c] = fftconvolve(sig[c], h)[:x.shape[1]]
     return sig

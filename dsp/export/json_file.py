@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from dsp.export._io import atomic_write_text
+from dsp.export.registry import ExportFormat, register
 from dsp.filterset import FilterSet
 
 
@@ -17,6 +18,10 @@ def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
     path = out / f"{stem}.json"
     atomic_write_text(path, json.dumps(doc) + "\n")
     return [path]
+
+
+
+FORMAT = register(ExportFormat("json", "JSON with metadata", ".json", write))
 
 
 def read(path: Path) -> FilterSet:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from dsp.export._io import atomic_write_bytes
+from dsp.export.registry import ExportFormat, register
 from dsp.filterset import FilterSet
 
 
@@ -19,6 +20,10 @@ def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
     path = out / f"{stem}.npz"
     atomic_write_bytes(path, buf.getvalue())
     return [path]
+
+
+
+FORMAT = register(ExportFormat("npz", "NPZ (fir, fs, delay, meta)", ".npz", write))
 
 
 def read(path: Path) -> FilterSet:

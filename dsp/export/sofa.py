@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dsp.export.registry import ExportFormat, register
 from dsp.filterset import FilterSet
 
 
@@ -39,3 +40,7 @@ def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
         Path(tmp).unlink(missing_ok=True)
         raise
     return [path]
+
+
+
+FORMAT = register(ExportFormat("sofa", "SOFA GeneralFIR", ".sofa", write))

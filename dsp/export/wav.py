@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dsp.export._io import safe, write_wav
+from dsp.export.registry import ExportFormat, register
 from dsp.filterset import FilterSet
 
 
@@ -15,3 +16,6 @@ def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
     matrix = fs.fir.reshape(-1, fs.n_taps).T  # channel i*D + d
     paths.append(write_wav(out / f"{stem}_matrix.wav", matrix, fs.fs_hz))
     return paths
+
+
+FORMAT = register(ExportFormat("wav", "WAV (float32, per input + matrix)", ".wav", write))

@@ -13,8 +13,8 @@ inference), quantize (int8), stream (per-block processor), enhance (API + offlin
 metrics (PESQ-WB, STOI, SI-SDR), evaluate (harness behind `awb eval-ns`), audio_io.
 """
 
-from dsp.percepnet.enhance import EnhanceError, EnhanceOptions, EnhanceResult, Spectrogram, enhance
+from dsp.percepnet.enhance import EnhanceError, EnhanceOptions, EnhanceResult, enhance
 from dsp.percepnet.stream import PercepNetStream, StreamOptions
 
-__all__ = ["EnhanceError", "EnhanceOptions", "EnhanceResult", "PercepNetStream", "Spectrogram",
+__all__ = ["EnhanceError", "EnhanceOptions", "EnhanceResult", "PercepNetStream",
            "StreamOptions", "enhance"]

@@ -6,26 +6,20 @@ from pathlib import Path
 
 import numpy as np
 
+from dsp.audio_io import read_audio
+
 
 def load_mono(path: str | Path, fs_hz: int | None = None,
               start_s: float = 0.0, dur_s: float | None = None) -> tuple[np.ndarray, int]:
-    """Read a file as float64 mono (mean of channels), optionally resampled to fs_hz.
+    """Read a file as float64 mono (mean of channels), optionally resampled to fs_hz, through
+    `dsp.audio_io.read_audio` (AudioFileError naming the file; silence is allowed here).
 
     Returns (samples (n,), rate in Hz).
     """
-    import soundfile as sf
-
-    info = sf.info(str(path))
-    start = int(start_s * info.samplerate)
-    frames = -1 if dur_s is None else int(dur_s * info.samplerate)
-    x, fs = sf.read(str(path), start=start, frames=frames, dtype="float64", always_2d=True)
-    x = x.mean(axis=1)
-    if fs_hz is not None and fs != fs_hz:
-        import soxr
-
-        x = soxr.resample(x, fs, fs_hz)
-        fs = fs_hz
-    return x, fs
+    # soxr's default quality: the evaluation harnesses' published figures were made with it.
+    x, fs = read_audio(path, fs_hz, channels=1, start_s=start_s, dur_s=dur_s,
+                       allow_silent=True, quality="HQ")
+    return x[:, 0], fs
 
 
 def mix_at_snr(clean: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:

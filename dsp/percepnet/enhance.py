@@ -34,6 +34,7 @@ from dsp.percepnet.model import PercepNetModel, load_model
 from dsp.percepnet.oracle import oracle_targets
 from dsp.percepnet.postfilter import STRENGTH, check_strength, postfilter
 from dsp.percepnet.stft import analyze, synthesize
+from dsp.spectrum import Spectrogram, speech_spectrogram
 
 MODEL_FS_HZ = 16000
 MIN_FS_HZ, MAX_FS_HZ = 8000, 192000
@@ -60,15 +61,6 @@ class EnhanceOptions:
 
 
 @dataclass
-class Spectrogram:
-    """Magnitude in dB (frames, bins) with times_s (frames,) and freqs_hz (bins,)."""
-
-    times_s: np.ndarray
-    freqs_hz: np.ndarray
-    db: np.ndarray
-
-
-@dataclass
 class EnhanceResult:
     """output: like the input ((n,) or (n, ch)) at fs_hz; gains: band gains of channel 0
     (frames, n_bands) at the model rate; before/after: spectrograms of channel 0."""
@@ -81,15 +73,6 @@ class EnhanceResult:
     gains: np.ndarray
     strengths: np.ndarray
     notes: list[str] = field(default_factory=list)
-
-
-def spectrogram(x: np.ndarray, fs_hz: int) -> Spectrogram:
-    """20 ms / 10 ms STFT magnitude in dB re full scale of a mono signal."""
-    s = analyze(x, fs_hz)
-    hop = fs_hz // 100
-    db = 20 * np.log10(np.abs(s) / hop + 1e-9)
-    return Spectrogram(np.arange(s.shape[0]) * hop / fs_hz - 0.01,
-                       np.arange(s.shape[1]) * fs_hz / (2 * hop), db.astype(np.float32))
 
 
 def process(x: np.ndarray, model: PercepNetModel | None, use_comb: bool = True,
@@ -237,6 +220,7 @@ def enhance(signal: np.ndarray, fs_hz: int, options: EnhanceOptions | None = Non
                      "as integer PCM")
     output = out[:, 0] if x.ndim == 1 else out
     return EnhanceResult(output, fs_hz, latency_samples(MODEL_FS_HZ) / MODEL_FS_HZ,
-                         spectrogram(chans[:, 0], fs_hz), spectrogram(out[:, 0], fs_hz), g0, r0,
+                         speech_spectrogram(chans[:, 0], fs_hz),
+                         speech_spectrogram(out[:, 0], fs_hz), g0, r0,
                          notes)
 

@@ -156,7 +156,7 @@ def test_export_writes_files_that_dsp_reads_back(stereo, qtbot, tmp_path, monkey
     import soundfile as sf
     import yaml
 
-    from dsp.export import FORMATS, c_header, camilladsp, csv_text, json_file, npz
+    from dsp.export import c_header, camilladsp, csv_text, format_names, json_file, npz
     from workbench.gui.design import export_dialog
 
     out = tmp_path / "exported"
@@ -164,7 +164,7 @@ def test_export_writes_files_that_dsp_reads_back(stereo, qtbot, tmp_path, monkey
 
     def fake_ask(parent, suggestion, summary=""):
         asked.append((suggestion, summary))
-        return export_dialog.ExportRequest(out, list(FORMATS), "filters")
+        return export_dialog.ExportRequest(out, list(format_names()), "filters")
 
     monkeypatch.setattr(export_dialog, "ask_export", fake_ask)
     ws = stereo.design
@@ -175,7 +175,7 @@ def test_export_writes_files_that_dsp_reads_back(stereo, qtbot, tmp_path, monkey
         qtbot.mouseClick(ws.panel.export_button, Qt.MouseButton.LeftButton)
     assert asked and "2 inputs → 2 drivers" in asked[0][1]
     written = blocker.args[0]
-    assert set(written) == set(FORMATS)
+    assert set(written) == set(format_names())
     assert not ws.panel.export_progress.isVisible()
 
     back = npz.read(out / "filters.npz")
@@ -284,7 +284,7 @@ def test_presets_menu_f6_and_zone_toggle(stereo, qtbot):
 
 
 def test_export_dialog_and_a_failed_export_shows_one_line(stereo, qtbot, tmp_path, monkeypatch):
-    from dsp.export import FORMATS
+    from dsp.export import format_names
     from workbench.gui.design import export_dialog
 
     dialog = export_dialog.ExportDialog(stereo, tmp_path / "a", ["npz", "json"], "filters")
@@ -295,7 +295,7 @@ def test_export_dialog_and_a_failed_export_shows_one_line(stereo, qtbot, tmp_pat
     dialog.checks["c"].setChecked(True)
     req = dialog.request()
     assert req.folder == tmp_path / "b" and req.stem == "ctc_2m"
-    assert req.formats == [f for f in FORMATS if f in ("npz", "json", "c")]
+    assert req.formats == [f for f in format_names() if f in ("npz", "json", "c")]
 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the folder should be")
@@ -321,3 +321,16 @@ def test_hidden_filter_tab_draws_when_shown(stereo, qtbot):
     assert not view._stale and set(view.series) == set(o.filters.driver_names)
     _x, y = view.curves["left"].getData()
     np.testing.assert_array_equal(y, o.responses.magnitude_db[0, 0][o.responses.freqs_hz > 0])
+
+
+def test_export_dialog_offers_every_registered_format(qtbot, tmp_path, monkeypatch):
+    from dsp.export import export_formats, registry
+    from workbench.gui.design import export_dialog
+
+    fake = registry.ExportFormat("fake", "Fake text for the test", ".fake", lambda *a: [])
+    monkeypatch.setitem(registry._REGISTRY, "fake", fake)
+    dialog = export_dialog.ExportDialog(None, tmp_path, ["fake"], "filters")
+    qtbot.addWidget(dialog)
+    assert list(dialog.checks) == [f.name for f in export_formats()]
+    assert [box.text() for box in dialog.checks.values()] == [f.label for f in export_formats()]
+    assert dialog.request().formats == ["fake"]

@@ -62,6 +62,7 @@ def _cmd_simulate(args) -> int:
     import numpy as np
     import soundfile as sf
 
+    from dsp.audio_io import AudioFileError, read_audio
     from dsp.dred.chain import simulate
     from dsp.dred.sender import DredSettings
 
@@ -73,10 +74,10 @@ def _cmd_simulate(args) -> int:
     if args.report and not Path(args.report).parent.is_dir():
         raise BadInput(f"--report {args.report}: folder {Path(args.report).parent} does not exist")
     loss = _loss_model(args)
-    try:
-        x, fs = sf.read(str(src), dtype="float64", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError) as e:
-        raise BadInput(f"{src}: cannot read audio ({e})") from None
+    try:  # silence is the chain's to refuse, in its own words
+        x, fs = read_audio(src, channels=None, allow_silent=True)
+    except AudioFileError as e:
+        raise BadInput(str(e)) from None
     settings = DredSettings(bitrate=args.bitrate, lbrr=args.lbrr, dred_ms=args.dred_ms,
                             dred_kbps=args.dred_kbps, loss_perc=_nominal_loss_perc(loss))
     interrupted = [False]

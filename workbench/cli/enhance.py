@@ -27,16 +27,15 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
 
 def _read(path: Path):
-    import soundfile as sf
+    """(samples (n,) for mono else (n, channels), rate, file's AudioInfo); BadInput if unusable."""
+    from dsp.audio_io import AudioFileError, audio_info, read_audio
 
-    if not path.is_file():
-        raise BadInput(f"{path}: no such file")
     try:
-        info = sf.info(str(path))
-        x, fs = sf.read(str(path), dtype="float64")
-    except (sf.LibsndfileError, RuntimeError) as e:
-        raise BadInput(f"{path}: cannot read audio ({e})") from None
-    return x, fs, info.subtype
+        x, fs = read_audio(path, channels=None, allow_silent=True)
+        info = audio_info(path)
+    except AudioFileError as e:
+        raise BadInput(str(e)) from None
+    return (x[:, 0] if x.shape[1] == 1 else x), fs, info
 
 
 def _options(args, clean=None):
@@ -53,7 +52,8 @@ def _enhance_file(src: Path, dst: Path, args, clean_path: Path | None) -> None:
 
     from dsp.percepnet.enhance import EnhanceError, enhance
 
-    x, fs, subtype = _read(src)
+    x, fs, info = _read(src)
+    subtype = info.subtype
     clean = None
     if clean_path is not None:
         clean, fs_c, _ = _read(clean_path)
@@ -65,8 +65,7 @@ def _enhance_file(src: Path, dst: Path, args, clean_path: Path | None) -> None:
         raise BadInput(f"{src}: {e}") from None
     except FileNotFoundError as e:
         raise BadInput(str(e)) from None
-    fmt = sf.info(str(src)).format
-    if not sf.check_format(dst.suffix.lstrip(".").upper() or fmt, subtype):
+    if not sf.check_format(dst.suffix.lstrip(".").upper() or info.format, subtype):
         subtype = None
     sf.write(str(dst), res.output, fs, subtype=subtype)
     for note in res.notes:

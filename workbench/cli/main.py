@@ -101,16 +101,17 @@ def _cmd_design(args) -> int:
     import time
 
     from dsp.design import redesign
-    from dsp.export import FORMATS, export
+    from dsp.export import export, format_names
     from dsp.params import DesignError, DesignParams
     from dsp.report import build_report
     from dsp.target_curve import load_target_curve
     from sim.scene_io import atomic_write_text, load_scene
 
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
-    unknown = [f for f in formats if f not in FORMATS]
+    unknown = [f for f in formats if f not in format_names()]
     if unknown:
-        raise BadInput(f"--format {','.join(unknown)}: unknown (choose from {','.join(FORMATS)})")
+        raise BadInput(f"--format {','.join(unknown)}: unknown (choose from"
+                       f" {','.join(format_names())})")
     out = Path(args.out)
     if not out.parent.is_dir():
         raise BadInput(f"--out {out}: folder {out.parent} does not exist")
@@ -143,6 +144,7 @@ def _cmd_design(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from dsp.export import format_names
     from workbench import __version__
 
     p = _Parser(prog="awb", description="Acoustic Workbench command line.")
@@ -187,8 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     des.add_argument("--listener", type=int, default=0)
     des.add_argument("--out", required=True, metavar="DIR")
     des.add_argument("--stem", default="filters", help="file name stem of the exports")
-    des.add_argument("--format", default=",".join(
-        ("wav", "csv", "npz", "json", "c", "camilladsp", "eqapo", "sofa")))
+    des.add_argument("--format", default=",".join(format_names()),
+                     help=f"comma-separated export formats: {', '.join(format_names())}")
     des.add_argument("--probe-cm", type=float, default=5.0)
     des.add_argument("--report", metavar="REPORT.json")
     des.set_defaults(func=_cmd_design)

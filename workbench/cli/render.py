@@ -58,6 +58,7 @@ def _upmix_params(args):
 
 
 def _cmd_render(args) -> int:
+    from dsp.audio_io import audio_info
     from dsp.offline_render import RenderRequest, render_to_folder
     from dsp.params import DesignError
     from dsp.renderer import RenderError, RenderParams
@@ -75,9 +76,7 @@ def _cmd_render(args) -> int:
         raise BadInput(f"--listener {args.listener}: scene has {len(scene.listeners)} listeners")
     fs = scene.simulation.fs_hz
     x, _ = _read(args.input, fs)
-    import soundfile as sf
-
-    info = sf.info(args.input)
+    info = audio_info(args.input)
     params = RenderParams(lr_method=args.lr_method, c_method=args.c_method, n_taps=args.taps,
                           max_effort_db=args.max_effort_db, design_space=args.design_space,
                           early_window_ms=args.early_window_ms, room_max_hz=args.room_max_hz,
@@ -88,7 +87,7 @@ def _cmd_render(args) -> int:
     previous = signal.signal(signal.SIGINT, lambda *_: state.cancel())
     try:
         rep = render_to_folder(scene, x, out, req, state=state,
-                               input_info={"file": str(args.input), "fs_in_hz": info.samplerate,
+                               input_info={"file": str(args.input), "fs_in_hz": info.fs_hz,
                                            "channels_in": info.channels,
                                            "subtype_in": info.subtype})
     except (RenderError, DesignError) as e:

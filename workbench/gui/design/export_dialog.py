@@ -26,16 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dsp.export import FORMATS, export
+from dsp.export import export, export_formats, format_names
 from dsp.filterset import FilterSet
 from workbench.gui.shell.worker import JobRunner
 
-FORMAT_LABELS = {
-    "wav": "WAV (float32, per input + matrix)", "csv": "CSV (one column per path)",
-    "npz": "NPZ (fir, fs, delay, meta)", "json": "JSON with metadata",
-    "c": "C header", "camilladsp": "CamillaDSP YAML + raw FIRs",
-    "eqapo": "Equalizer APO config + WAVs", "sofa": "SOFA GeneralFIR",
-}
 DIR_KEY, FORMATS_KEY = "design/exportDir", "design/exportFormats"
 
 
@@ -78,11 +72,11 @@ class ExportDialog(QDialog):
         form.addRow("File stem", self.stem_edit)
         grid = QGridLayout()
         self.checks: dict[str, QCheckBox] = {}
-        for k, fmt in enumerate(FORMATS):
-            box = QCheckBox(FORMAT_LABELS.get(fmt, fmt))
-            box.setChecked(fmt in formats)
+        for k, fmt in enumerate(export_formats()):
+            box = QCheckBox(fmt.label)
+            box.setChecked(fmt.name in formats)
             grid.addWidget(box, k // 2, k % 2)
-            self.checks[fmt] = box
+            self.checks[fmt.name] = box
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -112,7 +106,8 @@ def ask_export(parent: QWidget | None, suggestion: Path, summary: str = ""
     s = QSettings()
     folder = Path(str(s.value(DIR_KEY, str(suggestion))))
     saved = s.value(FORMATS_KEY)
-    formats = [f for f in str(saved).split(",") if f in FORMATS] if saved else list(FORMATS)
+    names = format_names()
+    formats = [f for f in str(saved).split(",") if f in names] if saved else list(names)
     dialog = ExportDialog(parent, folder, formats, "filters", summary)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None

@@ -602,15 +602,15 @@ class DredPanel(JobPanel):
         self.legend_label.setText(" ".join(parts))
 
     def _show_plots(self, o: DredOutcome) -> None:
-        from dsp.percepnet.enhance import spectrogram
+        from dsp.spectrum import speech_spectrogram
 
         run = o.run
         t = np.arange(run.clean16.size) / FS_HZ
         self.clean_curve.setData(t, run.clean16)
         self.decoded_curve.setData(t, run.decoded)
         peak = float(max(np.max(np.abs(run.clean16)), np.max(np.abs(run.decoded)), 1e-6))
-        spec = spectrogram(run.decoded.astype(np.float64), FS_HZ)
-        top = float(np.max(spec.db))
+        spec = speech_spectrogram(run.decoded.astype(np.float64), FS_HZ)
+        top = float(np.max(spec.level_db))
         self.spec_plot.show_spectrogram(spec, (top - DYNAMIC_RANGE_DB, top))
         for item in self.shading.values():
             self.wave_plot.removeItem(item)

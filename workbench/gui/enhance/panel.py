@@ -169,7 +169,8 @@ def run_enhance(req: EnhanceRequest, *, state) -> EnhanceOutcome:
 
 
 class SpectrogramPlot(pg.PlotWidget):
-    """A dB spectrogram (time × frequency) as an ImageItem with a fixed colour map."""
+    """A `dsp.spectrum.Spectrogram` on linear axes (time × frequency) as an ImageItem with a
+    fixed colour map."""
 
     def __init__(self, title: str):
         super().__init__()
@@ -182,12 +183,11 @@ class SpectrogramPlot(pg.PlotWidget):
         self.setMouseEnabled(x=True, y=False)
 
     def show_spectrogram(self, spec, levels: tuple[float, float]) -> None:
-        db = np.asarray(spec.db)
-        self.image.setImage(db, levels=levels, autoLevels=False)
-        t0 = float(spec.times_s[0]) if len(spec.times_s) else 0.0
-        dt = float(spec.times_s[1] - spec.times_s[0]) if len(spec.times_s) > 1 else 0.01
-        df = float(spec.freqs_hz[1] - spec.freqs_hz[0]) if len(spec.freqs_hz) > 1 else 1.0
-        self.image.setRect(QRectF(t0, 0.0, dt * db.shape[0], df * db.shape[1]))
+        self.image.setImage(spec.level_db.T, levels=levels, autoLevels=False)
+        t = spec.times_s
+        dt = float(t[1] - t[0]) if len(t) > 1 else 2.0 * float(t[0])
+        f0, f1 = float(spec.edges_hz[0]), float(spec.edges_hz[-1])
+        self.image.setRect(QRectF(float(t[0]) - dt / 2, f0, dt * len(t), f1 - f0))
         self.autoRange()
 
     def clear_image(self) -> None:
@@ -390,7 +390,7 @@ class EnhancePanel(JobPanel):
         self.progress.setVisible(False)
         self.outcome = outcome
         res = outcome.result
-        top = float(max(np.max(res.before.db), np.max(res.after.db)))
+        top = float(max(np.max(res.before.level_db), np.max(res.after.level_db)))
         levels = (top - DYNAMIC_RANGE_DB, top)
         self.before_plot.show_spectrogram(res.before, levels)
         self.after_plot.show_spectrogram(res.after, levels)

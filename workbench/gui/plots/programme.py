@@ -1,8 +1,8 @@
 """The programme at a glance: the upmix's L, R, C levels over time or a spectrogram, with the
 play position and the loop region.
 
-Data come from `dsp.programme_view` (computed by the audition's jobs); this view only draws
-them. Click in the plot to seek; drag the loop region's edges to move the loop.
+Data come from `dsp.programme_view` and `dsp.spectrum` (computed by the audition's jobs); this
+view only draws them. Click in the plot to seek; drag the loop region's edges to move the loop.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class ProgrammeView(QWidget):
 
     # -- data ------------------------------------------------------------------------------------
     def set_overview(self, levels, spectrogram, duration_s: float) -> None:
-        """levels: dsp.programme_view.LevelTrack; spectrogram: Spectrogram."""
+        """levels: dsp.programme_view.LevelTrack; spectrogram: dsp.spectrum.Spectrogram."""
         self.levels, self.spectrogram, self.duration_s = levels, spectrogram, float(duration_s)
         self.plot.setLimits(xMin=0.0, xMax=max(self.duration_s, 1e-3))
         self.plot.setXRange(0.0, max(self.duration_s, 1e-3), padding=0.0)

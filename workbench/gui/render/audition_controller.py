@@ -4,9 +4,9 @@ scene, the audio engine that plays it, and the jobs that prepare them.
 Everything that takes time runs off the GUI thread in a `JobRunner` with progress and cancel:
 reading the file (any rate, resampled with soxr by `dsp.audio_io.read_audio`), building the
 player (`dsp.audition.make_player`: network design, device and reference-pair simulation,
-loudness matching) and the display overviews (`dsp.programme_view`). The previous programme
-and player stay in place until a new one is ready, and stay when the new one fails (a bad
-file's one-line reason goes to `errorChanged`) or is cancelled.
+loudness matching) and the display overviews (`dsp.programme_view`, `dsp.spectrum`). The
+previous programme and player stay in place until a new one is ready, and stay when the new
+one fails (a bad file's one-line reason goes to `errorChanged`) or is cancelled.
 
 Playback: `workbench.gui.audio.engine.AudioEngine` (PortAudio) is made on Play and closed after
 the transport has been idle (paused or stopped) for a moment, so an idle window costs no CPU.
@@ -38,11 +38,12 @@ import numpy as np
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 
 from dsp import audition
-from dsp.audio_io import AudioFileError, read_audio, resample
+from dsp.audio_io import AudioFileError, audio_info, read_audio, resample
 from dsp.listening import PATHS
 from dsp.params import DesignError
-from dsp.programme_view import LevelTrack, Spectrogram, lrc_levels, spectrogram
+from dsp.programme_view import LevelTrack, lrc_levels
 from dsp.renderer import RenderError, RenderParams
+from dsp.spectrum import Spectrogram, spectrogram
 from dsp.upmix import UpmixError, UpmixParams, check_upmix_params
 from sim.scene import Scene
 from sim.scene_io import SceneError
@@ -143,11 +144,9 @@ def read_programme(path: str | Path, fs_hz: int) -> Programme:
     """Read any WAV/FLAC/… as stereo at fs_hz (soxr). Raises AudioFileError (one line)."""
     path = Path(path)
     x, _ = read_audio(path, fs_hz=fs_hz, channels=2)
-    import soundfile as sf
-
-    info = sf.info(str(path))
-    return Programme(path=path, x=x, fs_hz=int(fs_hz), fs_in_hz=int(info.samplerate),
-                     channels_in=int(info.channels), subtype=str(info.subtype))
+    info = audio_info(path)
+    return Programme(path=path, x=x, fs_hz=int(fs_hz), fs_in_hz=info.fs_hz,
+                     channels_in=info.channels, subtype=info.subtype)
 
 
 def prepare_audition(source: Path | Programme, scene: Scene, settings: AuditionSettings,

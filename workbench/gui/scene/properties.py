@@ -231,11 +231,9 @@ class PropertiesPanel(QWidget):
         tree.setAlternatingRowColors(True)
         tree.setHeaderLabels(["Driver", "Position (m)", "Axis az/el", "Directivity"])
         for d in self.document.scene.device.drivers:
-            dt = d.directivity
-            kind = dt.type + (f" r={dt.radius_m * 1000:.0f} mm" if dt.type == "piston" else "")
             tree.addTopLevelItem(QTreeWidgetItem([
                 d.name, ", ".join(f"{v:+.3f}" for v in d.position_m),
-                f"{d.axis_deg[0]:g}° / {d.axis_deg[1]:g}°", kind]))
+                f"{d.axis_deg[0]:g}° / {d.axis_deg[1]:g}°", d.directivity.describe()]))
         for i in range(4):
             tree.resizeColumnToContents(i)
         tree.setMinimumHeight(60 + 22 * min(len(self.document.scene.device.drivers), 8))

@@ -323,7 +323,7 @@ class DeviceItem(RotatableItem):
         self.label.set_text(device.name)
         lines = [f"Device {device.name}" + (f" (model {device.model})" if device.model else "")]
         lines += [f"  driver {d.name}: local {tuple(round(v, 3) for v in d.position_m)} m, "
-                  f"axis {d.axis_deg[0]:g}°/{d.axis_deg[1]:g}°, {d.directivity.type}"
+                  f"axis {d.axis_deg[0]:g}°/{d.axis_deg[1]:g}°, {d.directivity.kind}"
                   for d in device.drivers]
         if device.microphones:
             lines.append(f"  {len(device.microphones)} microphones")
@@ -381,7 +381,7 @@ class DeviceItem(RotatableItem):
     @staticmethod
     def _paint_driver(painter: QPainter, d, c: SceneColors) -> None:
         x, y = d.position_m[0], d.position_m[1]
-        radius = d.directivity.radius_m if d.directivity.type == "piston" else 0.015
+        radius = d.directivity.radius_m or 0.015
         r = float(np.clip(radius * 0.55, 0.008, 0.022))
         az, el = d.axis_deg
         painter.setPen(cosmetic(c.background, 1.0))

@@ -1,0 +1,226 @@
+"""Directivities handed to pyroomacoustics (pra): the ears of each head and sampled drivers.
+
+Heads: each ear is a pra microphone AT THE HEAD CENTRE whose ``MeasuredDirectivity`` holds the
+ear's impulse response for every direction of arrival, in the room frame (so no rotation): the
+far-field rigid sphere (`sim.head.sphere_hrtf`) on a Fibonacci grid of `EAR_GRID_POINTS`
+directions, plus the exact direction of every driver, whose IR uses the finite-range sphere at
+the true distance, so the direct sound equals the free-field engine's (pra looks responses up
+by nearest direction). A SOFA head uses its measured directions, turned by the listener's yaw,
+with the free-field engine's bulk-delay and level normalisation. Ear IRs are `EAR_TAPS` long at
+48 kHz (SOFA heads: `SOFA_EAR_TAPS`) with a bulk delay of a quarter of their length.
+
+Drivers: a kind with a pra form (`Directivity.grid_taps` None: omni, cardioid) is handed over
+as that; any other kind's `Directivity.response` (the free-field engine's gains) is sampled on
+a grid of `DRIVER_GRID_POINTS` directions plus the exact direction to the listener into IRs
+`grid_taps` long with a bulk delay of a quarter of that.
+
+Building a directivity costs 20–100 ms, so they are cached by content hash (in memory).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from sim.directivity.base import unit
+from sim.freefield import sofa_head_table
+from sim.geometry import yaw_matrix
+from sim.head import ear_directions, sphere_hrtf
+from sim.room.cache import file_stamp
+from sim.room.settings import (
+    DRIVER_GRID_POINTS,
+    EAR_GRID_POINTS,
+    EAR_TAPS,
+    ENGINE_VERSION,
+    SOFA_EAR_TAPS,
+    scaled_taps,
+)
+from sim.scene import Device, Listener, content_hash
+
+
+def fibonacci_directions(n: int) -> np.ndarray:
+    """Quasi-uniform unit vectors (n, 3) on the sphere."""
+    from pyroomacoustics.doa import fibonacci_spherical_sampling
+
+    return np.ascontiguousarray(fibonacci_spherical_sampling(n).T)
+
+
+def grid_with_exact(n_grid: int, exact: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A Fibonacci grid with the `exact` unit directions (K, 3) appended.
+
+    Grid points within 0.2° of an exact direction are dropped (nearly coincident points upset
+    the spherical Voronoi areas pra computes). Returns (directions (G, 3), index (K,) of each
+    exact direction in it; duplicates among the exact ones share one index).
+    """
+    grid = fibonacci_directions(n_grid)
+    exact = unit(np.atleast_2d(exact))
+    uniq: list[np.ndarray] = []
+    index = np.empty(len(exact), dtype=int)
+    for k, e in enumerate(exact):
+        for j, u in enumerate(uniq):
+            if float(u @ e) > math.cos(math.radians(0.2)):
+                index[k] = j
+                break
+        else:
+            index[k] = len(uniq)
+            uniq.append(e)
+    extra = np.array(uniq).reshape(-1, 3)
+    if len(extra):
+        keep = np.max(grid @ extra.T, axis=1) < math.cos(math.radians(0.2))
+        grid = grid[keep]
+    return np.vstack([grid, extra]), index + len(grid)
+
+
+def measured_directivity(directions: np.ndarray, irs: np.ndarray, fs_hz: int):
+    """A pra ``MeasuredDirectivity`` (identity orientation) from room-frame unit directions
+    (G, 3) and IRs (G, N), with the per-direction octave-band energies computed in one
+    vectorized pass (pra computes them direction by direction: ~0.3 ms each)."""
+    from pyroomacoustics.acoustics import AntoniOctaveFilterBank
+    from pyroomacoustics.directivities import MeasuredDirectivity, Rotation3D
+    from pyroomacoustics.directivities.integration import robust_spherical_voronoi_areas
+    from pyroomacoustics.doa import GridSphere
+    from pyroomacoustics.parameters import constants
+
+    class _FastMeasuredDirectivity(MeasuredDirectivity):
+        def _compute_band_energies(self):
+            bank = AntoniOctaveFilterBank(base_frequency=constants.get("octave_bands_base_freq"),
+                                          fs=self.fs, n_fft=constants.get("octave_bands_n_fft"))
+            self.areas = robust_spherical_voronoi_areas(self._original_grid.cartesian.T)
+            norm = bank.get_bw() / np.sum(bank.get_bw())
+            coeffs, _ = bank.wavelet_analysis(np.asarray(self._irs, dtype=float))
+            band_energy = 2.0 * np.stack([np.sum(np.abs(w) ** 2, axis=-1) for w in coeffs], -1)
+            self.energies = band_energy / norm
+            self.energy_per_direction = self.energies.sum(axis=-1)
+            self.total_energy = np.sum(self.energies * self.areas[:, None])
+            self.energies_coeff_deterministic = self.energies
+            scale = (self.energy_per_direction / self.total_energy)[:, None]
+            self.energies_coeff_random = self.energies / scale
+
+    grid = GridSphere(cartesian_points=np.ascontiguousarray(unit(directions).T))
+    irs = np.ascontiguousarray(irs, dtype=float)
+    return _FastMeasuredDirectivity(Rotation3D([0.0, 0.0], "yz", degrees=True), grid, irs,
+                                    int(fs_hz))
+
+
+def spectra_to_irs(h: np.ndarray, f: np.ndarray, fs_hz: int, n_taps: int,
+                   delay: int) -> np.ndarray:
+    """Causal IRs (..., n_taps) from transfer functions (..., F) on the rfft grid of 2·n_taps,
+    delayed by `delay` samples, with a short fade-in (pre-ringing of fractional delays) and a
+    half-Hann fade over the last quarter."""
+    n_fft = 2 * (len(f) - 1)
+    ir = np.fft.irfft(h * np.exp(-2j * np.pi * f * delay / fs_hz), n_fft, axis=-1)[..., :n_taps]
+    win = np.ones(n_taps)
+    rise = max(delay // 2, 1)
+    win[:rise] = 0.5 - 0.5 * np.cos(np.pi * np.arange(rise) / rise)
+    fall = n_taps // 4
+    win[n_taps - fall:] = 0.5 + 0.5 * np.cos(np.pi * (np.arange(fall) + 1) / fall)
+    return ir * win
+
+
+_DIRECTIVITY_CACHE: OrderedDict[str, object] = OrderedDict()
+_DIRECTIVITY_CACHE_SIZE = 64
+_DIRECTIVITY_LOCK = threading.Lock()
+
+
+def _cached_directivity(key: str, build):
+    """Directivity objects by content hash (building one costs ~20–100 ms; pra's own
+    constructor ~0.3 s per 500 directions)."""
+    with _DIRECTIVITY_LOCK:
+        obj = _DIRECTIVITY_CACHE.get(key)
+        if obj is not None:
+            _DIRECTIVITY_CACHE.move_to_end(key)
+            return obj
+    obj = build()  # outside the lock: two threads may build the same object, harmlessly
+    with _DIRECTIVITY_LOCK:
+        _DIRECTIVITY_CACHE[key] = obj
+        while len(_DIRECTIVITY_CACHE) > _DIRECTIVITY_CACHE_SIZE:
+            _DIRECTIVITY_CACHE.popitem(last=False)
+    return obj
+
+
+def ear_directivities(listener: Listener, sources_m: np.ndarray, fs_hz: int, c: float):
+    """The two ear directivities of a listener, for pra microphones at the head centre.
+
+    sources_m: (K, 3) room-frame positions of the drivers whose direct sound should be exact
+    (their directions are added to the grid with finite-range responses).
+    Returns (left, right, bulk_delay_samples).
+    """
+    n_taps = scaled_taps(EAR_TAPS, fs_hz)
+    delay = n_taps // 4
+    head = np.asarray(listener.position_m, dtype=float)
+    rel = np.asarray(sources_m, dtype=float).reshape(-1, 3) - head
+    if listener.hrtf.type == "sofa":
+        n_taps = scaled_taps(SOFA_EAR_TAPS, fs_hz)
+        key = content_hash("ear-sofa", ENGINE_VERSION, file_stamp(listener.hrtf.file),
+                           listener.yaw_deg, fs_hz, n_taps)
+        pair = _cached_directivity(key, lambda: _sofa_ears(listener, fs_hz, n_taps, delay))
+        return (*pair, delay)
+    dist = np.linalg.norm(rel, axis=-1)
+    key = content_hash("ear-sphere", ENGINE_VERSION, listener.head_radius_m,
+                       list(listener.ear_angles_deg), listener.yaw_deg, np.round(rel, 9).tolist(),
+                       fs_hz, c, n_taps, EAR_GRID_POINTS)
+
+    def build():
+        if np.any(dist <= listener.head_radius_m):
+            raise ValueError(f"listener {listener.name!r}: a driver is inside the head")
+        dirs, idx = grid_with_exact(EAR_GRID_POINTS, rel / dist[:, None])
+        f = np.fft.rfftfreq(2 * n_taps, 1.0 / fs_hz)
+        ears = ear_directions(listener.yaw_deg, listener.ear_angles_deg)  # (2, 3)
+        out = []
+        for e in range(2):
+            inc = np.arccos(np.clip(dirs @ ears[e], -1.0, 1.0))
+            h = sphere_hrtf(f, inc, None, listener.head_radius_m, c)
+            if len(dist):
+                # Direct paths: finite-range sphere at the true distance (as the free field).
+                h[idx] = sphere_hrtf(f, inc[idx], dist, listener.head_radius_m, c)
+            out.append(measured_directivity(dirs, spectra_to_irs(h, f, fs_hz, n_taps, delay),
+                                            fs_hz))
+        return tuple(out)
+
+    return (*_cached_directivity(key, build), delay)
+
+
+def _sofa_ears(listener: Listener, fs_hz: int, n_taps: int, delay: int):
+    """Ear directivities from a SOFA HRIR set: the free-field engine's table (bulk delay
+    removed, low-frequency level normalised) turned into the room frame by the yaw."""
+    dirs_head, spec, f = sofa_head_table(listener.hrtf.file, fs_hz, 2 * n_taps,
+                                         listener.head_radius_m)
+    dirs = unit(dirs_head) @ yaw_matrix(listener.yaw_deg).T
+    # Drop duplicate directions (the spherical Voronoi of pra cannot take them).
+    _, first = np.unique(np.round(dirs, 6), axis=0, return_index=True)
+    first = np.sort(first)
+    irs = spectra_to_irs(spec[first], f, fs_hz, n_taps, delay)  # (D, 2, n_taps)
+    return tuple(measured_directivity(dirs[first], irs[:, e], fs_hz) for e in range(2))
+
+
+def driver_directivity(device: Device, k: int, frame: np.ndarray, toward_m: np.ndarray,
+                       fs_hz: int, c: float):
+    """pra directivity of driver k and its bulk delay in samples.
+
+    frame: (3, 3) room-frame rotation whose column 0 is the driver axis; toward_m: (K, 3)
+    room-frame points whose direction from the driver is added exactly to a measured grid.
+    Returns (the kind's pra form (None for omni) or a sampled MeasuredDirectivity,
+    delay_samples).
+    """
+    d = device.drivers[k].directivity
+    if d.grid_taps is None:
+        return d.pra_pattern(frame[:, 0]), 0
+    n_taps = scaled_taps(d.grid_taps, fs_hz)
+    delay = n_taps // 4
+    pos = device.driver_positions()[k]
+    rel = np.asarray(toward_m, dtype=float).reshape(-1, 3) - pos
+    key = content_hash("driver", ENGINE_VERSION, d, file_stamp(d.file),
+                       np.round(frame, 12).tolist(), np.round(rel, 9).tolist(), fs_hz, c, n_taps,
+                       DRIVER_GRID_POINTS)
+
+    def build():
+        dirs, _ = grid_with_exact(DRIVER_GRID_POINTS, rel)
+        f = np.fft.rfftfreq(2 * n_taps, 1.0 / fs_hz)
+        g = d.response(f, frame, dirs, c, fs_hz)  # (G, F)
+        return measured_directivity(dirs, spectra_to_irs(g, f, fs_hz, n_taps, delay), fs_hz)
+
+    return _cached_directivity(key, build), delay
+
