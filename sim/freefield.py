@@ -16,8 +16,8 @@ from sim.constants import DEFAULT_HEAD_RADIUS_M, SPEED_OF_SOUND_M_S
 from sim.directivity import cardioid_gain, piston_gain
 from sim.geometry import yaw_matrix
 from sim.head import sphere_hrtf
-from sim.jobs import TaskState, report
 from sim.scene import Device, Directivity, Listener, Scene
+from sim.task import TaskState, report
 from sim.transfer import T0_SAMPLES, TransferResult
 
 

@@ -70,9 +70,9 @@ import pyroomacoustics as pra
 from sim.freefield import driver_frames, sofa_head_table, transducer_gain
 from sim.geometry import polygon_area, yaw_matrix
 from sim.head import ear_directions, sphere_hrtf
-from sim.jobs import TaskState, report
 from sim.scene import SHOEBOX_SURFACES, Device, Listener, Room, Scene, content_hash
 from sim.scene_io import atomic_write_bytes
+from sim.task import TaskState, report
 from sim.transfer import T0_SAMPLES, TransferResult
 
 ENGINE_VERSION = "room-1"
@@ -799,7 +799,7 @@ def room_result(scene: Scene, *, talkers: bool = False, early_only: bool = False
     early_only: image sources up to order 3, no ray tracing, IRs cut to t0 + early_ms.
     cache: where per-listener and talker results are looked up and stored (default: the
     module's `DEFAULT_CACHE`). New results are stored only when the job completes.
-    state: progress between listeners and stages; cancellation raises `sim.jobs.Cancelled`.
+    state: progress between listeners and stages; cancellation raises `sim.task.Cancelled`.
     """
     t_start = time.perf_counter()
     cache = DEFAULT_CACHE if cache is None else cache

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.jobs import TaskState
 from sim.scene import Scene, content_hash
+from sim.task import TaskState
 
 ENGINES = ("freefield", "room")
 

@@ -5,12 +5,13 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import shared_file
+from conftest import cancel_latencies, shared_file
 
 from dsp.percepnet.audio_io import load_mono, mix_at_snr
 from dsp.percepnet.enhance import EnhanceError, EnhanceOptions, enhance
 from dsp.percepnet.metrics import si_sdr
 from dsp.percepnet.model import weight_path
+from sim.task import TaskState
 from workbench.cli.enhance import register
 from workbench.cli.main import EXIT_BAD_INPUT, EXIT_OK, BadInput, _Parser
 
@@ -62,6 +63,31 @@ def test_any_rate_and_channel_count(fs, channels):
         assert any("processed at 16000 Hz" in n for n in res.notes)
     if channels == 6:
         assert any("6 channels" in n for n in res.notes)
+
+
+@needs_weights
+def test_progress_per_block_changes_nothing():
+    fs = 48000
+    x = _tone_noise(fs, seconds=4.0, channels=2)
+    seen = []
+    res = enhance(x, fs, state=TaskState(lambda f, m: seen.append((f, m))))
+    np.testing.assert_array_equal(res.output, enhance(x, fs).output)
+    fractions = [f for f, _ in seen]
+    assert np.all(np.diff(fractions) >= 0) and fractions[-1] == 1.0
+    # every stage of both channels moves in 0.5 s blocks: 8 blocks of 4 s, several stages each
+    assert len(seen) > 2 * 5 * 8
+    assert {m for _, m in seen} >= {"channel 1/2", "channel 2/2", "spectrograms"}
+
+
+@needs_weights
+@pytest.mark.parametrize(("fs", "oracle"), [(48000, False), (16000, False), (16000, True)])
+def test_a_cancel_is_noticed_within_100_ms(fs, oracle):
+    x = _tone_noise(fs, seconds=60.0, channels=2)
+    opts = EnhanceOptions(oracle_clean=0.5 * x if oracle else None)
+    # each channel: analysis, model (or oracle targets), synthesis; then the spectrograms
+    stages = (0.05, 0.15, 0.25, 0.4, 0.7, 0.92, 0.97)
+    latencies = cancel_latencies(lambda state: enhance(x, fs, opts, state), stages)
+    assert max(latencies) < 0.1, latencies
 
 
 @needs_weights

@@ -6,7 +6,7 @@ import pytest
 
 from dsp.programme_view import FLOOR_DB, lrc_levels, spectrogram
 from dsp.upmix import UpmixParams, upmix
-from sim.jobs import Cancelled, TaskState
+from sim.task import Cancelled, TaskState
 
 FS = 48000
 

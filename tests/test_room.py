@@ -9,9 +9,9 @@ import pytest
 from scipy.signal import butter, sosfiltfilt
 
 from sim import room as R
-from sim.jobs import Cancelled, TaskState
 from sim.scene import Device, Directivity, Driver, Hrtf, Listener, Microphone, Room, Walls
 from sim.scene_io import load_scene
+from sim.task import Cancelled, TaskState
 from sim.transfer import T0_SAMPLES, simulate
 
 FS = 48000

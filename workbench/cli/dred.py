@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import json
 import signal
-import sys
 from pathlib import Path
 
-from workbench.cli.main import EXIT_OK, BadInput
+from sim.task import TaskState
+from workbench.cli.main import EXIT_OK, BadInput, _progress_printer
 
 
 def _model_errors() -> tuple[type[Exception], ...]:
@@ -50,19 +50,12 @@ def _loss_model(args):
     return model
 
 
-def _nominal_loss_perc(model) -> int:
-    """The encoder's expected loss (percent): the model's rate, or a trace's overall loss."""
-    from dsp.dred.loss import read_trace
-
-    rate = read_trace(model.path).mean() if model.kind == "trace" else model.rate
-    return min(100, round(100 * float(rate)))
-
-
 def _cmd_simulate(args) -> int:
     import numpy as np
     import soundfile as sf
 
     from dsp.dred.chain import simulate
+    from dsp.dred.loss import loss_percent
     from dsp.dred.sender import DredSettings
 
     src, out = Path(args.clean), Path(args.out)
@@ -78,11 +71,11 @@ def _cmd_simulate(args) -> int:
     except (sf.LibsndfileError, RuntimeError) as e:
         raise BadInput(f"{src}: cannot read audio ({e})") from None
     settings = DredSettings(bitrate=args.bitrate, lbrr=args.lbrr, dred_ms=args.dred_ms,
-                            dred_kbps=args.dred_kbps, loss_perc=_nominal_loss_perc(loss))
-    interrupted = [False]
-    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.__setitem__(0, True))
+                            dred_kbps=args.dred_kbps, loss_perc=loss_percent(loss))
+    state = TaskState()
+    previous = signal.signal(signal.SIGINT, lambda *_: state.cancel())
     try:
-        run = simulate(x, fs, settings, loss, seed=args.seed, cancel=lambda: interrupted[0])
+        run = simulate(x, fs, settings, loss, seed=args.seed, state=state)
     except _model_errors() as e:
         raise BadInput(f"{src}: {e}") from None
     finally:
@@ -116,11 +109,14 @@ def _cmd_eval(args) -> int:
     settings = EvalSettings(bitrate=args.bitrate, max_files=args.max_files, seed=args.seed,
                             dred_ms=args.dred_ms, dred_kbps=args.dred_kbps,
                             dred_bitrate=args.dred_bitrate)
+    state = TaskState(_progress_printer(args.quiet))
+    previous = signal.signal(signal.SIGINT, lambda *_: state.cancel())
     try:
-        report = evaluate(speech, loss, settings, progress=None if args.quiet else
-                          (lambda m: print(m, file=sys.stderr)))
+        report = evaluate(speech, loss, settings, state=state)
     except _model_errors() as e:
         raise BadInput(str(e)) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
     print(format_table(report))
     if args.report:
         Path(args.report).write_text(json.dumps(report, indent=1) + "\n")

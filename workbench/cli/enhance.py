@@ -18,10 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import sys
 from pathlib import Path
 
-from workbench.cli.main import EXIT_OK, BadInput
+from sim.task import TaskState
+from workbench.cli.main import EXIT_OK, BadInput, _progress_printer
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
@@ -131,11 +133,14 @@ def _cmd_eval(args) -> int:
                 raise BadInput(f"--weights-dir {args.weights_dir}: no {WEIGHT_FILES[kind]} "
                                "(what `python -m training.percepnet.train --export --out-dir "
                                "DIR` writes)")
+    state = TaskState(_progress_printer(args.quiet))
+    previous = signal.signal(signal.SIGINT, lambda *_: state.cancel())
     try:
-        report = evaluate(speech, noise, settings, progress=None if args.quiet else
-                          (lambda m: print(m, file=sys.stderr)))
+        report = evaluate(speech, noise, settings, state=state)
     except (ValueError, FileNotFoundError) as e:
         raise BadInput(str(e)) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
     print(format_table(report))
     if args.report:
         Path(args.report).write_text(json.dumps(report, indent=1))

@@ -11,7 +11,7 @@ import signal
 import sys
 from pathlib import Path
 
-from sim.jobs import Cancelled, TaskState
+from sim.task import Cancelled, TaskState
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 

@@ -20,7 +20,7 @@ import signal
 import sys
 from pathlib import Path
 
-from sim.jobs import TaskState
+from sim.task import TaskState
 from workbench.cli.main import EXIT_OK, BadInput, _progress_printer
 
 BLOCK_RANGE = (64, 1024)

@@ -53,7 +53,15 @@ from PySide6.QtWidgets import (
 )
 
 from dsp.clip_paths import ClipSet, make_clips
-from dsp.dred.loss import SPEC_SYNTAX, LossError, LossModel, burst_stats, parse_loss, read_trace
+from dsp.dred.loss import (
+    SPEC_SYNTAX,
+    LossError,
+    LossModel,
+    burst_stats,
+    loss_percent,
+    parse_loss,
+    read_trace,
+)
 from dsp.dred.sender import DredSettings, SettingsError
 from sim.scene import Scene
 from workbench.gui.audio.clip_audition import ClipAudition
@@ -128,14 +136,6 @@ def settings_label(s: DredSettings) -> str:
     parts = [f"DRED {s.n_chunks * 40} ms"] if s.dred else []
     parts.append("neural PLC" if s.neural_plc else "Opus PLC")
     return ("LBRR + " if s.lbrr else "") + " + ".join(parts)
-
-
-def nominal_loss_perc(model: LossModel) -> int:
-    """The loss the encoder expects (percent) from a loss model: its rate, a trace's overall
-    loss, 0 for none."""
-    if model.kind == "trace":
-        return min(100, round(100 * float(read_trace(model.path).mean())))
-    return min(100, round(100 * float(model.rate))) if model.kind != "none" else 0
 
 
 def check_loss(spec: str) -> LossModel:
@@ -221,20 +221,15 @@ def run_dred(req: DredRequest, *, state) -> DredOutcome:
     base_settings = replace(req.settings, dred=False, neural_plc=False)
     same = base_settings == req.settings
 
-    def stage(lo: float, hi: float, text: str):
-        return lambda f: state.progress(lo + (hi - lo) * f, text)
-
     run = simulate(x, fs, req.settings, loss, seed=req.seed,
-                   progress=stage(0.2, 0.75 if not same else 0.9,
-                                  f"Sending with {settings_label(req.settings)} …"),
-                   cancel=lambda: state.cancelled)
+                   state=state.sub(0.2, 0.75 if not same else 0.9,
+                                   f"Sending with {settings_label(req.settings)}"))
     if same:
         base = run
         notes.append("DRED and the neural PLC are off: the chosen settings are the baseline")
     else:
         base = simulate(x, fs, base_settings, loss, seed=req.seed,
-                        progress=stage(0.75, 0.9, f"Sending with {BASELINE_LABEL} …"),
-                        cancel=lambda: state.cancelled)
+                        state=state.sub(0.75, 0.9, f"Sending with {BASELINE_LABEL}"))
     state.progress(0.9, "Scoring …")
     metrics = {"run": _score(run.clean16, run.decoded, notes, "chosen settings")}
     metrics["baseline"] = metrics["run"] if same else _score(base.clean16, base.decoded, notes,
@@ -522,7 +517,7 @@ class DredPanel(JobPanel):
         budget = self.budget_spin.value()
         settings = DredSettings(
             bitrate=1000 * self.bitrate_spin.value(), lbrr=self.lbrr_check.isChecked(),
-            loss_perc=nominal_loss_perc(model) if expect < 0 else expect,
+            loss_perc=loss_percent(model) if expect < 0 else expect,
             dred_ms=self.depth_spin.value(), dred_kbps=budget if budget > 0 else None,
             neural_plc=self.plc_check.isChecked(), dred=self.dred_check.isChecked())
         try:

@@ -152,9 +152,8 @@ def run_enhance(req: EnhanceRequest, *, state) -> EnhanceOutcome:
     opts = EnhanceOptions(use_comb=req.use_comb, use_postfilter=req.use_postfilter,
                           weights="int8" if req.int8 else "float16",
                           oracle_clean=clean if oracle else None)
-    state.progress(0.5, "Enhancing (oracle gains) …" if oracle else "Enhancing …")
-    result = enhance(noisy, fs, opts)
-    state.check()
+    result = enhance(noisy, fs, opts, state.sub(0.45, 0.8, "Enhancing (oracle gains)" if oracle
+                                                  else "Enhancing"))
     m_noisy = m_enh = None
     if clean is not None:
         state.progress(0.8, "Scoring …")
