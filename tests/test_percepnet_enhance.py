@@ -13,15 +13,15 @@ from dsp.percepnet.metrics import si_sdr
 from dsp.percepnet.model import weight_path
 from sim.task import TaskState
 from workbench.cli.enhance import register
-from workbench.cli.main import EXIT_BAD_INPUT, EXIT_OK, BadInput, _Parser
+from workbench.cli.errors import EXIT_BAD_INPUT, EXIT_OK, BadInput, Parser
 
 needs_weights = pytest.mark.skipif(not weight_path("float16").is_file(), reason="weights not built")
 
 
 def awb(argv: list[str]) -> int:
     """Run a subcommand the way awb's main does (parser errors and BadInput → exit 2)."""
-    p = _Parser(prog="awb")
-    register(p.add_subparsers(dest="command", required=True, parser_class=_Parser))
+    p = Parser(prog="awb")
+    register(p.add_subparsers(dest="command", required=True, parser_class=Parser))
     try:
         args = p.parse_args(argv)
         return args.func(args)

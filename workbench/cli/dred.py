@@ -15,88 +15,50 @@ Wired into `workbench.cli.main` by `register(subparsers)`; user errors raise `Ba
 from __future__ import annotations
 
 import json
-import signal
 from pathlib import Path
 
-from sim.task import TaskState
-from workbench.cli.main import EXIT_OK, BadInput, _progress_printer
-
-
-def _model_errors() -> tuple[type[Exception], ...]:
-    """Exceptions that mean bad input or missing/corrupt weights, reported on one line."""
-    from dsp.dred.loss import LossError
-    from dsp.dred.packet import PacketError
-    from dsp.dred.payload import PayloadError
-    from dsp.dred.plc import PlcError
-    from dsp.dred.rdovae import RdoVaeError
-    from dsp.dred.receiver import ReceiverError
-    from dsp.dred.sender import InputError, SettingsError
-    from dsp.dred.vocoder import VocoderError
-
-    return (LossError, PacketError, PayloadError, PlcError, RdoVaeError, ReceiverError,
-            InputError, SettingsError, VocoderError)
+from workbench.cli.errors import EXIT_OK, BadInput, out_file, run_job
 
 
 def _loss_model(args):
-    from dsp.dred.loss import LossError, parse_loss
+    """The loss model the options name (a trace is read now, before any encoding)."""
+    from workbench.jobs.dred import DredInputError, check_loss
 
-    spec = f"trace:{args.loss_trace}" if args.loss_trace else args.loss
     try:
-        model = parse_loss(spec)
-        if model.kind == "trace":
-            model.mask(1)  # reads and validates the file now, before any encoding
-    except LossError as e:
+        return check_loss(_loss_spec(args))
+    except DredInputError as e:
         raise BadInput(f"--loss{'-trace' if args.loss_trace else ''}: {e}") from None
-    return model
+
+
+def _loss_spec(args) -> str:
+    return f"trace:{args.loss_trace}" if args.loss_trace else args.loss
 
 
 def _cmd_simulate(args) -> int:
-    import numpy as np
-    import soundfile as sf
-
-    from dsp.dred.chain import simulate
-    from dsp.dred.loss import loss_percent
     from dsp.dred.sender import DredSettings
+    from workbench.jobs import dred
+    from workbench.jobs.dred import TransmitRequest, chain_settings, input_errors
 
-    src, out = Path(args.clean), Path(args.out)
+    src = Path(args.clean)
     if not src.is_file():
         raise BadInput(f"{src}: no such file")
-    if not out.parent.is_dir():
-        raise BadInput(f"--out {out}: folder {out.parent} does not exist")
-    if args.report and not Path(args.report).parent.is_dir():
-        raise BadInput(f"--report {args.report}: folder {Path(args.report).parent} does not exist")
-    loss = _loss_model(args)
+    out = out_file("--out", args.out)
+    report = out_file("--report", args.report) if args.report else None
     try:
-        x, fs = sf.read(str(src), dtype="float64", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError) as e:
-        raise BadInput(f"{src}: cannot read audio ({e})") from None
-    settings = DredSettings(bitrate=args.bitrate, lbrr=args.lbrr, dred_ms=args.dred_ms,
-                            dred_kbps=args.dred_kbps, loss_perc=loss_percent(loss))
-    state = TaskState()
-    previous = signal.signal(signal.SIGINT, lambda *_: state.cancel())
-    try:
-        run = simulate(x, fs, settings, loss, seed=args.seed, state=state)
-    except _model_errors() as e:
+        settings = chain_settings(DredSettings(bitrate=args.bitrate, lbrr=args.lbrr,
+                                               dred_ms=args.dred_ms, dred_kbps=args.dred_kbps),
+                                  _loss_model(args))
+        o = run_job(dred.transmit, TransmitRequest(src, out, settings, _loss_spec(args),
+                                                   args.seed, report), args.quiet)
+    except input_errors() as e:
         raise BadInput(f"{src}: {e}") from None
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    y = run.decoded.astype(np.float64)
-    if fs != 16000:
-        import soxr
-
-        y = soxr.resample(y, 16000, fs)
-    y = np.pad(y, (0, max(x.shape[0] - y.size, 0)))[: x.shape[0]]
-    sf.write(str(out), y, fs, subtype="PCM_16" if out.suffix.lower() == ".wav" else None)
-    if args.report:
-        report = run.to_report() | {"input": str(src), "input_rate_hz": int(fs),
-                                    "output": str(out), "seed": args.seed}
-        Path(args.report).write_text(json.dumps(report, indent=1) + "\n")
-    print(f"bitrate_kbps={run.kbps['total']:.2f}")
+    print(f"bitrate_kbps={o.run.kbps['total']:.2f}")
     return EXIT_OK
 
 
 def _cmd_eval(args) -> int:
     from dsp.dred.evaluate import EvalSettings, evaluate, format_table
+    from workbench.jobs.dred import input_errors
 
     speech = Path(args.speech)
     if not speech.is_dir():
@@ -109,14 +71,11 @@ def _cmd_eval(args) -> int:
     settings = EvalSettings(bitrate=args.bitrate, max_files=args.max_files, seed=args.seed,
                             dred_ms=args.dred_ms, dred_kbps=args.dred_kbps,
                             dred_bitrate=args.dred_bitrate)
-    state = TaskState(_progress_printer(args.quiet))
-    previous = signal.signal(signal.SIGINT, lambda *_: state.cancel())
     try:
-        report = evaluate(speech, loss, settings, state=state)
-    except _model_errors() as e:
+        report = run_job(lambda s, state: evaluate(speech, loss, s, state), settings,
+                         args.quiet)
+    except input_errors() as e:
         raise BadInput(str(e)) from None
-    finally:
-        signal.signal(signal.SIGINT, previous)
     print(format_table(report))
     if args.report:
         Path(args.report).write_text(json.dumps(report, indent=1) + "\n")
@@ -143,6 +102,7 @@ def register(subparsers) -> None:
                      help="DRED budget in kb/s (default: fixed quality, full depth)")
     sim.add_argument("--seed", type=int, default=0, help="loss-model seed")
     sim.add_argument("--report", metavar="R.json")
+    sim.add_argument("--quiet", action="store_true", help="no progress on stderr")
     sim.set_defaults(func=_cmd_simulate)
 
     ev = sub.add_parser("eval", help="PESQ-WB / STOI of Opus PLC, LBRR, neural PLC and DRED")

@@ -1,0 +1,70 @@
+"""`awb design`: a filter design exported in the chosen formats, with the design report (the
+design and export jobs, the same the Design panel runs)."""
+
+from __future__ import annotations
+
+import sys
+
+from workbench.cli.errors import EXIT_OK, BadInput, out_dir, out_file, run_job
+
+
+def _cmd_design(args) -> int:
+    from dsp.export import FORMATS
+    from dsp.params import DesignError, DesignParams
+    from dsp.target_curve import load_target_curve
+    from sim.scene_io import load_scene
+    from workbench.jobs import design, export
+    from workbench.jobs.design import DesignRequest
+    from workbench.jobs.export import ExportRequest
+
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise BadInput(f"--format {','.join(unknown)}: unknown (choose from {','.join(FORMATS)})")
+    out = out_dir("--out", args.out)
+    report_path = out_file("--report", args.report) if args.report else None
+    scene = load_scene(args.scene)
+    try:
+        target = load_target_curve(args.target_curve) if args.target_curve else None
+        params = DesignParams(method=args.method, n_taps=args.taps, delay_samples=args.delay,
+                              max_effort_db=args.max_effort_db, target=target,
+                              robust_cm=args.robust_cm, listener=args.listener)
+        d = run_job(design.run, DesignRequest(scene, params, args.probe_cm))
+        done = run_job(export.run, ExportRequest(d, out, formats, args.stem, report_path))
+    except DesignError as e:
+        raise BadInput(f"design: {e}") from None
+    f, rep = d.filters, done.report
+    n = sum(len(v) for v in done.written.values())
+    print(f"wrote {n} files to {out}: {params.method}, {f.n_inputs} inputs ->"
+          f" {f.n_drivers} drivers, {params.n_taps} taps, effort"
+          f" {rep['effort_db']:.1f} dB, FIR error {rep['fir_error_db']:.1f} dB")
+    for w in d.redesign.design.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return EXIT_OK
+
+
+def register(subparsers) -> None:
+    """Add `design` to awb's subparsers."""
+    from dsp.export import FORMATS
+
+    des = subparsers.add_parser("design",
+                                help="design CTC / null-steering / beam / virtualizer filters")
+    des.add_argument("scene", metavar="FILE|PRESET")
+    des.add_argument("--method", choices=("ctc", "nullsteer", "beam", "virtualizer"),
+                     required=True)
+    des.add_argument("--taps", type=int, default=1024)
+    des.add_argument("--delay", type=int, default=None, help="modelling delay in samples"
+                     " (default taps/2)")
+    des.add_argument("--max-effort-db", type=float, default=18.0)
+    des.add_argument("--target-curve", metavar="FILE", help="CSV 'freq_hz, gain_db' or JSON")
+    des.add_argument("--robust-cm", type=float, default=0.0,
+                     help="optimize over ± this lateral head displacement")
+    des.add_argument("--listener", type=int, default=0)
+    des.add_argument("--out", required=True, metavar="DIR")
+    des.add_argument("--stem", default="filters", help="file name stem of the exports")
+    des.add_argument("--format", default=",".join(FORMATS),
+                     help="comma-separated export formats (default: all)")
+    des.add_argument("--probe-cm", type=float, default=5.0)
+    des.add_argument("--report", metavar="REPORT.json")
+    des.set_defaults(func=_cmd_design)
+
