@@ -210,7 +210,7 @@ def test_postfilter_strength_zero_is_no_postfilter_and_bad_strength_is_refused(t
         enhance(noisy, fs, EnhanceOptions(postfilter_strength=float("nan")))
 
 
-def test_cli_oracle_mode(tmp_path):
+def test_cli_oracle_mode(tmp_path, capsys):
     _, clean, noisy = _clean_noisy_files(tmp_path, 220.0, seed=1)
     sf.write(tmp_path / "clean8k.wav", clean[::2], 8000, subtype="FLOAT")
     out = tmp_path / "out.wav"
@@ -218,6 +218,7 @@ def test_cli_oracle_mode(tmp_path):
                 "--oracle", str(tmp_path / "clean.wav")]) == EXIT_OK
     y, _ = sf.read(out)
     assert si_sdr(clean, y) > si_sdr(clean, noisy) + 6.0
+    assert "vs clean: PESQ-WB" in capsys.readouterr().out  # the scores the panel shows
     assert awb(["enhance", str(tmp_path / "noisy.wav"), str(out),
                 "--oracle", str(tmp_path / "clean8k.wav")]) == EXIT_BAD_INPUT
 

@@ -84,12 +84,18 @@ def test_toggles_reach_the_request(qtbot, panel, noisy_files):
     _use_file(panel, noisy, clean)
     r = panel.request()
     assert (r.source, r.noisy_path, r.clean_path) == ("file", str(noisy), str(clean))
-    assert r.use_comb and r.use_postfilter and not (r.int8 or r.oracle)
-    for name, field in (("comb_check", "use_comb"), ("postfilter_check", "use_postfilter"),
-                        ("int8_check", "int8"), ("oracle_check", "oracle")):
+    assert r.use_comb and r.use_postfilter and not (r.int8 or r.oracle or r.postfilter_gate)
+    assert r.postfilter_strength == 0.5  # `awb enhance`'s default
+    panel.strength_spin.setValue(1.0)
+    assert panel.request().postfilter_strength == 1.0
+    for name, field in (("gate_check", "postfilter_gate"), ("comb_check", "use_comb"),
+                        ("postfilter_check", "use_postfilter"), ("int8_check", "int8"),
+                        ("oracle_check", "oracle")):
         check = getattr(panel, name)
         check.setChecked(not check.isChecked())
         assert getattr(panel.request(), field) == check.isChecked(), name
+    # the strength and the gate belong to the postfilter
+    assert not panel.strength_spin.isEnabled() and not panel.gate_check.isEnabled()
     o = _process(qtbot, panel)  # comb, postfilter off; int8 weights; oracle gains
     assert o.oracle and "oracle" in panel.after_plot.plotItem.titleLabel.text
 

@@ -3,9 +3,20 @@ design and export jobs, the same the Design panel runs)."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from workbench.cli.errors import EXIT_OK, BadInput, out_dir, out_file, run_job
+
+
+def _angles(text: str) -> tuple[float, ...]:
+    """argparse type of --null-angles: degrees separated by commas."""
+    from workbench.jobs.design import parse_angles
+
+    angles = parse_angles(text)
+    if angles is None:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected degrees like '90,-90'")
+    return angles
 
 
 def _cmd_design(args) -> int:
@@ -28,7 +39,11 @@ def _cmd_design(args) -> int:
         target = load_target_curve(args.target_curve) if args.target_curve else None
         params = DesignParams(method=args.method, n_taps=args.taps, delay_samples=args.delay,
                               max_effort_db=args.max_effort_db, target=target,
-                              robust_cm=args.robust_cm, listener=args.listener)
+                              robust_cm=args.robust_cm, listener=args.listener,
+                              null_angles_deg=args.null_angles,
+                              lobe_half_width_deg=args.lobe_half_width,
+                              null_gain_db=args.null_gain_db,
+                              virtual_angle_deg=args.virtual_angle)
         d = run_job(design.run, DesignRequest(scene, params, args.probe_cm))
         done = run_job(export.run, ExportRequest(d, out, formats, args.stem, report_path))
     except DesignError as e:
@@ -46,7 +61,9 @@ def _cmd_design(args) -> int:
 def register(subparsers) -> None:
     """Add `design` to awb's subparsers."""
     from dsp.export import FORMATS
+    from dsp.params import DesignParams
 
+    d = DesignParams()
     des = subparsers.add_parser("design",
                                 help="design CTC / null-steering / beam / virtualizer filters")
     des.add_argument("scene", metavar="FILE|PRESET")
@@ -60,6 +77,16 @@ def register(subparsers) -> None:
     des.add_argument("--robust-cm", type=float, default=0.0,
                      help="optimize over ± this lateral head displacement")
     des.add_argument("--listener", type=int, default=0)
+    des.add_argument("--null-angles", type=_angles, default=d.null_angles_deg, metavar="DEG,…",
+                     help="beam: null directions, device frame, ccw (default 90,-90; write"
+                     " --null-angles=-90,90 when the first is negative)")
+    des.add_argument("--lobe-half-width", type=float, default=d.lobe_half_width_deg,
+                     metavar="DEG", help="beam: main lobe kept flat over ± this (default"
+                     " %(default)s)")
+    des.add_argument("--null-gain-db", type=float, default=d.null_gain_db, metavar="DB",
+                     help="beam: level asked for at the nulls re on-axis (default %(default)s)")
+    des.add_argument("--virtual-angle", type=float, default=d.virtual_angle_deg, metavar="DEG",
+                     help="virtualizer: virtual pair at ± this (default %(default)s)")
     des.add_argument("--out", required=True, metavar="DIR")
     des.add_argument("--stem", default="filters", help="file name stem of the exports")
     des.add_argument("--format", default=",".join(FORMATS),

@@ -2,18 +2,21 @@
 
     awb dred simulate CLEAN.wav --out OUT.wav (--loss-trace F | --loss ge:RATE,BURST |
         --loss bernoulli:RATE) [--bitrate 24000] [--lbrr] [--dred-ms 1000] [--dred-kbps N]
-        [--seed S] [--report R.json]
+        [--no-dred] [--no-neural-plc] [--expected-loss PCT] [--seconds S] [--seed S]
+        [--report R.json] [--quiet]
     awb dred eval --speech DIR [--loss ge:0.2,10] [--bitrate 24000] [--max-files N]
         [--report R.json]
 
 `simulate` prints one line ``bitrate_kbps=X`` (all payload, redundancy and container included,
 no IP/UDP/RTP headers) and writes the received audio at the input's rate (mono). The encoder's
-packet-loss percentage is the loss model's rate (a trace's overall loss).
+packet-loss percentage is the loss model's rate (a trace's overall loss) unless
+--expected-loss gives it. The options are the DRED panel's (`workbench.jobs.dred`).
 Wired into `workbench.cli.main` by `register(subparsers)`; user errors raise `BadInput` (exit 2).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -28,6 +31,17 @@ def _loss_model(args):
         return check_loss(_loss_spec(args))
     except DredInputError as e:
         raise BadInput(f"--loss{'-trace' if args.loss_trace else ''}: {e}") from None
+
+
+def _seconds(text: str) -> float:
+    """argparse type of --seconds: a positive number."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number of seconds > 0")
+    return value
 
 
 def _loss_spec(args) -> str:
@@ -45,11 +59,13 @@ def _cmd_simulate(args) -> int:
     out = out_file("--out", args.out)
     report = out_file("--report", args.report) if args.report else None
     try:
-        settings = chain_settings(DredSettings(bitrate=args.bitrate, lbrr=args.lbrr,
-                                               dred_ms=args.dred_ms, dred_kbps=args.dred_kbps),
-                                  _loss_model(args))
+        settings = chain_settings(
+            DredSettings(bitrate=args.bitrate, lbrr=args.lbrr, dred_ms=args.dred_ms,
+                         dred_kbps=args.dred_kbps, dred=not args.no_dred,
+                         neural_plc=not args.no_neural_plc),
+            _loss_model(args), args.expected_loss)
         o = run_job(dred.transmit, TransmitRequest(src, out, settings, _loss_spec(args),
-                                                   args.seed, report), args.quiet)
+                                                   args.seed, args.seconds, report), args.quiet)
     except input_errors() as e:
         raise BadInput(f"{src}: {e}") from None
     print(f"bitrate_kbps={o.run.kbps['total']:.2f}")
@@ -100,6 +116,15 @@ def register(subparsers) -> None:
                      help="redundancy depth, 0..1040 ms in 40 ms chunks (default 1000)")
     sim.add_argument("--dred-kbps", type=float, default=None,
                      help="DRED budget in kb/s (default: fixed quality, full depth)")
+    sim.add_argument("--no-dred", action="store_true",
+                     help="send no deep redundancy (Opus, LBRR as asked)")
+    sim.add_argument("--no-neural-plc", action="store_true",
+                     help="conceal what nothing covers with Opus's PLC, not the neural PLC")
+    sim.add_argument("--expected-loss", type=int, default=None, metavar="PCT",
+                     help="the loss the encoder is told to expect, 0..100 %% (sizes LBRR;"
+                          " default: the loss model's rate, a trace's overall loss)")
+    sim.add_argument("--seconds", type=_seconds, default=None, metavar="S",
+                     help="send at most this much of the file (default: all of it)")
     sim.add_argument("--seed", type=int, default=0, help="loss-model seed")
     sim.add_argument("--report", metavar="R.json")
     sim.add_argument("--quiet", action="store_true", help="no progress on stderr")

@@ -84,3 +84,13 @@ def run(request: DesignRequest, state: TaskState | None = None) -> DesignOutcome
 def design_relevant(scene: Scene) -> Scene:
     """The part of a scene a design depends on (talkers and noise sources do not count)."""
     return replace(scene, sources=()) if scene.sources else scene
+
+
+def parse_angles(text: str) -> tuple[float, ...] | None:
+    """'90, -90' → (90.0, -90.0) (commas, semicolons or spaces between); None when it is not a
+    list of numbers. The beam's null directions as the Design panel and `awb design` take them."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    try:
+        return tuple(float(p) for p in parts) or None
+    except ValueError:
+        return None

@@ -217,14 +217,16 @@ def run(request: DredRequest, state: TaskState | None = None) -> DredOutcome:
 @dataclass(frozen=True)
 class TransmitRequest:
     """One speech file through the chain: settings (`chain_settings`), loss spec and seed;
-    out_path: the received audio at the input's rate, mono, as long as the input (16-bit PCM
-    for .wav); report_path: the JSON report (None: none)."""
+    seconds: at most this much of the file (None: all); out_path: the received audio at the
+    input's rate, mono, as long as the input sent (16-bit PCM for .wav); report_path: the
+    JSON report (None: none)."""
 
     path: Path
     out_path: Path
     settings: DredSettings
     loss: str
     seed: int = 0
+    seconds: float | None = None
     report_path: Path | None = None
 
 
@@ -246,6 +248,8 @@ def transmit(request: TransmitRequest, state: TaskState | None = None) -> Transm
 
     req = request
     x, fs = read_samples(req.path)
+    if req.seconds is not None:
+        x = x[:round(req.seconds * fs)]
     run = simulate(x, fs, req.settings, check_loss(req.loss), seed=req.seed, state=state)
     y = run.decoded.astype(np.float64)
     if fs != FS_HZ:

@@ -31,7 +31,7 @@ from workbench.gui.design.controller import METHOD_LABELS, DesignController
 from workbench.gui.design.target_curve_editor import TargetCurveEditor
 from workbench.gui.shell.theme import current_theme, scene_colors
 from workbench.gui.shell.widgets import double_spin
-from workbench.jobs.design import DesignOutcome
+from workbench.jobs.design import DesignOutcome, parse_angles
 
 TAPS = (128, 256, 512, 1024, 2048, 4096, 8192)
 EFFORT_STEPS_PER_DB = 2  # slider resolution 0.5 dB
@@ -41,15 +41,6 @@ EFFORT_MAX_DB = 40.0
 def _spin(lo: float, hi: float, step: float, suffix: str, decimals: int = 1,
           special: str = "") -> QDoubleSpinBox:
     return double_spin(lo, hi, step, suffix, decimals, special=special)
-
-
-def parse_angles(text: str) -> tuple[float, ...] | None:
-    """'90, -90' → (90.0, -90.0); None when it is not a list of numbers."""
-    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
-    try:
-        return tuple(float(p) for p in parts) or None
-    except ValueError:
-        return None
 
 
 def _value_label(name: str) -> QLabel:

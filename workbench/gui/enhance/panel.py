@@ -3,8 +3,9 @@ heard at a device microphone in the scene, or of an audio file.
 
 Source: *Scene* simulates the chosen talker and noise sources at one device microphone (free-field
 or room engine, 16 kHz; `dsp.mic_mix`), so the clean talker image is known; *File* reads a
-WAV/FLAC file with an optional clean reference. Options: comb filter, postfilter, int8 weights,
-and oracle gains (from the clean signal, when it is known). Process runs in the background
+WAV/FLAC file with an optional clean reference (same rate). Options: comb filter, postfilter
+with its strength and SNR gate, int8 weights, and oracle gains (from the clean signal, when it
+is known): every option of `awb enhance`. Process runs in the background
 (progress, cancel); the panel then shows the spectrograms before and after on one dB scale,
 PESQ-WB / STOI / SI-SDR of the input and the output when a clean reference exists, A/B playback
 of Noisy / Enhanced (/ Clean when known), loudness-matched to the input, through the audition
@@ -45,6 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dsp.percepnet.postfilter import STRENGTH
 from workbench.gui.audio.clip_audition import ClipAudition
 from workbench.gui.shell.job_panel import JobPanel
 from workbench.gui.shell.theme import current_theme, scene_colors
@@ -144,10 +146,28 @@ class EnhancePanel(JobPanel):
         self.comb_check.setChecked(True)
         self.postfilter_check = QCheckBox("Postfilter")
         self.postfilter_check.setChecked(True)
+        self.strength_spin = QDoubleSpinBox()
+        self.strength_spin.setObjectName("enhanceStrength")
+        self.strength_spin.setRange(0.0, 3.0)
+        self.strength_spin.setSingleStep(0.1)
+        self.strength_spin.setDecimals(2)
+        self.strength_spin.setValue(STRENGTH)
+        self.strength_spin.setToolTip("Postfilter warp exponent s in g·sin(πg/2)^s: 1 = the "
+                                      f"PercepNet paper's warping, 0 = none ({STRENGTH:g}, the "
+                                      "best measured)")
+        self.gate_check = QCheckBox("SNR gate (fade out at high SNR)")
+        self.gate_check.setToolTip("Fade the postfilter out where the gains imply a high SNR")
+        postfilter_form = QFormLayout()
+        postfilter_form.setContentsMargins(18, 0, 0, 0)
+        postfilter_form.addRow("Strength", self.strength_spin)
+        postfilter_form.addRow(self.gate_check)
         self.int8_check = QCheckBox("int8 weights")
         self.oracle_check = QCheckBox("Oracle gains (from the clean signal)")
-        for w in (self.comb_check, self.postfilter_check, self.int8_check, self.oracle_check):
-            opt.addWidget(w)
+        opt.addWidget(self.comb_check)
+        opt.addWidget(self.postfilter_check)
+        opt.addLayout(postfilter_form)
+        opt.addWidget(self.int8_check)
+        opt.addWidget(self.oracle_check)
         left.addWidget(opt_box)
 
         self._add_job_controls(left, "enhance", wrap_errors=False)
@@ -183,6 +203,7 @@ class EnhancePanel(JobPanel):
 
         self.radio_scene.toggled.connect(self._update_enabled)
         self.clean_edit.textChanged.connect(self._update_enabled)
+        self.postfilter_check.toggled.connect(self._update_enabled)
         self.browse_noisy.clicked.connect(lambda: self._browse(self.noisy_edit, "Open Noisy Audio"))
         self.browse_clean.clicked.connect(
             lambda: self._browse(self.clean_edit, "Open Clean Reference"))
@@ -244,6 +265,8 @@ class EnhancePanel(JobPanel):
     def request(self) -> EnhanceRequest:
         common = dict(use_comb=self.comb_check.isChecked(),
                       use_postfilter=self.postfilter_check.isChecked(),
+                      postfilter_strength=self.strength_spin.value(),
+                      postfilter_gate=self.gate_check.isChecked(),
                       int8=self.int8_check.isChecked(),
                       oracle=self.oracle_check.isChecked() and self.oracle_check.isEnabled())
         if self.radio_file.isChecked():
@@ -314,6 +337,9 @@ class EnhancePanel(JobPanel):
         self.scene_widgets.setEnabled(scene)
         self.file_widgets.setEnabled(not scene)
         self.oracle_check.setEnabled(scene or bool(self.clean_edit.text().strip()))
+        postfilter = self.postfilter_check.isChecked()
+        self.strength_spin.setEnabled(postfilter)
+        self.gate_check.setEnabled(postfilter)
         self.process_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
         self.save_button.setEnabled(not busy and self.outcome is not None)
