@@ -92,6 +92,50 @@ class EnhancePanel(JobPanel):
     # -- construction ----------------------------------------------------------------------------
     def _build(self) -> None:
         left = QVBoxLayout()
+        left.addWidget(self._input_box())
+        left.addWidget(self._options_box())
+        self._add_job_controls(left, "enhance", wrap_errors=False)
+        self.metrics_table = QTableWidget(len(METRIC_ROWS), 2)
+        self.metrics_table.setHorizontalHeaderLabels(["Input", "Output"])
+        self.metrics_table.setVerticalHeaderLabels([r[1] for r in METRIC_ROWS])
+        self.metrics_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.metrics_table.setMaximumHeight(120)
+        left.addWidget(self.metrics_table)
+        self.info_label = QLabel()
+        self.info_label.setWordWrap(True)
+        left.addWidget(self.info_label)
+        left.addStretch(1)
+
+        plots = QVBoxLayout()
+        self.before_plot = SpectrogramPlot("Before")
+        self.after_plot = SpectrogramPlot("After")
+        self.after_plot.setXLink(self.before_plot)
+        self.after_plot.setYLink(self.before_plot)
+        plots.addWidget(self.before_plot)
+        plots.addWidget(self.after_plot)
+        self.audition = ClipAudition()
+        self.audition.set_shortcut_scope(self)
+        plots.addWidget(self.audition)
+        self.apply_theme()
+
+        row = QHBoxLayout(self)
+        side = QWidget()
+        side.setLayout(left)
+        side.setMaximumWidth(380)
+        row.addWidget(side)
+        row.addLayout(plots, 1)
+
+        self.radio_scene.toggled.connect(self._update_enabled)
+        self.clean_edit.textChanged.connect(self._update_enabled)
+        self.postfilter_check.toggled.connect(self._update_enabled)
+        self.browse_noisy.clicked.connect(lambda: self._browse(self.noisy_edit, "Open Noisy Audio"))
+        self.browse_clean.clicked.connect(
+            lambda: self._browse(self.clean_edit, "Open Clean Reference"))
+        self.audition.saveRequested.connect(lambda: self.save_output())
+        self.audition.message.connect(self.message)
+
+    def _input_box(self) -> QGroupBox:
+        """Scene (microphone, engine, talker, noise, length) or file (input, clean reference)."""
         src_box = QGroupBox("Input")
         src = QVBoxLayout(src_box)
         self.radio_scene = QRadioButton("Scene: talker + noise at a device microphone")
@@ -138,8 +182,11 @@ class EnhancePanel(JobPanel):
         self.file_widgets = QWidget()
         self.file_widgets.setLayout(file_grid)
         src.addWidget(self.file_widgets)
-        left.addWidget(src_box)
+        return src_box
 
+    def _options_box(self) -> QGroupBox:
+        """The processing options of `awb enhance`: comb, postfilter (strength, gate), int8
+        weights, oracle gains."""
         opt_box = QGroupBox("Processing")
         opt = QVBoxLayout(opt_box)
         self.comb_check = QCheckBox("Comb filter")
@@ -168,47 +215,7 @@ class EnhancePanel(JobPanel):
         opt.addLayout(postfilter_form)
         opt.addWidget(self.int8_check)
         opt.addWidget(self.oracle_check)
-        left.addWidget(opt_box)
-
-        self._add_job_controls(left, "enhance", wrap_errors=False)
-        self.metrics_table = QTableWidget(len(METRIC_ROWS), 2)
-        self.metrics_table.setHorizontalHeaderLabels(["Input", "Output"])
-        self.metrics_table.setVerticalHeaderLabels([r[1] for r in METRIC_ROWS])
-        self.metrics_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.metrics_table.setMaximumHeight(120)
-        left.addWidget(self.metrics_table)
-        self.info_label = QLabel()
-        self.info_label.setWordWrap(True)
-        left.addWidget(self.info_label)
-        left.addStretch(1)
-
-        plots = QVBoxLayout()
-        self.before_plot = SpectrogramPlot("Before")
-        self.after_plot = SpectrogramPlot("After")
-        self.after_plot.setXLink(self.before_plot)
-        self.after_plot.setYLink(self.before_plot)
-        plots.addWidget(self.before_plot)
-        plots.addWidget(self.after_plot)
-        self.audition = ClipAudition()
-        self.audition.set_shortcut_scope(self)
-        plots.addWidget(self.audition)
-        self.apply_theme()
-
-        row = QHBoxLayout(self)
-        side = QWidget()
-        side.setLayout(left)
-        side.setMaximumWidth(380)
-        row.addWidget(side)
-        row.addLayout(plots, 1)
-
-        self.radio_scene.toggled.connect(self._update_enabled)
-        self.clean_edit.textChanged.connect(self._update_enabled)
-        self.postfilter_check.toggled.connect(self._update_enabled)
-        self.browse_noisy.clicked.connect(lambda: self._browse(self.noisy_edit, "Open Noisy Audio"))
-        self.browse_clean.clicked.connect(
-            lambda: self._browse(self.clean_edit, "Open Clean Reference"))
-        self.audition.saveRequested.connect(lambda: self.save_output())
-        self.audition.message.connect(self.message)
+        return opt_box
 
     def apply_theme(self, colors=None) -> None:
         colors = colors or scene_colors(current_theme())
