@@ -31,8 +31,8 @@ from dsp.transport import Transport
 
 if TYPE_CHECKING:
     from dsp.renderer import RenderParams
-    from sim.jobs import TaskState
     from sim.scene import Scene
+    from sim.task import TaskState
 
 STATES = ("stopped", "playing", "paused")
 
@@ -307,11 +307,11 @@ def make_player(scene: Scene, programme: np.ndarray, params: RenderParams | None
     loudness to the programme (n, 2) at the scene's rate, and return a stopped Player.
 
     This is the long step of opening a file in the Renderer panel: run it off the GUI thread;
-    `state` (sim.jobs.TaskState) reports progress and cancels.
+    `state` (sim.task.TaskState) reports progress and cancels.
     """
     from dsp.listening import build_paths, match_loudness
     from dsp.renderer import RenderParams, build_network
-    from sim.jobs import report
+    from sim.task import report
 
     p = params or RenderParams()
     report(state, 0.0, "designing the network")

@@ -40,8 +40,8 @@ from dsp.convolver import DelayLine, PartitionedConvolver, convolve_offline
 from dsp.loudness import integrated_loudness
 from dsp.renderer import Network, RenderError, matrix_mix_gains, xcorr_lag
 from dsp.upmix import Upmixer, upmix
-from sim.jobs import TaskState, report
 from sim.scene import Scene
+from sim.task import TaskState, report
 
 PATHS = ("A", "B", "X")
 REFERENCE_DEVICE = "reference-stereo-pair"

@@ -38,8 +38,8 @@ from dsp.listening import (
 )
 from dsp.loudness import integrated_loudness, peak_dbfs
 from dsp.renderer import Renderer, RenderParams, build_network, render_length
-from sim.jobs import TaskState, report
 from sim.scene import Scene
+from sim.task import TaskState, report
 
 
 @dataclass

@@ -20,8 +20,8 @@ import numpy as np
 
 from dsp.params import DesignError
 from sim.freefield import ear_transfer_at
-from sim.jobs import TaskState
 from sim.scene import Listener, Scene
+from sim.task import TaskState
 
 MIN_DRIVER_SPACING_M = 1e-3
 HEAD_CLEARANCE_M = 0.01

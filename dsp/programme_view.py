@@ -32,7 +32,7 @@ class LevelTrack:
 def lrc_levels(x: np.ndarray, fs_hz: float, params: UpmixParams | None = None,
                window_s: float = 0.05, chunk_windows: int = 40, state=None) -> LevelTrack:
     """RMS levels of the upmix's L, R, C of x (n, 2) per window of window_s seconds (the last
-    window may be shorter). state: sim.jobs.TaskState (progress, cancel) or None."""
+    window may be shorter). state: sim.task.TaskState (progress, cancel) or None."""
     x = np.asarray(x, dtype=float)
     if x.ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"programme must be (n, 2), got {x.shape}")

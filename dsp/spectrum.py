@@ -58,7 +58,7 @@ def spectrogram(x: np.ndarray, fs_hz: float, n_fft: int = 2048, max_columns: int
     """Spectrogram of the mid signal of x (n, channels) (or of x (n,)) for display (see the
     module docstring). n_rows: log-spaced rows from f_min_hz to fs/2, each the largest power of
     the FFT bins inside it or the bin nearest its centre where a row holds none; None: one row
-    per FFT bin. state: sim.jobs.TaskState (progress) or None."""
+    per FFT bin. state: sim.task.TaskState (progress) or None."""
     x = np.asarray(x, dtype=float)
     mid = x if x.ndim == 1 else x.mean(axis=1)
     n = len(mid)
@@ -115,8 +115,10 @@ SPEECH_FRAME_S = 0.02
 SPEECH_MAX_COLUMNS = 3000
 
 
-def speech_spectrogram(x: np.ndarray, fs_hz: int) -> Spectrogram:
+def speech_spectrogram(x: np.ndarray, fs_hz: int, state=None) -> Spectrogram:
     """Speech at a glance: 20 ms frames every 10 ms (sampled once the file is longer than
-    `SPEECH_MAX_COLUMNS` of them), one row per FFT bin (linear frequency)."""
+    `SPEECH_MAX_COLUMNS` of them), one row per FFT bin (linear frequency). state: as in
+    `spectrogram`."""
     return spectrogram(x, fs_hz, n_fft=2 * round(SPEECH_FRAME_S / 2 * fs_hz),
-                       max_columns=SPEECH_MAX_COLUMNS, frames_per_column=1, n_rows=None)
+                       max_columns=SPEECH_MAX_COLUMNS, frames_per_column=1, n_rows=None,
+                       state=state)

@@ -15,8 +15,8 @@ import numpy as np
 from sim.constants import DEFAULT_HEAD_RADIUS_M, SPEED_OF_SOUND_M_S
 from sim.geometry import yaw_matrix
 from sim.head import sphere_hrtf
-from sim.jobs import TaskState, report
 from sim.scene import Device, Directivity, Listener, Scene
+from sim.task import TaskState, report
 from sim.transfer_result import T0_SAMPLES, TransferResult
 
 

@@ -11,8 +11,8 @@ and the same leading modelling delay `T0_SAMPLES`.
 
 from __future__ import annotations
 
-from sim.jobs import TaskState
 from sim.scene import Scene, content_hash
+from sim.task import TaskState
 from sim.transfer_result import T0_SAMPLES, TransferResult
 
 __all__ = ["ENGINES", "T0_SAMPLES", "TransferResult", "simulate"]

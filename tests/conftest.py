@@ -7,6 +7,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
 
 import pytest
 
+from sim.task import TaskState
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("AWB_SHARED_DATA", REPO.parent / "shared" / "data"))
 
@@ -17,3 +19,43 @@ def shared_file(relative: str) -> Path:
     if not path.is_file():
         pytest.skip(f"shared data not available: {path} (set AWB_SHARED_DATA)")
     return path
+
+
+
+def cancel_latencies(job, fractions) -> list[float]:
+    """Seconds from `state.cancel()` to the job raising `Cancelled`, one per progress fraction.
+
+    job(state) runs in a worker thread (as the GUI's JobRunner runs it); the test thread waits
+    until the job's progress reaches the fraction (so each cancel lands in a known stage on any
+    machine), cancels, and the worker notes when Cancelled reached it.
+    """
+    import threading
+    import time
+
+    from sim.task import Cancelled
+
+    out = []
+    for fraction in fractions:
+        reached, caught = threading.Event(), []
+
+        def on_progress(f, _message, fraction=fraction, reached=reached):
+            if f >= fraction:
+                reached.set()
+
+        state = TaskState(on_progress)
+
+        def work(state=state, caught=caught):
+            try:
+                job(state)
+            except Cancelled:
+                caught.append(time.perf_counter())
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        assert reached.wait(60), f"the job never reached {fraction}"
+        t_cancel = time.perf_counter()
+        state.cancel()
+        worker.join(60)
+        assert caught, f"the job did not stop (cancelled at {fraction})"
+        out.append(caught[0] - t_cancel)
+    return out

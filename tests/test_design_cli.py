@@ -39,11 +39,25 @@ def test_design_beam_and_virtualizer_report_keys(capsys, tmp_path):
     assert set(r["ild_error_db"]) == {"band_hz", "left", "right"}
 
 
+def test_design_beam_and_virtualizer_parameters_of_the_panel(tmp_path):
+    rep = tmp_path / "b.json"
+    assert main(["design", "design-soundbar-8", "--method", "beam", "--null-angles=-60,60",
+                 "--lobe-half-width", "30", "--null-gain-db", "-40", "--out", str(tmp_path),
+                 "--format", "npz", "--report", str(rep)]) == 0
+    p = json.loads(rep.read_text())["parameters"]
+    assert p["null_angles_deg"] == [-60.0, 60.0] and p["lobe_half_width_deg"] == 30.0
+    assert p["null_gain_db"] == -40.0
+    assert main(["design", "design-stereo-2", "--method", "virtualizer", "--virtual-angle",
+                 "20", "--out", str(tmp_path), "--format", "npz", "--report", str(rep)]) == 0
+    assert json.loads(rep.read_text())["parameters"]["virtual_angle_deg"] == 20.0
+
+
 @pytest.mark.parametrize("argv, fragment", [
     (["--method", "beam"], "cannot null"),
     (["--method", "ctc", "--taps", "64"], "too short"),
     (["--method", "ctc", "--max-effort-db", "-20"], "impossible"),
     (["--method", "ctc", "--format", "mp3"], "unknown"),
+    (["--method", "beam", "--null-angles", "north"], "expected degrees"),
     (["--method", "ctc", "--target-curve", "/no/such.csv"], "cannot be read"),
 ])
 def test_design_bad_input_exit_2(capsys, tmp_path, argv, fragment):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import scipy.signal
-from conftest import shared_file
+from conftest import REPO, cancel_latencies, shared_file
 
 from dsp.dred.chain import simulate, to_mono16k
 from dsp.dred.loss import parse_loss
@@ -40,7 +40,7 @@ from dsp.dred.sender import (
     history_steps,
     silent_steps,
 )
-from sim.jobs import Cancelled
+from sim.task import Cancelled, TaskState
 
 FS = 16000
 
@@ -49,7 +49,7 @@ FS = 16000
 class IdentityVae:
     """Latent of step j = feature frames 2j-2 .. 2j+1 (80 values); no state."""
 
-    def encode(self, feats):
+    def encode(self, feats, state=None):
         n = feats.shape[0] // 2
         pairs = np.concatenate([np.zeros((2, 20)), feats[: 2 * n]]).reshape(n + 1, 40)
         return np.concatenate([pairs[:-1], pairs[1:]], axis=1), np.zeros((n, 1))
@@ -435,9 +435,13 @@ def test_simulate_resamples_mixes_and_reports():
     x48 = __import__("soxr").resample(stereo, FS, 48000)
     seen = []
     run = simulate(x48, 48000, DredSettings(dred_ms=120), parse_loss("ge:0.2,3"), seed=2,
-                   progress=seen.append, vae=IdentityVae(), **MODELS)
+                   state=TaskState(lambda f, m: seen.append((f, m))), vae=IdentityVae(), **MODELS)
     assert run.clean16.shape == run.decoded.shape and abs(run.clean16.size - x.size) <= 1
-    assert seen[-1] == pytest.approx(1.0) and np.all(np.diff(seen) >= 0)
+    fractions = [f for f, _ in seen]
+    assert fractions[-1] == pytest.approx(1.0) and np.all(np.diff(fractions) >= 0)
+    # one report per packet while encoding and per packet or gap while decoding
+    assert sum(m == "encoding packets" for _, m in seen) == run.lost.size
+    assert 0 < sum(m == "decoding" for _, m in seen) <= run.lost.size
     rep = run.to_report()
     import json
 
@@ -451,14 +455,29 @@ def test_simulate_resamples_mixes_and_reports():
 def test_simulate_cancels():
     calls = []
 
-    def cancel():
-        calls.append(1)
-        return len(calls) > 5
+    def count(f, m):  # cancels from inside the fifth progress report
+        calls.append(f)
+        if len(calls) == 5:
+            state.cancel()
 
+    state = TaskState(count)
     with pytest.raises(Cancelled):
-        simulate(synthetic_speech(1.0), FS, DredSettings(dred_ms=80), None, cancel=cancel,
+        simulate(synthetic_speech(1.0), FS, DredSettings(dred_ms=80), None, state=state,
                  vae=IdentityVae(), **MODELS)
-    assert len(calls) == 6
+    assert len(calls) == 5
+
+
+@pytest.mark.skipif(not all((REPO / "assets" / "dred" / f).is_file()
+                            for f in ("rdovae.npz", "vocoder.npz", "plc.npz")),
+                    reason="DRED weights not trained yet (assets/dred/*.npz)")
+def test_a_cancel_is_noticed_within_100_ms_with_the_trained_models():
+    """Cancels in the feature analysis, the latent encoding, the packets and the decoding
+    (vocoded gaps) of a 20 s run."""
+    x = synthetic_speech(20.0)
+    latencies = cancel_latencies(
+        lambda state: simulate(x, FS, DredSettings(), parse_loss("ge:0.2,10"), state=state),
+        (0.0, 0.15, 0.3, 0.6, 0.9))
+    assert max(latencies) < 0.1, latencies
 
 
 @pytest.mark.parametrize("audio,fs,match", [

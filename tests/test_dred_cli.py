@@ -66,12 +66,32 @@ def test_simulate_with_a_loss_trace(tmp_path, capsys, test_models):
     assert r["loss_stats"]["rate"] == pytest.approx(0.5, abs=0.05)
 
 
+def test_simulate_with_the_panels_options(tmp_path, capsys):
+    """--no-dred, --no-neural-plc, --expected-loss and --seconds: what the DRED panel sets."""
+    clean, out, rep = tmp_path / "c.wav", tmp_path / "o.wav", tmp_path / "r.json"
+    write_clip(clean, synthetic_speech(1.5), 16000)
+    assert main(["dred", "simulate", str(clean), "--out", str(out), "--loss", "ge:0.3,3",
+                 "--no-dred", "--no-neural-plc", "--expected-loss", "7", "--seconds", "0.5",
+                 "--report", str(rep), "--quiet"]) == 0
+    r = json.loads(rep.read_text())
+    assert not r["settings"]["dred"] and not r["settings"]["neural_plc"]
+    assert r["settings"]["loss_perc"] == 7 and r["kbps"]["dred"] == 0
+    assert r["counters"]["dred"] == r["counters"]["plc"] == 0
+    assert r["duration_s"] == pytest.approx(0.5, abs=0.01)
+    assert sf.info(str(out)).frames == 8000
+    capsys.readouterr()
+    assert main(["dred", "simulate", str(clean), "--out", str(out), "--loss", "none",
+                 "--seconds", "0"]) == 2
+    assert "--seconds" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("extra,match", [
     (["--loss", "ge:2,3"], "--loss"),
     (["--loss", "nonsense"], "--loss"),
     (["--loss", "ge:0.1,3", "--dred-ms", "5000"], "dred_ms"),
     (["--loss", "ge:0.1,3", "--dred-kbps", "-1"], "dred_kbps"),
     (["--loss", "ge:0.1,3", "--bitrate", "100"], "bitrate"),
+    (["--loss", "ge:0.1,3", "--expected-loss", "120"], "loss_perc"),
     (["--loss", "ge:0.1,3", "--loss-trace", "x.txt"], "not allowed"),
     ([], "required"),
 ])

@@ -12,6 +12,7 @@ from dsp.dred.loss import (
     bernoulli,
     burst_stats,
     gilbert_elliott,
+    loss_percent,
     parse_loss,
     read_trace,
 )
@@ -151,3 +152,15 @@ def test_parse_loss_rejects_bad_values():
         parse_loss("ge:0.2,0")
     with pytest.raises(LossError, match="kind"):
         LossModel("poisson")
+
+
+def test_loss_percent_of_models_traces_and_masks(tmp_path):
+    trace = tmp_path / "t.txt"
+    trace.write_text("0\n1\n1\n0\n" * 5)
+    assert loss_percent(parse_loss("none")) == 0
+    assert loss_percent(parse_loss("bernoulli:0.126")) == 13
+    assert loss_percent(parse_loss("ge:0.2,10")) == 20
+    assert loss_percent(parse_loss(f"trace:{trace}")) == 50
+    assert loss_percent(np.array([True, False, False, False])) == 25
+    assert loss_percent(np.array([1, 1, 1])) == 100
+    assert loss_percent(np.zeros(0, bool)) == 0

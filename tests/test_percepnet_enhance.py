@@ -5,22 +5,23 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import shared_file
+from conftest import cancel_latencies, shared_file
 
 from dsp.percepnet.audio_io import load_mono, mix_at_snr
 from dsp.percepnet.enhance import EnhanceError, EnhanceOptions, enhance
 from dsp.percepnet.metrics import si_sdr
 from dsp.percepnet.model import weight_path
+from sim.task import TaskState
 from workbench.cli.enhance import register
-from workbench.cli.main import EXIT_BAD_INPUT, EXIT_OK, BadInput, _Parser
+from workbench.cli.errors import EXIT_BAD_INPUT, EXIT_OK, BadInput, Parser
 
 needs_weights = pytest.mark.skipif(not weight_path("float16").is_file(), reason="weights not built")
 
 
 def awb(argv: list[str]) -> int:
     """Run a subcommand the way awb's main does (parser errors and BadInput → exit 2)."""
-    p = _Parser(prog="awb")
-    register(p.add_subparsers(dest="command", required=True, parser_class=_Parser))
+    p = Parser(prog="awb")
+    register(p.add_subparsers(dest="command", required=True, parser_class=Parser))
     try:
         args = p.parse_args(argv)
         return args.func(args)
@@ -62,6 +63,31 @@ def test_any_rate_and_channel_count(fs, channels):
         assert any("processed at 16000 Hz" in n for n in res.notes)
     if channels == 6:
         assert any("6 channels" in n for n in res.notes)
+
+
+@needs_weights
+def test_progress_per_block_changes_nothing():
+    fs = 48000
+    x = _tone_noise(fs, seconds=4.0, channels=2)
+    seen = []
+    res = enhance(x, fs, state=TaskState(lambda f, m: seen.append((f, m))))
+    np.testing.assert_array_equal(res.output, enhance(x, fs).output)
+    fractions = [f for f, _ in seen]
+    assert np.all(np.diff(fractions) >= 0) and fractions[-1] == 1.0
+    # every stage of both channels moves in 0.5 s blocks: 8 blocks of 4 s, several stages each
+    assert len(seen) > 2 * 5 * 8
+    assert {m.split(":")[0] for _, m in seen} >= {"channel 1/2", "channel 2/2", "spectrograms"}
+
+
+@needs_weights
+@pytest.mark.parametrize(("fs", "oracle"), [(48000, False), (16000, False), (16000, True)])
+def test_a_cancel_is_noticed_within_100_ms(fs, oracle):
+    x = _tone_noise(fs, seconds=60.0, channels=2)
+    opts = EnhanceOptions(oracle_clean=0.5 * x if oracle else None)
+    # each channel: analysis, model (or oracle targets), synthesis; then the spectrograms
+    stages = (0.05, 0.15, 0.25, 0.4, 0.7, 0.92, 0.97)
+    latencies = cancel_latencies(lambda state: enhance(x, fs, opts, state), stages)
+    assert max(latencies) < 0.1, latencies
 
 
 @needs_weights
@@ -184,7 +210,7 @@ def test_postfilter_strength_zero_is_no_postfilter_and_bad_strength_is_refused(t
         enhance(noisy, fs, EnhanceOptions(postfilter_strength=float("nan")))
 
 
-def test_cli_oracle_mode(tmp_path):
+def test_cli_oracle_mode(tmp_path, capsys):
     _, clean, noisy = _clean_noisy_files(tmp_path, 220.0, seed=1)
     sf.write(tmp_path / "clean8k.wav", clean[::2], 8000, subtype="FLOAT")
     out = tmp_path / "out.wav"
@@ -192,6 +218,7 @@ def test_cli_oracle_mode(tmp_path):
                 "--oracle", str(tmp_path / "clean.wav")]) == EXIT_OK
     y, _ = sf.read(out)
     assert si_sdr(clean, y) > si_sdr(clean, noisy) + 6.0
+    assert "vs clean: PESQ-WB" in capsys.readouterr().out  # the scores the panel shows
     assert awb(["enhance", str(tmp_path / "noisy.wav"), str(out),
                 "--oracle", str(tmp_path / "clean8k.wav")]) == EXIT_BAD_INPUT
 

@@ -6,7 +6,7 @@ import pytest
 from dsp.programme_view import lrc_levels
 from dsp.spectrum import FLOOR_DB
 from dsp.upmix import UpmixParams, upmix
-from sim.jobs import Cancelled, TaskState
+from sim.task import Cancelled, TaskState
 
 FS = 48000
 

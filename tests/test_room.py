@@ -11,10 +11,10 @@ from scipy.signal import butter, sosfiltfilt
 from sim import room as R
 from sim.directivity import Cardioid, Sofa
 from sim.directivity.base import unit
-from sim.jobs import Cancelled, TaskState
 from sim.room import engine, grids
 from sim.scene import Device, Driver, Hrtf, Listener, Microphone, Room, Walls
 from sim.scene_io import load_scene
+from sim.task import Cancelled, TaskState
 from sim.transfer import T0_SAMPLES, simulate
 
 FS = 48000

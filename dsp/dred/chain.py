@@ -4,13 +4,12 @@
 (:mod:`dsp.dred.sender`), drops packets by a loss model or an explicit mask, decodes with the
 switching receiver (:mod:`dsp.dred.receiver`) and returns a :class:`DredRun` with the decoded
 audio (16 kHz, aligned with the input), per-frame sources, bitrates and real-time factors.
-Cancellation uses the project's :class:`sim.jobs.Cancelled`.
+Progress and cancellation go through one :class:`sim.task.TaskState`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -27,7 +26,7 @@ from dsp.dred.sender import (
     encode_stream,
     load_models,
 )
-from sim.jobs import Cancelled
+from sim.task import TaskState, sub
 
 
 @dataclass
@@ -119,8 +118,7 @@ def _loss_mask(loss: LossModel | np.ndarray, n: int, seed: int) -> tuple[np.ndar
 
 def simulate(clean: np.ndarray, fs: float, settings: DredSettings | None = None,
              loss: LossModel | np.ndarray | None = None, seed: int = 0,
-             progress: Callable[[float], None] | None = None,
-             cancel: Callable[[], bool] | None = None, *,
+             state: TaskState | None = None, *,
              vae: LatentEncoder | None = None, codec: PayloadCodec | None = None,
              vocoder: FeatureVocoder | None = None,
              predictor: Predictor | None = None) -> DredRun:
@@ -130,8 +128,8 @@ def simulate(clean: np.ndarray, fs: float, settings: DredSettings | None = None,
         settings: chain settings (default :class:`DredSettings`).
         loss: a :class:`LossModel` (mask drawn with ``seed``), or a bool mask with one entry
             per packet (``dsp.dred.sender.n_packets``); None = no loss.
-        progress: ``progress(fraction)``, 0..1, called per packet (encode then decode).
-        cancel: polled per packet; when it returns True, :class:`sim.jobs.Cancelled` is raised.
+        state: progress per packet (encoding 0..0.5, decoding 0.5..1); a cancel is noticed
+            within a few milliseconds of work and raises :class:`sim.task.Cancelled`.
         vae, codec, vocoder, predictor: model overrides (default: the trained ones).
     Raises:
         InputError: unusable audio or mask; SettingsError: bad settings.
@@ -141,21 +139,13 @@ def simulate(clean: np.ndarray, fs: float, settings: DredSettings | None = None,
     if s.n_chunks and (vae is None or codec is None):
         vae, codec = load_models()
 
-    def check() -> None:
-        if cancel is not None and cancel():
-            raise Cancelled()
-
-    def stage(lo: float) -> Callable[[float], None] | None:
-        return None if progress is None else (lambda f: progress(lo + 0.5 * f))
-
     t0 = time.perf_counter()
-    stream = encode_stream(x, s, vae=vae, codec=codec, progress=stage(0.0), check=check)
+    stream = encode_stream(x, s, vae=vae, codec=codec, state=sub(state, 0.0, 0.5))
     t_enc = time.perf_counter() - t0
     mask, desc = _loss_mask(LossModel() if loss is None else loss, stream.n_packets, seed)
     t0 = time.perf_counter()
     rx = receive(stream.packets, mask, stream.n_samples, s, lookahead=stream.lookahead,
-                 codec=codec, vocoder=vocoder, predictor=predictor, progress=stage(0.5),
-                 check=check)
+                 codec=codec, vocoder=vocoder, predictor=predictor, state=sub(state, 0.5, 1.0))
     t_dec = time.perf_counter() - t0
     duration = x.size / SAMPLE_RATE
     chunk_bits = np.asarray(codec.chunk_bits(), np.float64) if s.n_chunks else np.zeros(0)

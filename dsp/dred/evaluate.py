@@ -21,19 +21,19 @@ Scores are against the 16 kHz clean cut (PESQ-WB P.862.2 via ``pesq``, classic S
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from dsp.dred.chain import simulate
-from dsp.dred.loss import LossModel, burst_stats
+from dsp.dred.loss import LossModel, burst_stats, loss_percent
 from dsp.dred.opus import SAMPLE_RATE, OpusEncoder
 from dsp.dred.receiver import load_predictor, load_vocoder
 from dsp.dred.sender import DredSettings, InputError, load_models, n_packets
 from dsp.percepnet.audio_io import load_mono
 from dsp.percepnet.metrics import pesq_wb, stoi
+from sim.task import TaskState, report, sub
 
 CONDITIONS = ("no_loss", "opus_plc", "opus_lbrr", "neural_plc", "dred")
 AUDIO_SUFFIXES = (".wav", ".flac")
@@ -111,9 +111,13 @@ def load_cut(path: Path, cut_s: float) -> np.ndarray:
 
 
 def evaluate(speech_dir: str | Path, loss: LossModel, settings: EvalSettings | None = None,
-             progress: Callable[[str], None] | None = None,
+             state: TaskState | None = None,
              conditions: tuple[str, ...] = CONDITIONS) -> dict:
     """Scores per condition; returns ``{'settings', 'loss', 'items', 'conditions'}``.
+
+    ``state`` (:class:`sim.task.TaskState`): progress per file and condition (the message names
+    the file, its realized loss and the time so far once it is done); cancellation is noticed
+    inside every chain run.
 
     ``conditions[name]`` holds mean ``pesq_wb``, ``stoi``, ``kbps_total``, ``kbps_dred``,
     ``mean_dred_reach_ms``, ``rtf_decode`` and summed frame ``counters``; ``items`` the per-file
@@ -137,24 +141,25 @@ def evaluate(speech_dir: str | Path, loss: LossModel, settings: EvalSettings | N
     for i, (path, x) in enumerate(zip(files, cuts, strict=True)):
         mask = full[bounds[i]:bounds[i + 1]].copy()
         mask[0] = mask[-1] = False
-        perc = round(100 * float(mask.mean()))
+        perc = loss_percent(mask)
         item = {"file": path.name, "seconds": round(x.size / SAMPLE_RATE, 2),
                 "loss": burst_stats(mask), "scores": {}}
-        for name in conditions:
+        for c, name in enumerate(conditions):
             cs = condition_settings(name, replace(base, loss_perc=perc))
             if name == "dred" and s.dred_bitrate is not None:
                 cs = replace(cs, bitrate=s.dred_bitrate).validate()
+            step = (i + c / len(conditions)) / len(files)
             run = simulate(x, SAMPLE_RATE, cs, np.zeros_like(mask) if name == "no_loss" else mask,
-                           **models)
+                           state=sub(state, step, step + 1 / (len(conditions) * len(files)),
+                                     f"{path.name}, {name}"), **models)
             item["scores"][name] = {
                 "pesq_wb": pesq_wb(x, run.decoded), "stoi": stoi(x, run.decoded, SAMPLE_RATE),
                 "kbps_total": run.kbps["total"], "kbps_dred": run.kbps["dred"],
                 "mean_dred_reach_ms": run.mean_dred_reach_ms, "rtf_decode": run.rtf_decode,
                 "counters": run.counters}
         items.append(item)
-        if progress is not None:
-            progress(f"  {i + 1}/{len(files)} {path.name}: {100 * mask.mean():.1f} % lost "
-                     f"({time.time() - t0:.0f} s)")
+        report(state, (i + 1) / len(files), f"{i + 1}/{len(files)} {path.name}: "
+               f"{100 * mask.mean():.1f} % lost ({time.time() - t0:.0f} s)")
     summary = {}
     for name in conditions:
         rows = [it["scores"][name] for it in items]

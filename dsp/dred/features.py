@@ -24,6 +24,7 @@ import scipy.linalg
 import scipy.signal
 
 from dsp.percepnet.pitch import PitchRange, ViterbiTracker, octave_scores
+from sim.task import TaskState, check
 
 SAMPLE_RATE = 16000
 FRAME_SIZE = 160  # 10 ms hop
@@ -49,6 +50,7 @@ PITCH_LAG = 2
 _PITCH_RANGE = PitchRange(SAMPLE_RATE, PITCH_MIN_PERIOD, PITCH_MAX_PERIOD)
 _PITCH_LPC_ORDER = 8
 _PITCH_LOWPASS = scipy.signal.butter(4, 1500.0, fs=SAMPLE_RATE, output="sos")
+CHECK_FRAMES = 100  # frames between cancellation checks in the per-frame loops (a few ms)
 
 
 def analysis_window() -> np.ndarray:
@@ -159,13 +161,14 @@ def band_energies_to_envelope(energy: np.ndarray) -> np.ndarray:
 
 
 def envelope_to_lpc(envelope: np.ndarray, order: int = LPC_ORDER,
-                    lag_window: bool = True) -> np.ndarray:
+                    lag_window: bool = True, state: TaskState | None = None) -> np.ndarray:
     """Power envelope ``(..., FREQ_SIZE)`` -> LPC ``a`` ``(..., order + 1)``, a[0] = 1.
 
     Synthesis filter 1 / A(z) with A(z) = sum a_k z^-k. Autocorrelation is the inverse real FFT
     of the power envelope; a Gaussian lag window and a -40 dB white-noise floor keep the
     Levinson recursion well conditioned (as LPCNet does).
-    Solved with scipy's Levinson-based ``solve_toeplitz`` per frame (17x16, cheap).
+    Solved with scipy's Levinson-based ``solve_toeplitz`` per frame (17x16, cheap);
+    ``state`` is checked for cancellation every `CHECK_FRAMES` frames.
     """
     env = np.atleast_2d(np.asarray(envelope, dtype=np.float64))
     r = scipy.fft.irfft(env, n=WINDOW_SIZE, axis=-1)[..., : order + 1]
@@ -174,17 +177,20 @@ def envelope_to_lpc(envelope: np.ndarray, order: int = LPC_ORDER,
         k = np.arange(order + 1)
         r = r * np.exp(-0.5 * (2 * np.pi * 60.0 * k / SAMPLE_RATE) ** 2)  # 60 Hz bandwidth
     a = np.empty((*r.shape[:-1], order + 1))
-    for idx in np.ndindex(r.shape[:-1]):
+    for i, idx in enumerate(np.ndindex(r.shape[:-1])):
+        if i % CHECK_FRAMES == 0:
+            check(state)
         sol = scipy.linalg.solve_toeplitz(r[idx][:order], -r[idx][1:order + 1])
         a[idx] = np.concatenate([[1.0], sol])
     return a.reshape((*np.shape(envelope)[:-1], order + 1))
 
 
-def _lag_correlations(x: np.ndarray, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+def _lag_correlations(x: np.ndarray, n_frames: int, state: TaskState | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """Normalized cross-correlation per frame for lags 31..257 ``(n_frames, 227)``, and the lags.
 
     For frame t: the 20 ms window ending where frame t ends, against the same window T samples
-    earlier (vectorized over frames, one pass per lag).
+    earlier (vectorized over frames, one pass per lag; ``state`` is checked before each).
     """
     hist = PITCH_MAX_PERIOD + 1 + _PITCH_WIN
     padded = np.zeros(hist + n_frames * FRAME_SIZE)
@@ -197,6 +203,7 @@ def _lag_correlations(x: np.ndarray, n_frames: int) -> tuple[np.ndarray, np.ndar
     e0 = cs[starts + _PITCH_WIN] - cs[starts]
     corr = np.empty((n_frames, lags.size))
     for j, lag in enumerate(lags):  # 227 lags, each a vectorized (F, W) product
+        check(state)
         lagged = padded[(starts - lag)[:, None] + np.arange(_PITCH_WIN)[None, :]]
         num = np.einsum("fw,fw->f", seg, lagged)
         el = cs[starts - lag + _PITCH_WIN] - cs[starts - lag]
@@ -204,19 +211,21 @@ def _lag_correlations(x: np.ndarray, n_frames: int) -> tuple[np.ndarray, np.ndar
     return corr, lags
 
 
-def pitch_excitation(x: np.ndarray, power: np.ndarray | None = None) -> np.ndarray:
+def pitch_excitation(x: np.ndarray, power: np.ndarray | None = None,
+                     state: TaskState | None = None) -> np.ndarray:
     """The signal the pitch search runs on: order-8 LPC residual, low-passed at 1.5 kHz ``(n,)``.
 
     Whitening removes formant peaks, which otherwise correlate at their own period (a strong
     500 Hz F1 reads as a 500 Hz "pitch" in a male voice); the low-pass keeps the harmonics that
     carry the period. Each 10 ms frame is filtered with the LPC of the analysis window centred
-    on it. ``power`` are the frame spectra of ``x`` when already computed.
+    on it. ``power`` are the frame spectra of ``x`` when already computed; ``state`` is checked
+    for cancellation.
     """
     x = np.asarray(x, dtype=np.float64)
     if power is None:
         power = frame_spectra(x)
     n = power.shape[0]
-    a = envelope_to_lpc(power, order=_PITCH_LPC_ORDER)
+    a = envelope_to_lpc(power, order=_PITCH_LPC_ORDER, state=state)
     frame = np.minimum(np.arange(n * FRAME_SIZE) // FRAME_SIZE + 1, n - 1)
     xp = np.zeros(_PITCH_LPC_ORDER + n * FRAME_SIZE)
     xp[_PITCH_LPC_ORDER:_PITCH_LPC_ORDER + min(x.size, n * FRAME_SIZE)] = x[: n * FRAME_SIZE]
@@ -226,7 +235,8 @@ def pitch_excitation(x: np.ndarray, power: np.ndarray | None = None) -> np.ndarr
     return scipy.signal.sosfilt(_PITCH_LOWPASS, res)[: x.size]
 
 
-def pitch_search(x: np.ndarray, n_frames: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def pitch_search(x: np.ndarray, n_frames: int | None = None, state: TaskState | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Pitch period (samples @16 kHz, fractional) and correlation per 10 ms frame.
 
     Run it on `pitch_excitation` (as `compute_features` does), not on raw speech.
@@ -235,18 +245,20 @@ def pitch_search(x: np.ndarray, n_frames: int | None = None) -> tuple[np.ndarray
     of the true one) and the fixed-lag Viterbi of the PercepNet tracker (``PITCH_LAG`` frames of
     look-ahead, so a streaming encoder decides the same periods 20 ms late), then a parabolic
     refinement around the chosen period. Returns ``(period, corr)``, each ``(n_frames,)``;
-    corr in [-1, 1].
+    corr in [-1, 1]. ``state`` is checked for cancellation as it runs.
     """
     x = np.asarray(x, dtype=np.float64)
     if n_frames is None:
         n_frames = -(-x.size // FRAME_SIZE)
     n_ext = n_frames + PITCH_LAG
-    corr, lags = _lag_correlations(x, n_ext)
+    corr, lags = _lag_correlations(x, n_ext, state)
     inner = corr[:, 1:-1]
     score = octave_scores(inner, _PITCH_RANGE)
     tracker = ViterbiTracker(_PITCH_RANGE, lag=PITCH_LAG)
     j = np.zeros(n_ext, dtype=np.int64)
     for t in range(n_ext):
+        if t % CHECK_FRAMES == 0:
+            check(state)
         s = tracker.step(score[t])
         if t >= PITCH_LAG:
             j[t - PITCH_LAG] = s
@@ -262,15 +274,17 @@ def pitch_search(x: np.ndarray, n_frames: int | None = None) -> tuple[np.ndarray
     return period, np.clip(y0, -1.0, 1.0)
 
 
-def compute_features(x: np.ndarray) -> np.ndarray:
+def compute_features(x: np.ndarray, state: TaskState | None = None) -> np.ndarray:
     """Features ``(n_frames, 20)`` of float audio ``(n,)`` at 16 kHz in [-1, 1].
 
     Columns 0..17: Bark cepstra; 18: (T - 100) / 50 with T the pitch period in samples;
-    19: pitch correlation - 0.5 (LPCNet's centring).
+    19: pitch correlation - 0.5 (LPCNet's centring). ``state`` (:class:`sim.task.TaskState`)
+    is checked for cancellation every few milliseconds of work (no progress is reported).
     """
     power = frame_spectra(x)
     cep = band_energies_to_cepstrum(band_energies(power))
-    period, corr = pitch_search(pitch_excitation(x, power), n_frames=power.shape[0])
+    period, corr = pitch_search(pitch_excitation(x, power, state), n_frames=power.shape[0],
+                                state=state)
     return np.column_stack([cep, (period - PITCH_CENTER) / PITCH_SCALE, corr - 0.5])
 
 

@@ -163,6 +163,21 @@ class LossModel:
         return f"trace {Path(self.path).name}"
 
 
+def loss_percent(loss: LossModel | np.ndarray) -> int:
+    """The packet loss, in whole percent 0..100, that the Opus encoder is told to expect
+    (``packet_loss_perc``, which sizes LBRR): a model's rate (a trace's overall loss, 0 for
+    none), or the realized loss of a mask ``(n,)`` (bool or 0/1).
+
+    The one place this figure is computed: `awb dred simulate`, the DRED panel's "from the
+    loss model" and the evaluation harness all use it.
+    """
+    if isinstance(loss, LossModel):
+        rate = read_trace(loss.path).mean() if loss.kind == "trace" else loss.rate
+    else:
+        rate = np.asarray(loss, dtype=float).mean() if np.size(loss) else 0.0
+    return min(100, round(100 * float(rate)))
+
+
 def _number(text: str, spec: str) -> float:
     try:
         value = float(text)

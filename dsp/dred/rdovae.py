@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from dsp.dred.laplace import DEFAULT_MAX_ABS, laplace_pmf
+from sim.task import TaskState, check
 
 CHUNK_FRAMES = 4  # feature frames (10 ms) per latent: 40 ms
 MAX_CHUNKS = 26  # 1.04 s of history per packet
@@ -34,6 +35,7 @@ N_LEVELS = 16  # quality levels q = 0 (finest) .. 15
 NB_FEATURES = 20
 ASSET_VERSION = 1
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "assets" / "dred" / "rdovae.npz"
+CHECK_STEPS = 50  # GRU steps (20 ms each) between cancellation checks: a few ms of work
 
 
 class RdoVaeError(ValueError):
@@ -96,12 +98,15 @@ class _Gru:
         self.rec = _Dense(w_hh, b_hh)
         self.size = w_hh.shape[1]
 
-    def run(self, x: np.ndarray, h: np.ndarray) -> np.ndarray:
-        """Inputs ``(T, in)``, initial state ``(H,)`` -> outputs ``(T, H)``."""
+    def run(self, x: np.ndarray, h: np.ndarray, state: TaskState | None = None) -> np.ndarray:
+        """Inputs ``(T, in)``, initial state ``(H,)`` -> outputs ``(T, H)``; ``state`` is
+        checked for cancellation every `CHECK_STEPS` steps."""
         n_h = self.size
         xp = self.inp(x)  # input projections of all steps at once; only the recurrence loops
         out = np.empty((x.shape[0], n_h), dtype=np.float32)
         for t in range(x.shape[0]):
+            if t % CHECK_STEPS == 0:
+                check(state)
             hp = h @ self.rec.wt + self.rec.b
             rz = _sigmoid(xp[t, : 2 * n_h] + hp[: 2 * n_h])
             n = np.tanh(xp[t, 2 * n_h:] + rz[:n_h] * hp[2 * n_h:])
@@ -162,9 +167,11 @@ class RdoVae:
             raise RdoVaeError(f"cannot read rdovae weights {p}: {exc}") from exc
         return cls(arrays)
 
-    def encode(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def encode(self, features: np.ndarray, state: TaskState | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
         """Features ``(n_frames, 20)`` -> latents ``(n_frames // 2, latent_dim)`` and states
-        ``(n_frames // 2, state_dim)``; row j is step j (after frame 2j + 1), causal."""
+        ``(n_frames // 2, state_dim)``; row j is step j (after frame 2j + 1), causal.
+        ``state`` (:class:`sim.task.TaskState`) is checked for cancellation as it runs."""
         f = np.asarray(features)
         if f.ndim != 2 or f.shape[1] != NB_FEATURES:
             raise RdoVaeError(f"features must have shape (n_frames, {NB_FEATURES}), got {f.shape}")
@@ -174,8 +181,8 @@ class RdoVae:
         x = ((f[: 2 * n].astype(np.float32) - self.feat_mean) / self.feat_std).reshape(
             n, 2 * NB_FEATURES)
         d = np.tanh(self._enc_in(x))
-        g1 = self._enc_gru1.run(d, np.zeros(self._enc_gru1.size, np.float32))
-        g2 = self._enc_gru2.run(g1, np.zeros(self._enc_gru2.size, np.float32))
+        g1 = self._enc_gru1.run(d, np.zeros(self._enc_gru1.size, np.float32), state)
+        g2 = self._enc_gru2.run(g1, np.zeros(self._enc_gru2.size, np.float32), state)
         h = np.concatenate([d, g1, g2], axis=1)
         return self._enc_z(h), self._enc_s(h)
 

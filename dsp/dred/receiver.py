@@ -68,6 +68,7 @@ from dsp.dred.opus import (
 from dsp.dred.packet import Packet, PacketError, unpack_packet
 from dsp.dred.plc import prediction_gain
 from dsp.dred.sender import CHUNK_FRAMES, DredSettings, PayloadCodec
+from sim.task import TaskState, check, report
 
 SOURCES = ("regular", "lbrr", "dred", "plc", "opus_plc")
 REGULAR, LBRR, DRED, PLC, OPUS_PLC = range(len(SOURCES))
@@ -216,8 +217,9 @@ class _Receiver:
 
     def __init__(self, parts: list[Packet | None], settings: DredSettings, lookahead: int,
                  codec: PayloadCodec | None, vocoder: FeatureVocoder | None,
-                 predictor: Predictor | None):
+                 predictor: Predictor | None, state: TaskState | None = None):
         self.parts, self.s, self.lookahead = parts, settings, lookahead
+        self.state = state  # checked inside a long gap's feature analysis
         self.codec, self.vocoder, self.predictor = codec, vocoder, predictor
         self.n = len(parts)
         self.dec = OpusDecoder()
@@ -351,7 +353,7 @@ class _Receiver:
         lo = max(t0 - PITCH_HISTORY_FRAMES, 0)
         y0 = FRAME_SIZE * lo + self.lookahead  # input sample -> decoded-timeline index
         seg = self.out[y0:FRAME_SIZE * t1 + self.lookahead]
-        return compute_features(seg)[t0 - lo:t1 - lo]
+        return compute_features(seg, self.state)[t0 - lo:t1 - lo]
 
     def _vocode(self, s: int, e: int, dred: np.ndarray | None, d0: int, d1: int,
                 seed: int) -> None:
@@ -447,8 +449,7 @@ class _Receiver:
 def receive(packets: Sequence[bytes], lost: np.ndarray, n_samples: int,
             settings: DredSettings | None = None, *, lookahead: int,
             codec: PayloadCodec | None = None, vocoder: FeatureVocoder | None = None,
-            predictor: Predictor | None = None, progress: Callable[[float], None] | None = None,
-            check: Callable[[], None] | None = None) -> Reception:
+            predictor: Predictor | None = None, state: TaskState | None = None) -> Reception:
     """Decode a container stream over a loss mask (``lost[k]`` True = packet k missing).
 
     Args:
@@ -456,7 +457,8 @@ def receive(packets: Sequence[bytes], lost: np.ndarray, n_samples: int,
         n_samples: length of the sender's input (samples at 16 kHz); the output has it.
         lookahead: the sender's Opus look-ahead in samples (``Stream.lookahead``).
         codec, vocoder, predictor: models; those the settings need default to the trained ones.
-        progress, check: called once per packet (``check`` may raise to cancel).
+        state: :class:`sim.task.TaskState`: progress after each packet or gap, cancellation
+            noticed between them and inside a gap's feature analysis.
     Corrupt input never stops the stream: a packet whose container or Opus frame is rejected
     is concealed like a lost one, a rejected DRED payload is ignored; their indices are in
     ``Reception.corrupt``, the handling counted in ``Reception.events``. Whatever the packet
@@ -493,13 +495,12 @@ def receive(packets: Sequence[bytes], lost: np.ndarray, n_samples: int,
     if predictor is None and s.neural_plc:
         predictor = load_predictor()
     rx = _Receiver(parts, s, int(lookahead), codec, vocoder,
-                   predictor if s.neural_plc else None)
+                   predictor if s.neural_plc else None, state)
     rx.corrupt.update(bad_containers)
     k = n_gaps = 0
     n = len(packets)
     while k < n:
-        if check is not None:
-            check()
+        check(state)
         if not mask[k]:
             rx.regular(k)
             k += 1
@@ -508,6 +509,5 @@ def receive(packets: Sequence[bytes], lost: np.ndarray, n_samples: int,
             rx.gap(k, b, seed=n_gaps)
             n_gaps += 1
             k = b + 1
-        if progress is not None:
-            progress(min(k, n) / n)
+        report(state, min(k, n) / n, "decoding")
     return rx.reception(int(n_samples))

@@ -21,7 +21,6 @@ rate is payload only, no IP/UDP/RTP headers.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,6 +29,7 @@ import numpy as np
 from dsp.dred.features import compute_features
 from dsp.dred.opus import FRAME_MS, FRAME_SAMPLES, OpusEncoder
 from dsp.dred.packet import pack_packet
+from sim.task import TaskState, check, report
 
 CHUNK_MS = 40
 CHUNK_FRAMES = 4
@@ -64,7 +64,8 @@ class InputError(ValueError):
 class LatentEncoder(Protocol):
     """What the sender needs of ``dsp.dred.rdovae.RdoVae``."""
 
-    def encode(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+    def encode(self, features: np.ndarray, state: TaskState | None = None
+               ) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 class PayloadCodec(Protocol):
@@ -228,13 +229,13 @@ def load_models() -> tuple[LatentEncoder, PayloadCodec]:
 
 def encode_stream(clean16k: np.ndarray, settings: DredSettings | None = None, *,
                   vae: LatentEncoder | None = None, codec: PayloadCodec | None = None,
-                  progress: Callable[[float], None] | None = None,
-                  check: Callable[[], None] | None = None) -> Stream:
+                  state: TaskState | None = None) -> Stream:
     """Encode 16 kHz mono audio ``(n,)`` in [-1, 1] to a container stream.
 
     ``vae``/``codec`` default to the trained models (loaded only when DRED is on).
-    ``progress(fraction)`` is called and ``check()`` (which may raise to cancel) is called once
-    per packet.
+    ``state`` (:class:`sim.task.TaskState`): progress once per packet (after the feature
+    analysis and the latent encoding, 0.3 and 0.4 of the way when DRED is on); cancellation
+    is noticed inside those two stages too, not only between packets.
     """
     s = (settings or DredSettings()).validate()
     x = check_audio(clean16k)
@@ -245,19 +246,23 @@ def encode_stream(clean16k: np.ndarray, settings: DredSettings | None = None, *,
     padded = np.zeros(n * FRAME_SAMPLES, np.float32)
     padded[: x.size] = x
     n_chunks = s.n_chunks
+    first = 0.0  # progress where the packets start
     if n_chunks:
         if vae is None or codec is None:
             vae, codec = load_models()
-        latents, states = vae.encode(compute_features(padded))  # 2n frames -> n steps
+        report(state, 0.0, "analysing the speech")
+        features = compute_features(padded, state=state)
+        report(state, 0.3, "encoding the redundancy")
+        latents, states = vae.encode(features, state=state)  # 2n frames -> n steps
         silent = silent_steps(x, latents.shape[0])
+        first = 0.4
     budget = None if s.dred_kbps is None else int(s.dred_kbps * FRAME_MS)
     packets: list[bytes] = []
     split = np.zeros((n, 3), np.int64)
     chunks = np.zeros(n, np.int64)
     q0s = np.full(n, -1, np.int64)
     for k in range(n):
-        if check is not None:
-            check()
+        check(state)
         opus = enc.encode(padded[k * FRAME_SAMPLES:(k + 1) * FRAME_SAMPLES])
         dred = b""
         steps = history_steps(k, n_chunks)
@@ -277,8 +282,7 @@ def encode_stream(clean16k: np.ndarray, settings: DredSettings | None = None, *,
                 chunks[k] = steps.size if budget is None else codec.unpack(dred).n_chunks
         packets.append(pack_packet(opus, dred))
         split[k] = (len(opus), len(dred), len(packets[-1]) - len(opus) - len(dred))
-        if progress is not None:
-            progress((k + 1) / n)
+        report(state, first + (1.0 - first) * (k + 1) / n, "encoding packets")
     return Stream(packets=packets, opus_bytes=split[:, 0], dred_bytes=split[:, 1],
                   overhead_bytes=split[:, 2], dred_chunks=chunks, dred_q0=q0s,
                   n_samples=int(x.size), lookahead=int(lookahead), settings=s)

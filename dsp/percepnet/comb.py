@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from dsp.percepnet.bands import band_cross, band_energy, interp_gains
-from dsp.percepnet.stft import hop_size, vorbis_window
+from dsp.percepnet.stft import hop_size, segment, vorbis_window
 
 COMB_M = 3
 N0 = 0.03
@@ -38,22 +38,20 @@ def white_noise_gain(m: int = COMB_M) -> float:
     return float(np.sum(comb_weights(m) ** 2))
 
 
-def comb_frames(x: np.ndarray, fs_hz: int, period: np.ndarray, m: int = COMB_M) -> np.ndarray:
-    """Comb-filtered, windowed frames: (n_frames, 2H) for per-frame periods (n_frames,) int.
+def comb_frames(x: np.ndarray, fs_hz: int, period: np.ndarray, m: int = COMB_M,
+                first: int = 0) -> np.ndarray:
+    """Comb-filtered, windowed frames first … first + n − 1: (n, 2H) for their periods (n,) int.
 
     Frame k's window ``[k·H − H, k·H + H)`` of ``p`` uses x up to ``k·H + H + m·T_k``; samples
-    outside x are zero.
+    outside x are zero. Every frame is computed alone (a block equals the same rows of all).
     """
     hop = hop_size(fs_hz)
     n_frames = len(period)
     w = comb_weights(m)
     reach = m * int(max(np.max(period), 1)) if n_frames else 0
-    lead = hop + reach
-    total = lead + (n_frames + 1) * hop + reach + 1
-    pad = np.zeros(total)
-    n = min(len(x), total - lead)
-    pad[lead:lead + n] = x[:n]
-    base = lead - hop + np.arange(n_frames)[:, None] * hop + np.arange(2 * hop)[None, :]
+    lo = first * hop - hop - reach
+    pad = segment(np.asarray(x, dtype=np.float64), lo, (first + n_frames) * hop + reach + 1)
+    base = reach + np.arange(n_frames)[:, None] * hop + np.arange(2 * hop)[None, :]
     out = np.zeros((n_frames, 2 * hop))
     for i, k in enumerate(range(-m, m + 1)):
         out += w[i] * pad[base - k * period[:, None]]

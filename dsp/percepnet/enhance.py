@@ -10,6 +10,12 @@ removed), plus spectrogram-ready data before/after, the band gains and notes on 
 about the input. With ``options.oracle_clean`` the gains come
 from the clean reference (oracle mode) instead of the model.
 
+Progress and cancellation (``state``, a :class:`sim.task.TaskState`): every stage runs in blocks
+of frames (`dsp.percepnet.stft.BLOCK_FRAMES`, 0.5 s of audio, each frame computed alone or with
+the recurrent state carried, so the output does not depend on the blocking), reporting progress
+per block and noticing a cancel between blocks. The exception is resampling (soxr), one pass
+whose cost is small per second of audio.
+
 Errors (`EnhanceError`, a ValueError): empty signal, NaN/Inf samples, more than 2-D input, rates
 outside 8 … 192 kHz, a negative or non-finite postfilter strength. Notes (not errors): clipped
 input, narrowband (8 kHz) input, many channels.
@@ -33,8 +39,9 @@ from dsp.percepnet.features import (
 from dsp.percepnet.model import PercepNetModel, load_model
 from dsp.percepnet.oracle import oracle_targets
 from dsp.percepnet.postfilter import STRENGTH, check_strength, postfilter
-from dsp.percepnet.stft import analyze, synthesize
+from dsp.percepnet.stft import analyze, frame_blocks, hop_size, overlap_add, trim
 from dsp.spectrum import Spectrogram, speech_spectrogram
+from sim.task import TaskState, report, sub
 
 MODEL_FS_HZ = 16000
 MIN_FS_HZ, MAX_FS_HZ = 8000, 192000
@@ -77,43 +84,52 @@ class EnhanceResult:
 
 def process(x: np.ndarray, model: PercepNetModel | None, use_comb: bool = True,
             use_postfilter: bool = True, gate: bool = False,
-            clean: np.ndarray | None = None,
-            strength: float = STRENGTH) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            clean: np.ndarray | None = None, strength: float = STRENGTH,
+            state: TaskState | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Offline enhancement of a mono signal (n,) at the model rate, latency removed.
 
     Returns (output (n,), gains (frames, n_bands), strengths (frames, n_bands)). Equals the
     streaming processor's output advanced by `latency_samples`. With clean given, oracle gains.
-    strength: the postfilter's warp exponent.
+    strength: the postfilter's warp exponent. state: progress per block (analysis 0 … 0.4,
+    model or oracle 0.4 … 0.8, synthesis 0.8 … 1), cancellation between blocks.
     """
     fs = MODEL_FS_HZ if model is None else model.fs_hz
-    fa = analyze_frames(x, fs)
+    fa = analyze_frames(x, fs, state=sub(state, 0.0, 0.4))
     if clean is not None:
-        g, r = oracle_targets(fa, clean)
+        g, r = oracle_targets(fa, clean, sub(state, 0.4, 0.8))
     else:
-        g, r = model.run(model_inputs(fa))
+        g, r = model.run(model_inputs(fa), sub(state, 0.4, 0.8))
         g = g[LOOKAHEAD_FRAMES:].astype(np.float64)
         r = r[LOOKAHEAD_FRAMES:].astype(np.float64)
         if not use_comb:
             r = np.zeros_like(r)
-    z = mix_comb(fa.y, fa.p, r, fs) if use_comb else fa.y
-    gp = postfilter(g, fa.e_y, gate=gate, strength=strength) if use_postfilter else g
-    return synthesize(z * interp_gains(gp, fs), fs, len(x)), g, r
+    out = np.zeros((fa.n_frames + 1) * hop_size(fs))
+    for a, b in frame_blocks(fa.n_frames):
+        report(state, 0.8 + 0.2 * a / fa.n_frames)
+        y = fa.y[a:b]
+        z = mix_comb(y, fa.p[a:b], r[a:b], fs) if use_comb else y
+        gb = g[a:b]
+        gp = postfilter(gb, fa.e_y[a:b], gate=gate, strength=strength) if use_postfilter else gb
+        overlap_add(out, z * interp_gains(gp, fs), fs, first=a)
+    return trim(out, fs, len(x)), g, r
 
 
 def process_fullband(x: np.ndarray, fs_hz: int, model: PercepNetModel, use_comb: bool = True,
                      use_postfilter: bool = True, gate: bool = False,
-                     strength: float = STRENGTH) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                     strength: float = STRENGTH, state: TaskState | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Offline enhancement of a mono signal at a rate above the model's (e.g. 48 kHz).
 
     The model runs on the signal resampled to 16 kHz; its gains are applied in the input rate's
     own STFT and band layout, whose lower 27 bands are the 16 kHz bands (same 50 Hz bins, same
     10 ms frames). Bands above 8 kHz take the top model band's gain and no comb filtering; the
     comb uses the 16 kHz period scaled to the input rate. Returns (output (n,), gains, strengths)
-    with gains/strengths at the model's 27 bands.
+    with gains/strengths at the model's 27 bands. state: progress per block (16 kHz analysis
+    0 … 0.3, model 0.3 … 0.5, full-band filtering 0.5 … 1), cancellation between blocks.
     """
     x16 = _resample(x, fs_hz, model.fs_hz)
-    fa16 = analyze_frames(x16, model.fs_hz)
-    g16, r16 = model.run(model_inputs(fa16))
+    fa16 = analyze_frames(x16, model.fs_hz, state=sub(state, 0.0, 0.3))
+    g16, r16 = model.run(model_inputs(fa16), sub(state, 0.3, 0.5))
     g16 = g16[LOOKAHEAD_FRAMES:].astype(np.float64)
     r16 = r16[LOOKAHEAD_FRAMES:].astype(np.float64)
     n_frames = frame_count(len(x), fs_hz)
@@ -122,15 +138,21 @@ def process_fullband(x: np.ndarray, fs_hz: int, model: PercepNetModel, use_comb:
     extra = nb - g16.shape[1]
     g = np.concatenate([g16[rows], np.repeat(g16[rows, -1:], extra, axis=1)], axis=1)
     r = np.concatenate([r16[rows], np.zeros((n_frames, extra))], axis=1)
-    y = analyze(x, fs_hz, n_frames)
-    if use_comb:
-        period = np.rint(fa16.pitch.period[rows] * fs_hz / model.fs_hz).astype(int)
-        p = np.fft.rfft(comb_frames(x, fs_hz, period), axis=-1)
-        z = mix_comb(y, p, r, fs_hz)
-    else:
-        z = y
-    gp = postfilter(g, band_energy(y, fs_hz), gate=gate, strength=strength) if use_postfilter else g
-    return synthesize(z * interp_gains(gp, fs_hz), fs_hz, len(x)), g16, r16
+    period = np.rint(fa16.pitch.period[rows] * fs_hz / model.fs_hz).astype(int)
+    out = np.zeros((n_frames + 1) * hop_size(fs_hz))
+    for a, b in frame_blocks(n_frames):
+        report(state, 0.5 + 0.5 * a / n_frames)
+        y = analyze(x, fs_hz, b - a, first=a)
+        if use_comb:
+            p = np.fft.rfft(comb_frames(x, fs_hz, period[a:b], first=a), axis=-1)
+            z = mix_comb(y, p, r[a:b], fs_hz)
+        else:
+            z = y
+        gb = g[a:b]
+        gp = (postfilter(gb, band_energy(y, fs_hz), gate=gate, strength=strength)
+              if use_postfilter else gb)
+        overlap_add(out, z * interp_gains(gp, fs_hz), fs_hz, first=a)
+    return trim(out, fs_hz, len(x)), g16, r16
 
 
 def _check(signal: np.ndarray, fs_hz: int) -> tuple[np.ndarray, list[str]]:
@@ -177,8 +199,10 @@ def _resample(x: np.ndarray, fs_in: int, fs_out: int) -> np.ndarray:
     return soxr.resample(x, fs_in, fs_out)
 
 
-def enhance(signal: np.ndarray, fs_hz: int, options: EnhanceOptions | None = None) -> EnhanceResult:
-    """Enhance a signal of any rate/channel count; see the module docstring."""
+def enhance(signal: np.ndarray, fs_hz: int, options: EnhanceOptions | None = None,
+            state: TaskState | None = None) -> EnhanceResult:
+    """Enhance a signal of any rate/channel count; see the module docstring. state: progress
+    per block (the channels share 0 … 0.9, the two spectrograms 0.9 … 1)."""
     opt = options or EnhanceOptions()
     try:
         check_strength(opt.postfilter_strength)
@@ -199,16 +223,19 @@ def enhance(signal: np.ndarray, fs_hz: int, options: EnhanceOptions | None = Non
             clean = np.repeat(clean.mean(axis=1, keepdims=True), chans.shape[1], axis=1)
     out = np.empty_like(chans)
     g0 = r0 = None
-    for c in range(chans.shape[1]):
+    n_ch = chans.shape[1]
+    for c in range(n_ch):
+        part = sub(state, 0.9 * c / n_ch, 0.9 * (c + 1) / n_ch,
+                   f"channel {c + 1}/{n_ch}" if n_ch > 1 else "")
         if model is not None and fs_hz > MODEL_FS_HZ and fs_hz % 100 == 0:
             yr, g, r = process_fullband(chans[:, c], fs_hz, model, opt.use_comb,
                                         opt.use_postfilter, opt.postfilter_gate,
-                                        opt.postfilter_strength)
+                                        opt.postfilter_strength, part)
         else:
             xm = _resample(chans[:, c], fs_hz, MODEL_FS_HZ)
             cm = None if clean is None else _resample(clean[:, c], fs_hz, MODEL_FS_HZ)
             y, g, r = process(xm, model, opt.use_comb, opt.use_postfilter, opt.postfilter_gate,
-                              cm, opt.postfilter_strength)
+                              cm, opt.postfilter_strength, part)
             yr = _resample(y, MODEL_FS_HZ, fs_hz)
         n = chans.shape[0]
         out[:, c] = np.pad(yr, (0, max(0, n - len(yr))))[:n]
@@ -219,8 +246,9 @@ def enhance(signal: np.ndarray, fs_hz: int, options: EnhanceOptions | None = Non
         notes.append(f"output peaks at {20 * np.log10(peak):+.1f} dBFS: it will clip when written "
                      "as integer PCM")
     output = out[:, 0] if x.ndim == 1 else out
-    return EnhanceResult(output, fs_hz, latency_samples(MODEL_FS_HZ) / MODEL_FS_HZ,
-                         speech_spectrogram(chans[:, 0], fs_hz),
-                         speech_spectrogram(out[:, 0], fs_hz), g0, r0,
-                         notes)
+    before = speech_spectrogram(chans[:, 0], fs_hz, sub(state, 0.9, 0.95, "spectrograms"))
+    after = speech_spectrogram(out[:, 0], fs_hz, sub(state, 0.95, 1.0, "spectrograms"))
+    report(state, 1.0)
+    return EnhanceResult(output, fs_hz, latency_samples(MODEL_FS_HZ) / MODEL_FS_HZ, before,
+                         after, g0, r0, notes)
 

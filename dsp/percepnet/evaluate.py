@@ -11,7 +11,6 @@ beside it (``oracle:band+comb+pf(s=1)``, ``model-pf(s=1)``) so the report shows 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from dsp.percepnet.metrics import score_all
 from dsp.percepnet.model import WEIGHT_FILES, load_model
 from dsp.percepnet.oracle import RUNGS, apply_gains, oracle_ladder, oracle_targets
 from dsp.percepnet.postfilter import STRENGTH
+from sim.task import TaskState, check, report
 
 FS = 16000
 AUDIO = (".wav", ".flac")
@@ -114,10 +114,12 @@ def _models(s: EvalSettings):
 
 
 def evaluate(speech_dir: Path, noise_dir: Path, settings: EvalSettings | None = None,
-             progress: Callable[[str], None] | None = None) -> dict:
+             state: TaskState | None = None) -> dict:
     """Scores per system and SNR.
 
     Returns {'settings', 'items', 'systems': {name: {snr or 'mean': {metric: mean}}}}.
+    state (:class:`sim.task.TaskState`): progress per speech file (the message names it and
+    the time so far), cancellation between systems.
     """
     s = settings or EvalSettings()
     speech, noises = _audio(Path(speech_dir)), _audio(Path(noise_dir))
@@ -144,6 +146,7 @@ def evaluate(speech_dir: Path, noise_dir: Path, settings: EvalSettings | None = 
             noise = noise[off:off + len(clean)]
         items.append({"speech": speech[fi].name, "noise": nf.name})
         for snr in s.snrs_db:
+            check(state)
             noisy = mix_at_snr(clean, noise, snr)
             outs = {"noisy": noisy}
             ladder = oracle_ladder(noisy, clean, FS, strength=pfs)
@@ -161,10 +164,10 @@ def evaluate(speech_dir: Path, noise_dir: Path, settings: EvalSettings | None = 
             if s.rnnoise:
                 outs["rnnoise"] = rnnoise_denoise(noisy, FS)
             for name, y in outs.items():
+                check(state)
                 rows.setdefault(name, {}).setdefault(snr, []).append(score_all(clean, y, FS))
-        if progress:
-            progress(f"  {i + 1}/{len(pick)} {speech[fi].name} + {nf.name} "
-                     f"({time.time() - t0:.0f} s)")
+        report(state, (i + 1) / len(pick), f"{i + 1}/{len(pick)} {speech[fi].name} + {nf.name} "
+               f"({time.time() - t0:.0f} s)")
     systems = {}
     for name, per in rows.items():
         systems[name] = {str(snr): {m: float(np.mean([r[m] for r in lst])) for m in lst[0]}

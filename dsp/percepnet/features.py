@@ -20,7 +20,8 @@ import numpy as np
 from dsp.percepnet.bands import band_energy, n_bands
 from dsp.percepnet.comb import coherence, comb_frames
 from dsp.percepnet.pitch import VITERBI_LAG, PitchTrack, pitch_range, track_pitch
-from dsp.percepnet.stft import analyze, hop_size
+from dsp.percepnet.stft import analyze, frame_blocks, hop_size
+from sim.task import TaskState, report, sub
 
 LOOKAHEAD_FRAMES = VITERBI_LAG
 ENERGY_FLOOR = 1e-10
@@ -73,13 +74,24 @@ def frame_count(n_samples: int, fs_hz: int) -> int:
     return -(-n_samples // hop_size(fs_hz)) + 1
 
 
-def analyze_frames(x: np.ndarray, fs_hz: int, n_frames: int | None = None) -> FrameAnalysis:
-    """STFT, pitch track, comb filter and coherences of x (samples,) at fs_hz."""
+def analyze_frames(x: np.ndarray, fs_hz: int, n_frames: int | None = None,
+                   state: TaskState | None = None) -> FrameAnalysis:
+    """STFT, pitch track, comb filter and coherences of x (samples,) at fs_hz.
+
+    Computed in blocks of frames (`dsp.percepnet.stft.BLOCK_FRAMES`), each frame alone, so the
+    result does not depend on the blocking; ``state`` (:class:`sim.task.TaskState`) gets
+    progress per block (pitch track 0 … 0.5, the rest 0.5 … 1).
+    """
     if n_frames is None:
         n_frames = frame_count(len(x), fs_hz)
-    y = analyze(x, fs_hz, n_frames)
-    pitch = track_pitch(x, fs_hz, n_frames)
-    p = np.fft.rfft(comb_frames(x, fs_hz, pitch.period), axis=-1)
+    pitch = track_pitch(x, fs_hz, n_frames, sub(state, 0.0, 0.5))
+    n_bins = hop_size(fs_hz) + 1
+    y = np.empty((n_frames, n_bins), complex)
+    p = np.empty((n_frames, n_bins), complex)
+    for a, b in frame_blocks(n_frames):
+        report(state, 0.5 + 0.5 * a / n_frames)
+        y[a:b] = analyze(x, fs_hz, b - a, first=a)
+        p[a:b] = np.fft.rfft(comb_frames(x, fs_hz, pitch.period[a:b], first=a), axis=-1)
     return FrameAnalysis(fs_hz, y, p, band_energy(y, fs_hz), coherence(y, p, fs_hz), pitch)
 
 

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from dsp.percepnet.quantize import dequantize
+from dsp.percepnet.stft import BLOCK_FRAMES
+from sim.task import TaskState, report, sub
 
 ASSET_DIR = Path(__file__).resolve().parents[2] / "assets" / "percepnet"
 WEIGHT_FILES = {"float16": "percepnet16k_f16.npz", "int8": "percepnet16k_int8.npz"}
@@ -127,11 +129,13 @@ class PercepNetModel:
         r = _sigmoid(self.fcr_w @ h["grur"] + self.fcr_b)
         return g, r
 
-    def _gru_seq(self, gi: np.ndarray, name: str) -> np.ndarray:
+    def _gru_seq(self, gi: np.ndarray, name: str, state: TaskState | None = None) -> np.ndarray:
         _, whh, _, bhh = self.gru[name]
         h = np.zeros(whh.shape[1], np.float32)
         out = np.empty((gi.shape[0], h.shape[0]), np.float32)
         for t in range(gi.shape[0]):
+            if t % BLOCK_FRAMES == 0:
+                report(state, t / gi.shape[0])
             h = self._gru_cell(gi[t], h, whh, bhh)
             out[t] = h
         return out
@@ -141,19 +145,24 @@ class PercepNetModel:
         pad = np.concatenate([np.zeros((k - 1, a.shape[1]), a.dtype), a])
         return np.concatenate([pad[i:i + a.shape[0]] for i in range(k)], axis=1)
 
-    def run(self, feats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Whole sequence: features (T, n_features) → (gains, strengths), each (T, n_bands)."""
+    def run(self, feats: np.ndarray, state: TaskState | None = None
+            ) -> tuple[np.ndarray, np.ndarray]:
+        """Whole sequence: features (T, n_features) → (gains, strengths), each (T, n_bands).
+
+        ``state`` (:class:`sim.task.TaskState`): progress every `BLOCK_FRAMES` steps of the four
+        recurrent layers (a quarter each), which is where the time goes.
+        """
         xn = ((np.asarray(feats, np.float32) - self.mean) * self.inv_std).astype(np.float32)
         d = np.tanh(xn @ self.fc_w.T + self.fc_b)
         c1 = np.tanh(self._causal_stack(d, self.k1) @ self.c1_w.T + self.c1_b)
         c = np.tanh(self._causal_stack(c1, self.k2) @ self.c2_w.T + self.c2_b)
         wih, _, bih, _ = self.gru["gru1"]
-        h1 = self._gru_seq(c @ wih.T + bih, "gru1")
+        h1 = self._gru_seq(c @ wih.T + bih, "gru1", sub(state, 0.0, 0.25))
         wih, _, bih, _ = self.gru["gru2"]
-        h2 = self._gru_seq(h1 @ wih.T + bih, "gru2")
+        h2 = self._gru_seq(h1 @ wih.T + bih, "gru2", sub(state, 0.25, 0.5))
         gi = np.concatenate([c, h2], axis=1) @ self.head_wih.T + self.head_bih
-        hg = self._gru_seq(gi[:, : self.n_g], "grug")
-        hr = self._gru_seq(gi[:, self.n_g:], "grur")
+        hg = self._gru_seq(gi[:, : self.n_g], "grug", sub(state, 0.5, 0.75))
+        hr = self._gru_seq(gi[:, self.n_g:], "grur", sub(state, 0.75, 1.0))
         g = _sigmoid(np.concatenate([c, h1, h2, hg], axis=1) @ self.fcg_w.T + self.fcg_b)
         r = _sigmoid(hr @ self.fcr_w.T + self.fcr_b)
         return g, r

@@ -15,26 +15,32 @@ from dsp.percepnet.bands import band_energy, interp_gains
 from dsp.percepnet.comb import EPS, coherence, comb_frames, mix_comb, strength_target
 from dsp.percepnet.features import FrameAnalysis, analyze_frames
 from dsp.percepnet.postfilter import STRENGTH, postfilter
-from dsp.percepnet.stft import analyze, synthesize
+from dsp.percepnet.stft import analyze, frame_blocks, synthesize
+from sim.task import TaskState, report
 
 RUNGS = ("bin", "band", "band+comb", "band+comb+pf")
 
 
-def oracle_targets(fa: FrameAnalysis, clean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def oracle_targets(fa: FrameAnalysis, clean: np.ndarray, state: TaskState | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """Ideal band gains g (with g_att folded in) and strengths r: each (n_frames, n_bands).
 
-    clean: the target signal (samples,) aligned with the noisy one analysed in fa.
+    clean: the target signal (samples,) aligned with the noisy one analysed in fa. Computed in
+    blocks of frames, each alone; state (:class:`sim.task.TaskState`): progress per block.
     """
     fs = fa.fs_hz
-    x = analyze(clean, fs, fa.n_frames)
-    px = np.fft.rfft(comb_frames(clean, fs, fa.pitch.period), axis=-1)
-    e_x = band_energy(x, fs)
-    g = np.clip(np.sqrt(e_x / (fa.e_y + EPS)), 0.0, 1.0)
-    silent = fa.e_y < 1e-9
-    g[silent] = 1.0
-    q_x = coherence(x, px, fs)
-    r, g_att = strength_target(q_x, fa.q_y)
-    return g * g_att, r
+    g = np.empty(fa.e_y.shape)
+    r = np.empty(fa.e_y.shape)
+    for a, b in frame_blocks(fa.n_frames):
+        report(state, a / fa.n_frames)
+        x = analyze(clean, fs, b - a, first=a)
+        px = np.fft.rfft(comb_frames(clean, fs, fa.pitch.period[a:b], first=a), axis=-1)
+        e_y = fa.e_y[a:b]
+        gb = np.clip(np.sqrt(band_energy(x, fs) / (e_y + EPS)), 0.0, 1.0)
+        gb[e_y < 1e-9] = 1.0
+        r[a:b], g_att = strength_target(coherence(x, px, fs), fa.q_y[a:b])
+        g[a:b] = gb * g_att
+    return g, r
 
 
 def apply_gains(fa: FrameAnalysis, g: np.ndarray, r: np.ndarray | None, n_samples: int,

@@ -21,7 +21,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from dsp.percepnet.stft import hop_size
+from dsp.percepnet.stft import frame_blocks, hop_size, segment
+from sim.task import TaskState, report
 
 OCTAVE_RATIO = 0.85
 OCTAVE_PENALTY = 0.25
@@ -73,15 +74,13 @@ def ncc_frames(ext: np.ndarray, pr: PitchRange) -> np.ndarray:
     return corr / np.sqrt(e_seg[:, None] * np.maximum(e_lag, 0.0) + 1e-12)
 
 
-def extended_segments(x: np.ndarray, fs_hz: int, n_frames: int) -> np.ndarray:
-    """Per-frame segments ``x[k·H − H − T_max : k·H + H]`` (zero padded): (n_frames, T_max + 2H)."""
+def extended_segments(x: np.ndarray, fs_hz: int, n_frames: int, first: int = 0) -> np.ndarray:
+    """Segments ``x[k·H − H − T_max : k·H + H]`` (zero outside x) of frames k = first …
+    first + n_frames − 1: (n_frames, T_max + 2H)."""
     pr = pitch_range(fs_hz)
     hop = hop_size(fs_hz)
-    lead = hop + pr.t_max
-    total = n_frames * hop + hop + 1
-    pad = np.zeros(lead + total)
-    m = min(len(x), total)
-    pad[lead:lead + m] = x[:m]
+    lo = first * hop - hop - pr.t_max
+    pad = segment(np.asarray(x, dtype=np.float64), lo, (first + n_frames) * hop + hop)
     idx = np.arange(n_frames)[:, None] * hop + np.arange(pr.t_max + 2 * hop)[None, :]
     return pad[idx]
 
@@ -164,21 +163,26 @@ class PitchTrack:
     corr: np.ndarray
 
 
-def track_pitch(x: np.ndarray, fs_hz: int, n_frames: int) -> PitchTrack:
+def track_pitch(x: np.ndarray, fs_hz: int, n_frames: int,
+                state: TaskState | None = None) -> PitchTrack:
     """Offline pitch track for frames 0 … n_frames−1 (same result as the streaming tracker).
 
     Frame k's period is decided with `VITERBI_LAG` frames of look-ahead (frames up to k + lag must
-    exist in x, else zeros are assumed there, exactly as a flushed stream would).
+    exist in x, else zeros are assumed there, exactly as a flushed stream would). Runs in blocks
+    of frames; ``state`` (:class:`sim.task.TaskState`) gets progress per block.
     """
     pr = pitch_range(fs_hz)
     n_ext = n_frames + VITERBI_LAG
-    ncc = ncc_frames(extended_segments(x, fs_hz, n_ext), pr)
-    score = octave_scores(ncc, pr)
+    ncc = np.empty((n_ext, len(pr.periods)))
     tracker = ViterbiTracker(pr)
     idx = np.zeros(n_ext, dtype=int)
-    for j in range(n_ext):
-        s = tracker.step(score[j])
-        if j >= VITERBI_LAG:
-            idx[j - VITERBI_LAG] = s
+    for a, b in frame_blocks(n_ext):
+        report(state, a / n_ext)
+        ncc[a:b] = ncc_frames(extended_segments(x, fs_hz, b - a, first=a), pr)
+        score = octave_scores(ncc[a:b], pr)
+        for j in range(a, b):
+            s = tracker.step(score[j - a])
+            if j >= VITERBI_LAG:
+                idx[j - VITERBI_LAG] = s
     idx = idx[:n_frames]
     return PitchTrack(pr.periods[idx], ncc[np.arange(n_frames), idx])

@@ -14,6 +14,24 @@ import numpy as np
 
 FRAME_S = 0.010
 """Hop in seconds (10 ms)."""
+BLOCK_FRAMES = 50
+"""Frames per processing block of the offline paths (0.5 s of audio): each block is a few
+milliseconds of work, so progress moves and a cancel is noticed between blocks."""
+
+
+def frame_blocks(n_frames: int, size: int = BLOCK_FRAMES) -> list[tuple[int, int]]:
+    """(first, end) frame ranges of consecutive blocks covering 0 … n_frames − 1."""
+    return [(a, min(a + size, n_frames)) for a in range(0, n_frames, size)]
+
+
+def segment(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Samples lo … hi − 1 of x (samples,) as float64, zero where the range leaves x (lo may be
+    negative): the zero padding every frame layout here assumes around the signal."""
+    out = np.zeros(hi - lo)
+    a, b = max(lo, 0), min(hi, len(x))
+    if b > a:
+        out[a - lo:b - lo] = x[a:b]
+    return out
 
 
 def hop_size(fs_hz: int) -> int:
@@ -32,27 +50,29 @@ def vorbis_window(n: int) -> np.ndarray:
     return np.sin(0.5 * np.pi * np.sin(np.pi * (i + 0.5) / n) ** 2)
 
 
-def frame_signal(x: np.ndarray, hop: int, n_frames: int | None = None) -> np.ndarray:
-    """Frames of x (samples,) for the layout above: (n_frames, 2·hop), zero padded on both ends.
+def frame_signal(x: np.ndarray, hop: int, n_frames: int | None = None,
+                 first: int = 0) -> np.ndarray:
+    """Frames first … first + n_frames − 1 of x (samples,) for the layout above:
+    (n_frames, 2·hop), zero outside the signal.
 
-    By default ``n_frames = ceil(len(x)/hop) + 1`` so that every sample is covered twice.
+    By default ``n_frames = ceil(len(x)/hop) + 1`` (from frame 0) so that every sample is
+    covered twice.
     """
     x = np.asarray(x, dtype=np.float64)
     if n_frames is None:
-        n_frames = -(-len(x) // hop) + 1
-    total = (n_frames + 1) * hop
-    pad = np.zeros(total)
-    m = min(len(x), total - hop)
-    pad[hop:hop + m] = x[:m]
+        n_frames = -(-len(x) // hop) + 1 - first
+    pad = segment(x, (first - 1) * hop, (first + n_frames) * hop)
     idx = np.arange(n_frames)[:, None] * hop + np.arange(2 * hop)[None, :]
     return pad[idx]
 
 
-def analyze(x: np.ndarray, fs_hz: int, n_frames: int | None = None) -> np.ndarray:
-    """Windowed rfft of every frame: complex (n_frames, H + 1) with H = hop (bins 50 Hz apart)."""
+def analyze(x: np.ndarray, fs_hz: int, n_frames: int | None = None, first: int = 0) -> np.ndarray:
+    """Windowed rfft of frames first … first + n_frames − 1: complex (n_frames, H + 1) with
+    H = hop (bins 50 Hz apart). Every frame is computed alone, so a block of frames equals the
+    same rows of the whole analysis."""
     hop = hop_size(fs_hz)
     w = vorbis_window(2 * hop)
-    return np.fft.rfft(frame_signal(x, hop, n_frames) * w, axis=-1)
+    return np.fft.rfft(frame_signal(x, hop, n_frames, first) * w, axis=-1)
 
 
 def synthesize(spec: np.ndarray, fs_hz: int, n_samples: int) -> np.ndarray:
@@ -62,14 +82,27 @@ def synthesize(spec: np.ndarray, fs_hz: int, n_samples: int) -> np.ndarray:
     input sample n (the frame layout's H-sample lead-in is removed).
     """
     hop = hop_size(fs_hz)
-    w = vorbis_window(2 * hop)
-    frames = np.fft.irfft(spec, n=2 * hop, axis=-1) * w
-    n_frames = frames.shape[0]
-    out = np.zeros((n_frames + 1) * hop)
+    out = np.zeros((spec.shape[0] + 1) * hop)
+    overlap_add(out, spec, fs_hz)
+    return trim(out, fs_hz, n_samples)
+
+
+def overlap_add(out: np.ndarray, spec: np.ndarray, fs_hz: int, first: int = 0) -> None:
+    """Add the windowed irfft of frames first … first + len(spec) − 1 (complex (frames, H + 1))
+    into out, the padded timeline ((n_frames + 1)·H,) that `trim` turns into the signal. Adding
+    the blocks of a spectrum in order gives exactly `synthesize`'s sum."""
+    hop = hop_size(fs_hz)
+    frames = np.fft.irfft(spec, n=2 * hop, axis=-1) * vorbis_window(2 * hop)
+    a, b = first * hop, (first + frames.shape[0]) * hop
     # first halves land on [k·H, k·H + H), second halves on [k·H + H, k·H + 2H) (padded index)
-    out[: n_frames * hop] += frames[:, :hop].reshape(-1)
-    out[hop: (n_frames + 1) * hop] += frames[:, hop:].reshape(-1)
-    y = out[hop:]
+    out[a:b] += frames[:, :hop].reshape(-1)
+    out[a + hop:b + hop] += frames[:, hop:].reshape(-1)
+
+
+def trim(out: np.ndarray, fs_hz: int, n_samples: int) -> np.ndarray:
+    """The signal (n_samples,) of an overlap-add timeline: the H-sample lead-in removed, cut or
+    zero padded to n_samples."""
+    y = out[hop_size(fs_hz):]
     if len(y) < n_samples:
         y = np.concatenate([y, np.zeros(n_samples - len(y))])
     return y[:n_samples]

@@ -53,7 +53,6 @@ import numpy as np
 import pyroomacoustics as pra
 
 from sim.freefield import driver_frames
-from sim.jobs import TaskState, report
 from sim.room.cache import DEFAULT_CACHE, RirCache, file_stamp
 from sim.room.grids import driver_directivity, ear_directivities
 from sim.room.materials import make_pra_room, sabine_ism_order, sabine_rt60_s
@@ -70,6 +69,7 @@ from sim.room.settings import (
     scaled_taps,
 )
 from sim.scene import Listener, Scene, content_hash
+from sim.task import TaskState, report
 from sim.transfer_result import T0_SAMPLES, TransferResult
 
 _PRA_LOCK = threading.RLock()
@@ -363,7 +363,7 @@ def room_result(scene: Scene, *, talkers: bool = False, early_only: bool = False
     early_only: image sources up to order 3, no ray tracing, IRs cut to t0 + early_ms.
     cache: where per-listener and talker results are looked up and stored (default:
     `sim.room.cache.DEFAULT_CACHE`). New results are stored only when the job completes.
-    state: progress between listeners and stages; cancellation raises `sim.jobs.Cancelled`.
+    state: progress between listeners and stages; cancellation raises `sim.task.Cancelled`.
     """
     t_start = time.perf_counter()
     s = scene.simulation

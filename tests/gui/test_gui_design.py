@@ -164,7 +164,7 @@ def test_export_writes_files_that_dsp_reads_back(stereo, qtbot, tmp_path, monkey
 
     def fake_ask(parent, suggestion, summary=""):
         asked.append((suggestion, summary))
-        return export_dialog.ExportRequest(out, list(format_names()), "filters")
+        return export_dialog.ExportChoice(out, list(format_names()), "filters")
 
     monkeypatch.setattr(export_dialog, "ask_export", fake_ask)
     ws = stereo.design
@@ -177,6 +177,12 @@ def test_export_writes_files_that_dsp_reads_back(stereo, qtbot, tmp_path, monkey
     written = blocker.args[0]
     assert set(written) == set(format_names())
     assert not ws.panel.export_progress.isVisible()
+    # beside the filters, the report `awb design --report` writes (tests/test_jobs_design.py)
+    import json
+
+    report = json.loads((out / "report.json").read_text())
+    assert report["method"] == "ctc" and report["scene"] == "design-stereo-2"
+    assert report["files"] == {k: [p.name for p in v] for k, v in written.items()}
 
     back = npz.read(out / "filters.npz")
     np.testing.assert_array_equal(back.fir, fir)
@@ -293,13 +299,13 @@ def test_export_dialog_and_a_failed_export_shows_one_line(stereo, qtbot, tmp_pat
     dialog.folder_edit.setText(str(tmp_path / "b"))
     dialog.stem_edit.setText("ctc_2m")
     dialog.checks["c"].setChecked(True)
-    req = dialog.request()
+    req = dialog.choice()
     assert req.folder == tmp_path / "b" and req.stem == "ctc_2m"
     assert req.formats == [f for f in format_names() if f in ("npz", "json", "c")]
 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the folder should be")
-    monkeypatch.setattr(export_dialog, "ask_export", lambda *a, **k: export_dialog.ExportRequest(
+    monkeypatch.setattr(export_dialog, "ask_export", lambda *a, **k: export_dialog.ExportChoice(
         blocker / "out", ["npz"], "filters"))
     ws = stereo.design
     wait_design(stereo, qtbot)
@@ -333,4 +339,4 @@ def test_export_dialog_offers_every_registered_format(qtbot, tmp_path, monkeypat
     qtbot.addWidget(dialog)
     assert list(dialog.checks) == [f.name for f in export_formats()]
     assert [box.text() for box in dialog.checks.values()] == [f.label for f in export_formats()]
-    assert dialog.request().formats == ["fake"]
+    assert dialog.choice().formats == ["fake"]

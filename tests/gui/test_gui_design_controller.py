@@ -1,8 +1,8 @@
 """DesignController scheduling: coalescing to the latest scene, one job at a time, stale
 results dropped, refusals before any work, nothing done while nothing shows the design.
 
-A fake `compute_design` stands in for the dsp work (it blocks until the test lets it go), so
-these tests are about when and with what the controller redesigns."""
+A fake design job (`workbench.jobs.design.run`) stands in for the dsp work (it blocks until the
+test lets it go), so these tests are about when and with what the controller redesigns."""
 
 import threading
 import time
@@ -14,6 +14,8 @@ from sim.scene_io import load_scene
 from workbench.gui.design import controller as dc
 from workbench.gui.scene import edits
 from workbench.gui.scene.document import SceneDocument
+from workbench.jobs import design as design_job
+from workbench.jobs.design import DesignOutcome
 
 
 class FakeCompute:
@@ -29,20 +31,22 @@ class FakeCompute:
     def release(self):
         self._releases.release()
 
-    def __call__(self, scene, params, probe_cm, *, state):
+    def __call__(self, request, state=None):
+        scene, params = request.scene, request.params
         self.calls.append((scene, params))
         self.started.set()
         deadline = time.monotonic() + 10
         while not self.free and not self._releases.acquire(timeout=0.01):
             assert time.monotonic() < deadline, "the test never released the fake design"
-        return dc.Outcome(scene=scene, params=params, probe_cm=probe_cm, redesign=None,
-                          probe=None, responses=None, summary=None, virtual=None, wall_ms=1.0)
+        return DesignOutcome(scene=scene, params=params, probe_cm=request.probe_cm,
+                             redesign=None, probe=None, responses=None, summary=None,
+                             virtual=None, wall_ms=1.0)
 
 
 @pytest.fixture
 def fake(monkeypatch):
     f = FakeCompute()
-    monkeypatch.setattr(dc, "compute_design", f)
+    monkeypatch.setattr(design_job, "run", f)
     return f
 
 

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from sim import transfer
-from sim.jobs import report
+from sim.task import report
 from sim.transfer import TransferResult
 
 from .gui_helpers import drag, listener_xy

@@ -2,109 +2,79 @@
 
     awb dred simulate CLEAN.wav --out OUT.wav (--loss-trace F | --loss ge:RATE,BURST |
         --loss bernoulli:RATE) [--bitrate 24000] [--lbrr] [--dred-ms 1000] [--dred-kbps N]
-        [--seed S] [--report R.json]
+        [--no-dred] [--no-neural-plc] [--expected-loss PCT] [--seconds S] [--seed S]
+        [--report R.json] [--quiet]
     awb dred eval --speech DIR [--loss ge:0.2,10] [--bitrate 24000] [--max-files N]
         [--report R.json]
 
 `simulate` prints one line ``bitrate_kbps=X`` (all payload, redundancy and container included,
 no IP/UDP/RTP headers) and writes the received audio at the input's rate (mono). The encoder's
-packet-loss percentage is the loss model's rate (a trace's overall loss).
+packet-loss percentage is the loss model's rate (a trace's overall loss) unless
+--expected-loss gives it. The options are the DRED panel's (`workbench.jobs.dred`).
 Wired into `workbench.cli.main` by `register(subparsers)`; user errors raise `BadInput` (exit 2).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import signal
-import sys
 from pathlib import Path
 
-from workbench.cli.main import EXIT_OK, BadInput
-
-
-def _model_errors() -> tuple[type[Exception], ...]:
-    """Exceptions that mean bad input or missing/corrupt weights, reported on one line."""
-    from dsp.dred.loss import LossError
-    from dsp.dred.packet import PacketError
-    from dsp.dred.payload import PayloadError
-    from dsp.dred.plc import PlcError
-    from dsp.dred.rdovae import RdoVaeError
-    from dsp.dred.receiver import ReceiverError
-    from dsp.dred.sender import InputError, SettingsError
-    from dsp.dred.vocoder import VocoderError
-
-    return (LossError, PacketError, PayloadError, PlcError, RdoVaeError, ReceiverError,
-            InputError, SettingsError, VocoderError)
+from workbench.cli.errors import EXIT_OK, BadInput, out_file, run_job
 
 
 def _loss_model(args):
-    from dsp.dred.loss import LossError, parse_loss
+    """The loss model the options name (a trace is read now, before any encoding)."""
+    from workbench.jobs.dred import DredInputError, check_loss
 
-    spec = f"trace:{args.loss_trace}" if args.loss_trace else args.loss
     try:
-        model = parse_loss(spec)
-        if model.kind == "trace":
-            model.mask(1)  # reads and validates the file now, before any encoding
-    except LossError as e:
+        return check_loss(_loss_spec(args))
+    except DredInputError as e:
         raise BadInput(f"--loss{'-trace' if args.loss_trace else ''}: {e}") from None
-    return model
 
 
-def _nominal_loss_perc(model) -> int:
-    """The encoder's expected loss (percent): the model's rate, or a trace's overall loss."""
-    from dsp.dred.loss import read_trace
+def _seconds(text: str) -> float:
+    """argparse type of --seconds: a positive number."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a number of seconds > 0")
+    return value
 
-    rate = read_trace(model.path).mean() if model.kind == "trace" else model.rate
-    return min(100, round(100 * float(rate)))
+
+def _loss_spec(args) -> str:
+    return f"trace:{args.loss_trace}" if args.loss_trace else args.loss
 
 
 def _cmd_simulate(args) -> int:
-    import numpy as np
-    import soundfile as sf
-
-    from dsp.audio_io import AudioFileError, read_audio
-    from dsp.dred.chain import simulate
     from dsp.dred.sender import DredSettings
+    from workbench.jobs import dred
+    from workbench.jobs.dred import TransmitRequest, chain_settings, input_errors
 
-    src, out = Path(args.clean), Path(args.out)
+    src = Path(args.clean)
     if not src.is_file():
         raise BadInput(f"{src}: no such file")
-    if not out.parent.is_dir():
-        raise BadInput(f"--out {out}: folder {out.parent} does not exist")
-    if args.report and not Path(args.report).parent.is_dir():
-        raise BadInput(f"--report {args.report}: folder {Path(args.report).parent} does not exist")
-    loss = _loss_model(args)
-    try:  # silence is the chain's to refuse, in its own words
-        x, fs = read_audio(src, channels=None, allow_silent=True)
-    except AudioFileError as e:
-        raise BadInput(str(e)) from None
-    settings = DredSettings(bitrate=args.bitrate, lbrr=args.lbrr, dred_ms=args.dred_ms,
-                            dred_kbps=args.dred_kbps, loss_perc=_nominal_loss_perc(loss))
-    interrupted = [False]
-    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.__setitem__(0, True))
+    out = out_file("--out", args.out)
+    report = out_file("--report", args.report) if args.report else None
     try:
-        run = simulate(x, fs, settings, loss, seed=args.seed, cancel=lambda: interrupted[0])
-    except _model_errors() as e:
+        settings = chain_settings(
+            DredSettings(bitrate=args.bitrate, lbrr=args.lbrr, dred_ms=args.dred_ms,
+                         dred_kbps=args.dred_kbps, dred=not args.no_dred,
+                         neural_plc=not args.no_neural_plc),
+            _loss_model(args), args.expected_loss)
+        o = run_job(dred.transmit, TransmitRequest(src, out, settings, _loss_spec(args),
+                                                   args.seed, args.seconds, report), args.quiet)
+    except input_errors() as e:
         raise BadInput(f"{src}: {e}") from None
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    y = run.decoded.astype(np.float64)
-    if fs != 16000:
-        import soxr
-
-        y = soxr.resample(y, 16000, fs)
-    y = np.pad(y, (0, max(x.shape[0] - y.size, 0)))[: x.shape[0]]
-    sf.write(str(out), y, fs, subtype="PCM_16" if out.suffix.lower() == ".wav" else None)
-    if args.report:
-        report = run.to_report() | {"input": str(src), "input_rate_hz": int(fs),
-                                    "output": str(out), "seed": args.seed}
-        Path(args.report).write_text(json.dumps(report, indent=1) + "\n")
-    print(f"bitrate_kbps={run.kbps['total']:.2f}")
+    print(f"bitrate_kbps={o.run.kbps['total']:.2f}")
     return EXIT_OK
 
 
 def _cmd_eval(args) -> int:
     from dsp.dred.evaluate import EvalSettings, evaluate, format_table
+    from workbench.jobs.dred import input_errors
 
     speech = Path(args.speech)
     if not speech.is_dir():
@@ -118,9 +88,9 @@ def _cmd_eval(args) -> int:
                             dred_ms=args.dred_ms, dred_kbps=args.dred_kbps,
                             dred_bitrate=args.dred_bitrate)
     try:
-        report = evaluate(speech, loss, settings, progress=None if args.quiet else
-                          (lambda m: print(m, file=sys.stderr)))
-    except _model_errors() as e:
+        report = run_job(lambda s, state: evaluate(speech, loss, s, state), settings,
+                         args.quiet)
+    except input_errors() as e:
         raise BadInput(str(e)) from None
     print(format_table(report))
     if args.report:
@@ -146,8 +116,18 @@ def register(subparsers) -> None:
                      help="redundancy depth, 0..1040 ms in 40 ms chunks (default 1000)")
     sim.add_argument("--dred-kbps", type=float, default=None,
                      help="DRED budget in kb/s (default: fixed quality, full depth)")
+    sim.add_argument("--no-dred", action="store_true",
+                     help="send no deep redundancy (Opus, LBRR as asked)")
+    sim.add_argument("--no-neural-plc", action="store_true",
+                     help="conceal what nothing covers with Opus's PLC, not the neural PLC")
+    sim.add_argument("--expected-loss", type=int, default=None, metavar="PCT",
+                     help="the loss the encoder is told to expect, 0..100 %% (sizes LBRR;"
+                          " default: the loss model's rate, a trace's overall loss)")
+    sim.add_argument("--seconds", type=_seconds, default=None, metavar="S",
+                     help="send at most this much of the file (default: all of it)")
     sim.add_argument("--seed", type=int, default=0, help="loss-model seed")
     sim.add_argument("--report", metavar="R.json")
+    sim.add_argument("--quiet", action="store_true", help="no progress on stderr")
     sim.set_defaults(func=_cmd_simulate)
 
     ev = sub.add_parser("eval", help="PESQ-WB / STOI of Opus PLC, LBRR, neural PLC and DRED")

@@ -9,7 +9,11 @@
 `--postfilter-strength S` sets the envelope postfilter's warp exponent (gains ``g·sin(πg/2)^S``):
 1 is the PercepNet paper's warping, the default 0.5 scored best (dsp/percepnet/NOTES.md).
 
+With `--oracle CLEAN.wav` (the clean reference, same rate) the gains come from the clean signal
+and the scores against it (PESQ-WB, STOI, SI-SDR of input and output) are printed too.
+
 Any input rate and channel count; the output has the input's rate, channels and sample format.
+The work is the enhancement job (`workbench.jobs.enhance`), the same the Enhancement panel runs.
 Wired into `workbench.cli.main` by `register(subparsers)`; user errors raise `BadInput` (exit 2).
 """
 
@@ -21,58 +25,41 @@ import math
 import sys
 from pathlib import Path
 
-from workbench.cli.main import EXIT_OK, BadInput
+from workbench.cli.errors import EXIT_OK, BadInput, run_job
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
 
-def _read(path: Path):
-    """(samples (n,) for mono else (n, channels), rate, file's AudioInfo); BadInput if unusable."""
-    from dsp.audio_io import AudioFileError, audio_info, read_audio
+def _enhance_file(src: Path, dst: Path, args, clean_path: Path | None) -> None:
+    from dsp.audio_io import AudioFileError
+    from dsp.percepnet.enhance import EnhanceError
+    from workbench.jobs import enhance
+    from workbench.jobs.enhance import EnhanceRequest
 
+    req = EnhanceRequest("file", noisy_path=str(src), clean_path=str(clean_path or ""),
+                         use_comb=not args.no_comb, use_postfilter=not args.no_postfilter,
+                         postfilter_strength=_strength_or_default(args),
+                         postfilter_gate=args.postfilter_gate, int8=args.int8,
+                         oracle=clean_path is not None, out_path=str(dst), listen=False)
     try:
-        x, fs = read_audio(path, channels=None, allow_silent=True)
-        info = audio_info(path)
+        o = run_job(enhance.run, req)
     except AudioFileError as e:
         raise BadInput(str(e)) from None
-    return (x[:, 0] if x.shape[1] == 1 else x), fs, info
-
-
-def _options(args, clean=None):
-    from dsp.percepnet.enhance import EnhanceOptions
-
-    return EnhanceOptions(use_comb=not args.no_comb, use_postfilter=not args.no_postfilter,
-                          postfilter_gate=args.postfilter_gate,
-                          postfilter_strength=_strength_or_default(args),
-                          weights="int8" if args.int8 else "float16", oracle_clean=clean)
-
-
-def _enhance_file(src: Path, dst: Path, args, clean_path: Path | None) -> None:
-    import soundfile as sf
-
-    from dsp.percepnet.enhance import EnhanceError, enhance
-
-    x, fs, info = _read(src)
-    subtype = info.subtype
-    clean = None
-    if clean_path is not None:
-        clean, fs_c, _ = _read(clean_path)
-        if fs_c != fs:
-            raise BadInput(f"--oracle {clean_path}: {fs_c} Hz, but {src} is {fs} Hz")
-    try:
-        res = enhance(x, fs, _options(args, clean))
     except EnhanceError as e:
         raise BadInput(f"{src}: {e}") from None
     except FileNotFoundError as e:
         raise BadInput(str(e)) from None
-    if not sf.check_format(dst.suffix.lstrip(".").upper() or info.format, subtype):
-        subtype = None
-    sf.write(str(dst), res.output, fs, subtype=subtype)
-    for note in res.notes:
+    for note in o.notes:
         print(f"note: {src.name}: {note}", file=sys.stderr)
-    mode = "oracle" if clean is not None else ("int8" if args.int8 else "model")
-    print(f"wrote {dst} ({res.output.shape[0] / fs:.2f} s at {fs} Hz, {mode}, "
-          f"latency {res.latency_s * 1000:.0f} ms compensated)")
+    fs, out = o.fs_hz, o.result.output
+    mode = "oracle" if o.oracle else ("int8" if args.int8 else "model")
+    print(f"wrote {dst} ({out.shape[0] / fs:.2f} s at {fs} Hz, {mode}, "
+          f"latency {o.result.latency_s * 1000:.0f} ms compensated)")
+    if o.metrics_noisy is not None:
+        a, b = o.metrics_noisy, o.metrics_enhanced
+        print(f"  vs clean: PESQ-WB {a['pesq_wb']:.2f} -> {b['pesq_wb']:.2f}, STOI"
+              f" {a['stoi']:.3f} -> {b['stoi']:.3f}, SI-SDR {a['si_sdr']:.1f} ->"
+              f" {b['si_sdr']:.1f} dB")
 
 
 def _cmd_enhance(args) -> int:
@@ -131,8 +118,8 @@ def _cmd_eval(args) -> int:
                                "(what `python -m training.percepnet.train --export --out-dir "
                                "DIR` writes)")
     try:
-        report = evaluate(speech, noise, settings, progress=None if args.quiet else
-                          (lambda m: print(m, file=sys.stderr)))
+        report = run_job(lambda s, state: evaluate(speech, noise, s, state), settings,
+                         args.quiet)
     except (ValueError, FileNotFoundError) as e:
         raise BadInput(str(e)) from None
     print(format_table(report))

@@ -10,38 +10,18 @@ render writes drivers.wav (N channels), binaural_A/B/X.wav (as requested) and re
 (latency, loudness, peaks, real-time factor, interaural cues: steady state and first
 wavefront; the design space used is `render.methods.space`); upmix writes L.wav, R.wav, C.wav
 aligned with the input (its latency removed). Any input rate (resampled to the scene's rate
-with soxr for render; kept for upmix), WAV/FLAC/… Wired into `workbench.cli.main` by
-`register(subparsers)`; user errors raise `BadInput` (exit 2, one line).
+with soxr for render; kept for upmix), WAV/FLAC/… The work is the render jobs
+(`workbench.jobs.render`: `run`, `upmix`), the same the Renderer panel runs. Wired into
+`workbench.cli.main` by `register(subparsers)`; user errors raise `BadInput` (exit 2, one line).
 """
 
 from __future__ import annotations
 
-import signal
 import sys
-from pathlib import Path
 
-from sim.jobs import TaskState
-from workbench.cli.main import EXIT_OK, BadInput, _progress_printer
+from workbench.cli.errors import EXIT_OK, BadInput, out_dir, run_job
 
 BLOCK_RANGE = (64, 1024)
-
-
-def _read(path: str, fs_hz: int | None):
-    from dsp.audio_io import AudioFileError, read_audio
-
-    try:
-        return read_audio(path, fs_hz=fs_hz, channels=2)
-    except AudioFileError as e:
-        raise BadInput(str(e)) from None
-
-
-def _out_dir(value: str) -> Path:
-    out = Path(value)
-    if out.exists() and not out.is_dir():
-        raise BadInput(f"--out {out}: exists and is not a folder")
-    if not out.parent.is_dir():
-        raise BadInput(f"--out {out}: folder {out.parent} does not exist")
-    return out
 
 
 def _upmix_params(args):
@@ -58,42 +38,38 @@ def _upmix_params(args):
 
 
 def _cmd_render(args) -> int:
-    from dsp.audio_io import audio_info
-    from dsp.offline_render import RenderRequest, render_to_folder
+    from dsp.audio_io import AudioFileError
     from dsp.params import DesignError
     from dsp.renderer import RenderError, RenderParams
     from sim.scene_io import load_scene
+    from workbench.jobs import render
+    from workbench.jobs.render import RenderRequest, read_programme
 
     if not BLOCK_RANGE[0] <= args.block <= BLOCK_RANGE[1]:
         raise BadInput(f"--block {args.block}: must be in {BLOCK_RANGE[0]} .. {BLOCK_RANGE[1]}"
                        " samples")
     paths = ("A", "B", "X") if args.path == "all" else (args.path,)
-    out = _out_dir(args.out)
+    out = out_dir("--out", args.out)
     scene = load_scene(args.scene)
     if not scene.listeners:
         raise BadInput(f"{args.scene}: scene {scene.name!r} has no listener to render for")
     if not 0 <= args.listener < len(scene.listeners):
         raise BadInput(f"--listener {args.listener}: scene has {len(scene.listeners)} listeners")
-    fs = scene.simulation.fs_hz
-    x, _ = _read(args.input, fs)
-    info = audio_info(args.input)
+    try:
+        programme = read_programme(args.input, scene.simulation.fs_hz)
+    except AudioFileError as e:
+        raise BadInput(str(e)) from None
     params = RenderParams(lr_method=args.lr_method, c_method=args.c_method, n_taps=args.taps,
                           max_effort_db=args.max_effort_db, design_space=args.design_space,
                           early_window_ms=args.early_window_ms, room_max_hz=args.room_max_hz,
                           listener=args.listener, upmix=_upmix_params(args))
-    req = RenderRequest(paths=paths, block=args.block, engine=args.engine,
-                        early_only=args.early_only, params=params, cues=not args.no_cues)
-    state = TaskState(_progress_printer(args.quiet))
-    previous = signal.signal(signal.SIGINT, lambda *_: state.cancel())
+    req = RenderRequest(scene, programme, out, params=params, block=args.block,
+                        engine=args.engine, early_only=args.early_only, paths=paths,
+                        cues=not args.no_cues)
     try:
-        rep = render_to_folder(scene, x, out, req, state=state,
-                               input_info={"file": str(args.input), "fs_in_hz": info.fs_hz,
-                                           "channels_in": info.channels,
-                                           "subtype_in": info.subtype})
+        rep = run_job(render.run, req, args.quiet)
     except (RenderError, DesignError) as e:
         raise BadInput(f"render: {e}") from None
-    finally:
-        signal.signal(signal.SIGINT, previous)
     lat = rep["latency_samples"]
     methods = rep["render"]["methods"]
     loud = " ".join(f"{k} {v['lufs']:.1f}" for k, v in rep["loudness"]["paths"].items()
@@ -109,25 +85,19 @@ def _cmd_render(args) -> int:
 
 
 def _cmd_upmix(args) -> int:
-    from dsp.audio_io import write_audio
-    from dsp.upmix import upmix
+    from dsp.audio_io import AudioFileError, read_audio
+    from workbench.jobs import render
+    from workbench.jobs.render import UpmixRequest
 
-    out = _out_dir(args.out)
-    x, fs = _read(args.input, None)
-    p = _upmix_params(args)
-    res = upmix(x, fs, p)
-    lrc = res.aligned(len(x))
-    out.mkdir(parents=True, exist_ok=True)
-    for i, name in enumerate(("L", "R", "C")):
-        write_audio(out / f"{name}.wav", lrc[:, i], fs)
-    import numpy as np
-
-    def rms_db(v):
-        return 10 * np.log10(max(float(np.mean(v * v)), 1e-30))
-
-    levels = ", ".join(f"{n} {rms_db(lrc[:, i]):.1f} dB" for i, n in enumerate("LRC"))
-    print(f"wrote L.wav, R.wav, C.wav to {out}: {len(x) / fs:.2f} s at {fs} Hz, RMS {levels}"
-          f" (latency {res.latency} samples removed)")
+    out = out_dir("--out", args.out)
+    try:
+        x, fs = read_audio(args.input, channels=2)
+    except AudioFileError as e:
+        raise BadInput(str(e)) from None
+    o = run_job(render.upmix, UpmixRequest(x, fs, out, _upmix_params(args)))
+    levels = ", ".join(f"{n} {v:.1f} dB" for n, v in o.rms_db.items())
+    print(f"wrote L.wav, R.wav, C.wav to {out}: {o.seconds:.2f} s at {fs} Hz, RMS {levels}"
+          f" (latency {o.latency} samples removed)")
     return EXIT_OK
 
 

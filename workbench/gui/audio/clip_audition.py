@@ -41,8 +41,9 @@ from dsp.audition import Player
 from dsp.clip_paths import ClipSet, clip_player
 from workbench.gui.audio import engine as audio_engine
 from workbench.gui.audio.meters import LevelMeters
-from workbench.gui.render.audition_controller import DEVICE_KEY, format_time
+from workbench.gui.render.audition_controller import DEVICE_KEY
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
+from workbench.jobs.render import format_time
 
 POLL_MS = 33
 IDLE_CLOSE_S = 1.5

@@ -2,8 +2,8 @@
 
 `DesignController` owns the current `DesignParams` (the last method chosen is remembered in
 QSettings under `design/method`) and redesigns the document's scene whenever the scene or a
-parameter changes. The signal processing is `dsp` (`redesign`, probe, summary); this module
-only decides when to run it and which result to show.
+parameter changes. The work is the design job (`workbench.jobs.design`); this module only
+decides when to run it and which result to show.
 
 Threading: a redesign (filters, sweet-spot cancellation, 360 × 513 azimuth map, 50 × 40 zone
 map) measured 0.2 s for 2 drivers and 0.45 s for 8 on the 2-core development machine, far
@@ -17,8 +17,8 @@ at that moment.
 Which result is shown: never one older than what is shown (a newer result or a refusal), and
 never one of another method than the current one (those are dropped as stale). A result for
 a scene or parameter value that has since moved on (a drag or a slider in progress) is shown
-as intermediate (`Outcome.current` False) while the next redesign runs: that is how the plots
-follow a drag. Impossible requests are refused before any work (`dsp.design.check_design`,
+as intermediate (`DesignOutcome.current` False) while the next redesign runs: that is how the
+plots follow a drag. Impossible requests are refused before any work (`dsp.design.check_design`,
 at once, even while a redesign runs) with DesignError's one-sentence reason, and the plots are
 cleared, never left stale.
 """
@@ -26,18 +26,16 @@ cleared, never left stale.
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 
-from dsp.analysis import Cancellation, FilterResponses, cancellation_probe, filter_responses
-from dsp.design import Redesign, check_design, redesign
+from dsp.design import check_design
 from dsp.params import METHODS, DesignError, DesignParams
-from dsp.summary import DesignSummary, summarize
-from sim.scene import Scene
 from workbench.gui.scene.document import SceneDocument
 from workbench.gui.shell.worker import JobRunner
+from workbench.jobs import design as design_job
+from workbench.jobs.design import DesignOutcome, DesignRequest, design_relevant
 
 log = logging.getLogger(__name__)
 
@@ -56,57 +54,6 @@ METHOD_PRESETS: tuple[tuple[str, dict], ...] = (
 """Design ▸ Presets: (menu text, DesignParams changes applied to the current parameters)."""
 
 
-@dataclass
-class Outcome:
-    """One redesign and what the panel and plots show of it.
-
-    scene, params, probe_cm: what it was made for; redesign: `dsp.design.Redesign`; probe:
-    worst of ±probe_cm lateral (None for the beam or without a probe); responses: filter
-    magnitude/phase/IR; summary: the headline numbers; virtual: `dsp.report`'s virtualizer
-    figures (ITD/ILD error vs the reference pair) for the virtualizer; wall_ms: time in the
-    worker; generation: request number; current: made for the scene and parameters of now.
-    """
-
-    scene: Scene
-    params: DesignParams
-    probe_cm: float
-    redesign: Redesign
-    probe: Cancellation | None
-    responses: FilterResponses
-    summary: DesignSummary
-    virtual: dict | None
-    wall_ms: float
-    generation: int = 0
-    current: bool = True
-
-    @property
-    def filters(self):
-        return self.redesign.design.filters
-
-
-def compute_design(scene: Scene, params: DesignParams, probe_cm: float, *, state) -> Outcome:
-    """The worker job: redesign plus what the panel shows beside it (all `dsp`)."""
-    t0 = time.perf_counter()
-    r = redesign(scene, params)
-    state.check()
-    probe = None
-    if probe_cm > 0 and r.cancellation is not None:
-        probe = cancellation_probe(scene, r.design.filters, probe_cm / 100.0, params.listener)
-    virtual = None
-    if params.method == "virtualizer":
-        from dsp.report import virtualizer_metrics
-
-        virtual = virtualizer_metrics(scene, r.design.filters, params.listener)
-    return Outcome(scene=scene, params=params, probe_cm=probe_cm, redesign=r, probe=probe,
-                   responses=filter_responses(r.design.filters), summary=summarize(r, probe),
-                   virtual=virtual, wall_ms=1e3 * (time.perf_counter() - t0))
-
-
-def design_relevant(scene: Scene) -> Scene:
-    """The part of a scene a design depends on (talkers and noise sources do not count)."""
-    return replace(scene, sources=()) if scene.sources else scene
-
-
 def saved_method() -> str:
     method = QSettings().value(METHOD_KEY, "ctc")
     return method if method in METHODS else "ctc"
@@ -115,7 +62,7 @@ def saved_method() -> str:
 class DesignController(QObject):
     """Current parameters and result of the design of `document`'s scene.
 
-    Signals: paramsChanged(DesignParams); outcomeChanged(Outcome or None: cleared);
+    Signals: paramsChanged(DesignParams); outcomeChanged(DesignOutcome or None: cleared);
     errorChanged(str: the refusal or failure, "" when none); busyChanged(bool).
     """
 
@@ -131,7 +78,7 @@ class DesignController(QObject):
         self._probe_cm = 5.0
         self.auto = True
         self._active = True
-        self.outcome: Outcome | None = None
+        self.outcome: DesignOutcome | None = None
         self.error = ""
         self.runner = JobRunner(self)
         self._timer = QTimer(self)
@@ -268,7 +215,7 @@ class DesignController(QObject):
         self._last_key = key
         self._generation += 1
         self._running = self._generation
-        self.runner.start(compute_design, scene, params, probe, label="Redesign")
+        self.runner.start(design_job.run, DesignRequest(scene, params, probe), label="Redesign")
         self._set_busy(True)
 
     def _set_busy(self, busy: bool) -> None:
@@ -277,7 +224,7 @@ class DesignController(QObject):
             self.busyChanged.emit(busy)
 
     # -- results ---------------------------------------------------------------------------------
-    def _on_finished(self, outcome: Outcome) -> None:
+    def _on_finished(self, outcome: DesignOutcome) -> None:
         outcome.generation = self._running
         if outcome.generation < self._shown or outcome.params.method != self._params.method:
             log.debug("dropped a stale redesign (generation %d)", outcome.generation)
@@ -290,7 +237,7 @@ class DesignController(QObject):
             self.errorChanged.emit("")
         self.outcomeChanged.emit(outcome)
 
-    def _made_for_now(self, o: Outcome) -> bool:
+    def _made_for_now(self, o: DesignOutcome) -> bool:
         return (o.params == self._params and o.probe_cm == self._probe_cm
                 and design_relevant(o.scene) == design_relevant(self.document.scene))
 

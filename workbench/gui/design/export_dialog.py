@@ -1,5 +1,7 @@
-"""Export the current filters: a dialog for the folder, file stem and formats, and the job that
-writes them through `dsp.export` (every file written atomically) with progress per format.
+"""Export the current design: a dialog for the folder, file stem and formats, and the export job
+(`workbench.jobs.export`: every file written atomically, progress per format) run in the
+background. The design report goes beside the filters as report.json, the same report
+`awb design --report` writes.
 
 The last folder and formats are remembered in QSettings (`design/exportDir`,
 `design/exportFormats`).
@@ -26,31 +28,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dsp.export import export, export_formats, format_names
-from dsp.filterset import FilterSet
+from dsp.export import export_formats, format_names
 from workbench.gui.shell.worker import JobRunner
+from workbench.jobs import export as export_job
+from workbench.jobs.design import DesignOutcome
+from workbench.jobs.export import REPORT_NAME, ExportOutcome, ExportRequest
 
 DIR_KEY, FORMATS_KEY = "design/exportDir", "design/exportFormats"
 
 
 @dataclass
-class ExportRequest:
+class ExportChoice:
+    """What the dialog asks: the folder, the formats (`dsp.export.format_names()`), the stem."""
+
     folder: Path
     formats: list[str]
     stem: str = "filters"
-
-
-def run_export(filters: FilterSet, request: ExportRequest, *, state) -> dict[str, list[Path]]:
-    """The job: create the folder, write each format in turn (progress per format)."""
-    request.folder.mkdir(parents=True, exist_ok=True)
-    written: dict[str, list[Path]] = {}
-    n = len(request.formats)
-    for k, fmt in enumerate(request.formats):
-        state.check()
-        state.progress(k / n, f"writing {fmt}")
-        written.update(export(filters, request.folder, [fmt], stem=request.stem))
-    state.progress(1.0, "done")
-    return written
 
 
 class ExportDialog(QDialog):
@@ -94,14 +87,14 @@ class ExportDialog(QDialog):
         if chosen:
             self.folder_edit.setText(chosen)
 
-    def request(self) -> ExportRequest:
-        return ExportRequest(Path(self.folder_edit.text()).expanduser(),
-                             [f for f, box in self.checks.items() if box.isChecked()],
-                             self.stem_edit.text().strip() or "filters")
+    def choice(self) -> ExportChoice:
+        return ExportChoice(Path(self.folder_edit.text()).expanduser(),
+                            [f for f, box in self.checks.items() if box.isChecked()],
+                            self.stem_edit.text().strip() or "filters")
 
 
 def ask_export(parent: QWidget | None, suggestion: Path, summary: str = ""
-               ) -> ExportRequest | None:
+               ) -> ExportChoice | None:
     """Ask where and in which formats to export (tests replace this); None when cancelled."""
     s = QSettings()
     folder = Path(str(s.value(DIR_KEY, str(suggestion))))
@@ -111,16 +104,17 @@ def ask_export(parent: QWidget | None, suggestion: Path, summary: str = ""
     dialog = ExportDialog(parent, folder, formats, "filters", summary)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
-    request = dialog.request()
-    s.setValue(DIR_KEY, str(request.folder))
-    s.setValue(FORMATS_KEY, ",".join(request.formats))
-    return request
+    choice = dialog.choice()
+    s.setValue(DIR_KEY, str(choice.folder))
+    s.setValue(FORMATS_KEY, ",".join(choice.formats))
+    return choice
 
 
 class FilterExporter(QObject):
     """Asks for the export and runs it in the background, one at a time.
 
-    Signals: progress(fraction, message), finished(dict format → paths), failed(message).
+    Signals: progress(fraction, message), finished(dict format → paths, report.json not
+    counted), failed(message).
     """
 
     progress = Signal(float, str)
@@ -132,26 +126,30 @@ class FilterExporter(QObject):
         self.runner = JobRunner(self)
         self.request: ExportRequest | None = None
         self.runner.progress.connect(self.progress)
-        self.runner.finished.connect(self.finished)
+        self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
 
     @property
     def is_running(self) -> bool:
         return self.runner.is_running
 
-    def start(self, parent: QWidget | None, filters: FilterSet, suggestion: Path,
+    def start(self, parent: QWidget | None, design: DesignOutcome, suggestion: Path,
               summary: str = "") -> bool:
         """Ask, then write in the background. False when cancelled or already running."""
         if self.runner.is_running:
             return False
-        request = ask_export(parent, suggestion, summary)
-        if request is None:
+        choice = ask_export(parent, suggestion, summary)
+        if choice is None:
             return False
-        if not request.formats:
+        if not choice.formats:
             self.failed.emit("Export: no format chosen.")
             return False
-        self.request = request
-        return self.runner.start(run_export, filters, request, label="Export")
+        self.request = ExportRequest(design, choice.folder, tuple(choice.formats), choice.stem,
+                                     report_path=choice.folder / REPORT_NAME)
+        return self.runner.start(export_job.run, self.request, label="Export")
+
+    def _on_finished(self, outcome: ExportOutcome) -> None:
+        self.finished.emit(outcome.written)
 
     def _on_failed(self, error: BaseException, _text: str) -> None:
         if isinstance(error, OSError):

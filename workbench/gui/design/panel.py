@@ -27,10 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from dsp.params import METHODS, DesignParams
-from workbench.gui.design.controller import METHOD_LABELS, DesignController, Outcome
+from workbench.gui.design.controller import METHOD_LABELS, DesignController
 from workbench.gui.design.target_curve_editor import TargetCurveEditor
 from workbench.gui.shell.theme import current_theme, scene_colors
 from workbench.gui.shell.widgets import double_spin
+from workbench.jobs.design import DesignOutcome, parse_angles
 
 TAPS = (128, 256, 512, 1024, 2048, 4096, 8192)
 EFFORT_STEPS_PER_DB = 2  # slider resolution 0.5 dB
@@ -40,15 +41,6 @@ EFFORT_MAX_DB = 40.0
 def _spin(lo: float, hi: float, step: float, suffix: str, decimals: int = 1,
           special: str = "") -> QDoubleSpinBox:
     return double_spin(lo, hi, step, suffix, decimals, special=special)
-
-
-def parse_angles(text: str) -> tuple[float, ...] | None:
-    """'90, -90' → (90.0, -90.0); None when it is not a list of numbers."""
-    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
-    try:
-        return tuple(float(p) for p in parts) or None
-    except ValueError:
-        return None
 
 
 def _value_label(name: str) -> QLabel:
@@ -320,7 +312,7 @@ class DesignPanel(QWidget):
         self.listener_combo.setVisible(many)
 
     # -- results → labels ------------------------------------------------------------------------
-    def show_outcome(self, o: Outcome | None) -> None:
+    def show_outcome(self, o: DesignOutcome | None) -> None:
         rows = (self.cancel_row_label, self.cancel_label, self.probe_row_label,
                 self.probe_reading, self.beam_row_label, self.beam_label, self.lobe_row_label,
                 self.lobe_label, self.virtual_row_label, self.virtual_label)

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
-from workbench.gui.design.controller import METHOD_PRESETS, DesignController, Outcome
+from workbench.gui.design.controller import METHOD_PRESETS, DesignController
 from workbench.gui.design.export_dialog import FilterExporter
 from workbench.gui.design.panel import DesignPanel
 from workbench.gui.design.zone_overlay import ZoneOverlay
@@ -25,6 +25,7 @@ from workbench.gui.plots.figure_export import ask_figure_path, save_figure
 from workbench.gui.plots.filters import FilterView
 from workbench.gui.plots.polar import PolarView
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
+from workbench.jobs.design import DesignOutcome
 
 log = logging.getLogger(__name__)
 ZONE_KEY = "design/zoneOverlay"
@@ -168,7 +169,7 @@ class DesignWorkspace(QObject):
         menu.addAction(self.action_zone)
 
     # -- results ---------------------------------------------------------------------------------
-    def _on_outcome(self, o: Outcome | None) -> None:
+    def _on_outcome(self, o: DesignOutcome | None) -> None:
         if o is None:
             message = self.controller.error or "No design."
             for plot in self.plots:
@@ -205,7 +206,7 @@ class DesignWorkspace(QObject):
         f = o.filters
         summary = (f"{o.params.method}: {f.n_inputs} inputs → {f.n_drivers} drivers, "
                    f"{f.n_taps} taps at {f.fs_hz} Hz, delay {f.delay_samples} samples")
-        started = self.exporter.start(self.window, f, suggestion, summary)
+        started = self.exporter.start(self.window, o, suggestion, summary)
         if started:
             bar = self.panel.export_progress
             bar.setValue(0)
@@ -220,7 +221,8 @@ class DesignWorkspace(QObject):
         self.panel.export_progress.setVisible(False)
         n = sum(len(v) for v in written.values())
         folder = self.exporter.request.folder
-        self.window.statusBar().showMessage(f"Exported {n} files to {folder}", 8000)
+        self.window.statusBar().showMessage(f"Exported {n} files and report.json to {folder}",
+                                            8000)
         log.info("exported %d files to %s", n, folder)
 
     def _on_export_failed(self, message: str) -> None:

@@ -17,12 +17,12 @@ PLC, Opus PLC; the legend counts them), a table of PESQ-WB / STOI against the cl
 rates, DRED reach and frame counts for both runs, A/B playback of Clean / baseline / chosen
 (`workbench.gui.audio.clip_audition`), and Save Output (32-bit float WAV at 16 kHz, atomic).
 
-The job (`run_dred`) is Qt-free and only calls `sim` and `dsp`.
+The job is `workbench.jobs.dred` (Qt-free); this panel builds its request and shows the
+outcome.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -52,27 +52,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dsp.clip_paths import ClipSet, make_clips
-from dsp.dred.loss import SPEC_SYNTAX, LossError, LossModel, burst_stats, parse_loss, read_trace
-from dsp.dred.sender import DredSettings, SettingsError
-from sim.scene import Scene
+from dsp.dred.loss import SPEC_SYNTAX, burst_stats
+from dsp.dred.sender import DredSettings
 from workbench.gui.audio.clip_audition import ClipAudition
 from workbench.gui.enhance.panel import SpectrogramPlot
 from workbench.gui.shell.job_panel import JobPanel
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
+from workbench.jobs import dred as dred_job
+from workbench.jobs.dred import (
+    BASELINE_LABEL,
+    DEFAULT_LOSS,
+    FILLED,
+    FS_HZ,
+    DredInputError,
+    DredOutcome,
+    DredRequest,
+    chain_settings,
+    check_loss,
+    settings_label,
+)
 
-FS_HZ = 16000
-"""The chain's rate: everything shown and played here is 16 kHz mono."""
-PACKET_S = 0.02
 DYNAMIC_RANGE_DB = 80.0
 LOSS_PRESETS = ("none", "bernoulli:0.1", "bernoulli:0.2", "ge:0.2,10", "ge:0.3,5")
-DEFAULT_LOSS = "ge:0.2,10"
-FILLED = ("lbrr", "dred", "plc", "opus_plc")
-"""How a lost packet can be filled (`dsp.dred.receiver.SOURCES` less "regular")."""
 FILL_LABELS = {"lbrr": "LBRR", "dred": "DRED", "plc": "neural PLC", "opus_plc": "Opus PLC"}
 FILL_COLORS = {"lbrr": "#58a6ff", "dred": "#3fb950", "plc": "#d29922", "opus_plc": "#f85149"}
 FILL_ALPHA = 90
-BASELINE_LABEL = "Opus LBRR+PLC"
 ROWS = (("pesq_wb", "PESQ-WB", "{:.2f}"), ("stoi", "STOI", "{:.3f}"),
         ("kbps_total", "Total kb/s", "{:.1f}"), ("kbps_opus", "  Opus kb/s", "{:.1f}"),
         ("kbps_dred", "  DRED kb/s", "{:.1f}"), ("kbps_container", "  container kb/s",
@@ -81,176 +85,6 @@ ROWS = (("pesq_wb", "PESQ-WB", "{:.2f}"), ("stoi", "STOI", "{:.3f}"),
         ("lbrr", "  by LBRR", "{:d}"), ("dred", "  by DRED", "{:d}"),
         ("plc", "  by neural PLC", "{:d}"), ("opus_plc", "  by Opus PLC", "{:d}"),
         ("rtf_decode", "Decode RTF", "{:.3f}"))
-
-
-class DredInputError(ValueError):
-    """A setting or loss spec the panel refuses before running (the message says why)."""
-
-
-@dataclass
-class DredRequest:
-    """What to process. source "file": path; source "scene": scene, engine, mic, talker
-    (source index); seconds: at most this much of the input; settings; loss: the spec string
-    (`dsp.dred.loss.parse_loss`); seed of the loss mask."""
-
-    source: str
-    path: str = ""
-    scene: Scene | None = None
-    engine: str = "freefield"
-    mic: int = 0
-    talker: int | None = None
-    seconds: float = 8.0
-    settings: DredSettings = field(default_factory=DredSettings)
-    loss: str = DEFAULT_LOSS
-    seed: int = 0
-
-
-@dataclass
-class DredOutcome:
-    """run: the chosen settings (dsp.dred.chain.DredRun); baseline: DRED and neural PLC off,
-    same loss mask (the same object as run when the settings already are the baseline);
-    metrics: {"run": {pesq_wb, stoi} | None, "baseline": …} against run.clean16; spans:
-    `lost_spans` of run; lookahead: Opus look-ahead in samples; clips for listening."""
-
-    run: object
-    baseline: object
-    metrics: dict
-    spans: dict
-    lookahead: int
-    label: str
-    run_label: str
-    clips: ClipSet
-    notes: list[str]
-
-
-def settings_label(s: DredSettings) -> str:
-    """Short name of what fills losses with these settings, e.g. 'DRED 1000 ms + neural PLC'."""
-    parts = [f"DRED {s.n_chunks * 40} ms"] if s.dred else []
-    parts.append("neural PLC" if s.neural_plc else "Opus PLC")
-    return ("LBRR + " if s.lbrr else "") + " + ".join(parts)
-
-
-def nominal_loss_perc(model: LossModel) -> int:
-    """The loss the encoder expects (percent) from a loss model: its rate, a trace's overall
-    loss, 0 for none."""
-    if model.kind == "trace":
-        return min(100, round(100 * float(read_trace(model.path).mean())))
-    return min(100, round(100 * float(model.rate))) if model.kind != "none" else 0
-
-
-def check_loss(spec: str) -> LossModel:
-    """The loss model of a spec, with a trace file read now; DredInputError naming the syntax
-    otherwise."""
-    try:
-        model = parse_loss(spec)
-        if model.kind == "trace":
-            read_trace(model.path)
-    except LossError as e:
-        text = str(e)
-        if SPEC_SYNTAX not in text:
-            text = f"{text} (a loss model is {SPEC_SYNTAX})"
-        raise DredInputError(f"Loss model: {text}") from None
-    return model
-
-
-def lost_spans(lost: np.ndarray, sources: np.ndarray, lookahead: int,
-               fs_hz: int = FS_HZ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Where each lost packet sits in the decoded (input-aligned) audio, by how it was filled:
-    {source name: (starts_s (m,), widths_s (m,))}, consecutive packets of one source merged.
-
-    Packet k covers samples [320 k − L, 320 (k + 1) − L) of the output (L: Opus look-ahead),
-    so the first packet starts L samples before 0. Every span is a whole number of packets.
-    """
-    from dsp.dred.receiver import SOURCES
-
-    lost = np.asarray(lost, dtype=bool)
-    sources = np.asarray(sources)
-    per = round(PACKET_S * fs_hz)
-    out = {}
-    for name in FILLED:
-        mark = lost & (sources == SOURCES.index(name))
-        edges = np.diff(np.concatenate([[0], mark.astype(np.int8), [0]]))
-        first, end = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        out[name] = ((first * per - lookahead) / fs_hz, (end - first) * per / fs_hz)
-    return out
-
-
-def _score(clean: np.ndarray, decoded: np.ndarray, notes: list[str], what: str) -> dict | None:
-    from pesq import PesqError
-
-    from dsp.percepnet.metrics import pesq_wb, stoi
-
-    try:
-        return {"pesq_wb": pesq_wb(clean, decoded, FS_HZ), "stoi": stoi(clean, decoded, FS_HZ)}
-    except PesqError as e:  # no speech found, or too short for PESQ
-        notes.append(f"{what}: no PESQ/STOI ({type(e).__name__}: {e})")
-        return None
-
-
-def _input(req: DredRequest, state) -> tuple[np.ndarray, float, str]:
-    """The speech to send, its rate, and a label."""
-    if req.source == "scene":
-        from dsp.mic_mix import scene_mic_mix
-        from sim.transfer import simulate as transfer
-
-        state.progress(0.0, f"Simulating the talker ({req.engine}) …")
-        tr = transfer(req.scene, req.engine, fs_hz=FS_HZ, talkers=True,
-                      state=state.sub(0.0, 0.15))
-        mix = scene_mic_mix(req.scene, tr, mic=req.mic, seconds=req.seconds,
-                            talker=req.talker, noises=[])
-        mic = req.scene.device.microphones[req.mic].name
-        talker = req.scene.sources[req.talker].name if req.talker is not None else "talker"
-        return mix.clean, float(FS_HZ), f"{talker} at {mic}, {req.engine}"
-    from dsp.audio_io import read_audio
-
-    state.progress(0.0, "Reading …")
-    x, fs = read_audio(req.path, channels=None)
-    return x[:round(req.seconds * fs)], float(fs), Path(req.path).name
-
-
-def run_dred(req: DredRequest, *, state) -> DredOutcome:
-    """The background job: the input, both simulations with one loss mask, the scores."""
-    from dsp.dred.chain import simulate
-    from dsp.dred.opus import OpusEncoder
-
-    state.check()
-    notes: list[str] = []
-    x, fs, label = _input(req, state)
-    loss = check_loss(req.loss)
-    state.check()
-    base_settings = replace(req.settings, dred=False, neural_plc=False)
-    same = base_settings == req.settings
-
-    def stage(lo: float, hi: float, text: str):
-        return lambda f: state.progress(lo + (hi - lo) * f, text)
-
-    run = simulate(x, fs, req.settings, loss, seed=req.seed,
-                   progress=stage(0.2, 0.75 if not same else 0.9,
-                                  f"Sending with {settings_label(req.settings)} …"),
-                   cancel=lambda: state.cancelled)
-    if same:
-        base = run
-        notes.append("DRED and the neural PLC are off: the chosen settings are the baseline")
-    else:
-        base = simulate(x, fs, base_settings, loss, seed=req.seed,
-                        progress=stage(0.75, 0.9, f"Sending with {BASELINE_LABEL} …"),
-                        cancel=lambda: state.cancelled)
-    state.progress(0.9, "Scoring …")
-    metrics = {"run": _score(run.clean16, run.decoded, notes, "chosen settings")}
-    metrics["baseline"] = metrics["run"] if same else _score(base.clean16, base.decoded, notes,
-                                                             BASELINE_LABEL)
-    state.check()
-    lookahead = OpusEncoder(sample_rate=FS_HZ).lookahead
-    run_label = "DRED" if req.settings.dred else (
-        "Neural PLC" if req.settings.neural_plc else BASELINE_LABEL)
-    clips = {"Clean": run.clean16, BASELINE_LABEL: base.decoded}
-    if not same:
-        clips[run_label] = run.decoded
-    state.progress(1.0, "Done")
-    return DredOutcome(run=run, baseline=base, metrics=metrics,
-                       spans=lost_spans(run.lost, run.sources, lookahead), lookahead=lookahead,
-                       label=label, run_label=run_label,
-                       clips=make_clips(clips, FS_HZ, match_loudness=False), notes=notes)
 
 
 def _header(label: str) -> str:
@@ -520,15 +354,11 @@ class DredPanel(JobPanel):
         model = check_loss(spec)
         expect = self.expect_spin.value()
         budget = self.budget_spin.value()
-        settings = DredSettings(
+        settings = chain_settings(DredSettings(
             bitrate=1000 * self.bitrate_spin.value(), lbrr=self.lbrr_check.isChecked(),
-            loss_perc=nominal_loss_perc(model) if expect < 0 else expect,
             dred_ms=self.depth_spin.value(), dred_kbps=budget if budget > 0 else None,
-            neural_plc=self.plc_check.isChecked(), dred=self.dred_check.isChecked())
-        try:
-            settings.validate()
-        except SettingsError as e:
-            raise DredInputError(f"Setting {e}") from None
+            neural_plc=self.plc_check.isChecked(), dred=self.dred_check.isChecked()),
+            model, None if expect < 0 else expect)
         common = dict(seconds=self.seconds_spin.value(), settings=settings, loss=spec,
                       seed=self.seed_spin.value())
         if self.radio_file.isChecked():
@@ -556,7 +386,7 @@ class DredPanel(JobPanel):
         except DredInputError as e:
             self.show_error(str(e))
             return False
-        return self._start(run_dred, req, "dred")
+        return self._start(dred_job.run, req, "dred")
 
     def _on_finished(self, outcome: DredOutcome) -> None:
         self.progress.setVisible(False)

@@ -3,21 +3,22 @@ heard at a device microphone in the scene, or of an audio file.
 
 Source: *Scene* simulates the chosen talker and noise sources at one device microphone (free-field
 or room engine, 16 kHz; `dsp.mic_mix`), so the clean talker image is known; *File* reads a
-WAV/FLAC file with an optional clean reference. Options: comb filter, postfilter, int8 weights,
-and oracle gains (from the clean signal, when it is known). Process runs in the background
+WAV/FLAC file with an optional clean reference (same rate). Options: comb filter, postfilter
+with its strength and SNR gate, int8 weights, and oracle gains (from the clean signal, when it
+is known): every option of `awb enhance`. Process runs in the background
 (progress, cancel); the panel then shows the spectrograms before and after on one dB scale,
 PESQ-WB / STOI / SI-SDR of the input and the output when a clean reference exists, A/B playback
 of Noisy / Enhanced (/ Clean when known), loudness-matched to the input, through the audition
 engine (`gui.audio.clip_audition`; keys 1 2 3, Space), and Save Output writes the result as a
 32-bit float WAV (atomically).
 
-The job (`run_enhance`) is Qt-free and only calls `sim` and `dsp`.
+The job is `workbench.jobs.enhance` (Qt-free); this panel builds its request and shows the
+outcome.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,127 +46,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dsp.clip_paths import ClipSet, make_clips
-from sim.scene import Scene
+from dsp.percepnet.postfilter import STRENGTH
 from workbench.gui.audio.clip_audition import ClipAudition
 from workbench.gui.shell.job_panel import JobPanel
 from workbench.gui.shell.theme import current_theme, scene_colors
+from workbench.jobs import enhance as enhance_job
+from workbench.jobs.enhance import EnhanceOutcome, EnhanceRequest
 
 log = logging.getLogger(__name__)
 
-SCENE_FS_HZ = 16000
-"""Rate of the simulated microphone signal: the model's own rate (fast, no resampling)."""
 DYNAMIC_RANGE_DB = 80.0
 METRIC_ROWS = (("pesq_wb", "PESQ-WB", "{:.2f}"), ("stoi", "STOI", "{:.3f}"),
                ("si_sdr", "SI-SDR (dB)", "{:.1f}"))
-
-
-@dataclass
-class EnhanceRequest:
-    """What to process. source "scene": scene, engine, mic, talker (source index), noises
-    (source indices), seconds; source "file": noisy_path and optional clean_path."""
-
-    source: str
-    scene: Scene | None = None
-    engine: str = "freefield"
-    mic: int = 0
-    talker: int | None = None
-    noises: list[int] = field(default_factory=list)
-    seconds: float = 4.0
-    noisy_path: str = ""
-    clean_path: str = ""
-    use_comb: bool = True
-    use_postfilter: bool = True
-    int8: bool = False
-    oracle: bool = False
-
-
-@dataclass
-class EnhanceOutcome:
-    noisy: np.ndarray
-    clean: np.ndarray | None
-    fs_hz: int
-    result: object  # dsp.percepnet.enhance.EnhanceResult
-    metrics_noisy: dict | None
-    metrics_enhanced: dict | None
-    label: str
-    notes: list[str]
-    clips: ClipSet
-
-
-def _mono(x: np.ndarray) -> np.ndarray:
-    return x if x.ndim == 1 else x[:, 0]
-
-
-def _playable(x: np.ndarray) -> np.ndarray:
-    """Mono or stereo as it is; more channels: the first (the one the spectrograms show)."""
-    return x if x.ndim == 1 or x.shape[1] <= 2 else x[:, 0]
-
-
-def enhance_clips(noisy: np.ndarray, enhanced: np.ndarray, clean: np.ndarray | None,
-                  fs_hz: int) -> ClipSet:
-    """Noisy / Enhanced (/ Clean) for A/B listening, loudness-matched to the noisy input."""
-    clips = {"Noisy": _playable(noisy), "Enhanced": _playable(enhanced)}
-    if clean is not None:
-        clips["Clean"] = clean
-    return make_clips(clips, fs_hz, match_loudness=True)
-
-
-def run_enhance(req: EnhanceRequest, *, state) -> EnhanceOutcome:
-    """The background job: simulate or read the input, enhance it, score it."""
-    from dsp.percepnet.enhance import EnhanceOptions, enhance
-    from dsp.percepnet.metrics import score_all
-
-    state.check()
-    notes: list[str] = []
-    if req.source == "scene":
-        from dsp.mic_mix import scene_mic_mix
-        from sim.transfer import simulate
-
-        state.progress(0.0, f"Simulating ({req.engine}) …")
-        tr = simulate(req.scene, req.engine, fs_hz=SCENE_FS_HZ, talkers=True,
-                      state=state.sub(0.0, 0.4))
-        state.check()
-        state.progress(0.4, "Mixing at the microphone …")
-        mix = scene_mic_mix(req.scene, tr, mic=req.mic, seconds=req.seconds, talker=req.talker,
-                            noises=req.noises)
-        noisy, clean, fs = mix.mixture, mix.clean, mix.fs_hz
-        mic_name = req.scene.device.microphones[req.mic].name
-        label = f"{mic_name}, {req.engine}, SNR {mix.snr_db:.1f} dB"
-    else:
-        from dsp.audio_io import read_audio
-
-        state.progress(0.0, "Reading …")
-        noisy, fs = read_audio(req.noisy_path, channels=None)
-        noisy = noisy[:, 0] if noisy.shape[1] == 1 else noisy
-        clean = None
-        if req.clean_path:
-            c, _ = read_audio(req.clean_path, fs_hz=fs, channels=None)
-            c = c.mean(axis=1)
-            if abs(len(c) - noisy.shape[0]) > fs // 10:
-                notes.append(f"clean reference is {len(c) / fs:.2f} s, the input "
-                             f"{noisy.shape[0] / fs:.2f} s: cut/padded to the input")
-            clean = np.pad(c, (0, max(0, noisy.shape[0] - len(c))))[:noisy.shape[0]]
-        label = Path(req.noisy_path).name
-    state.check()
-    oracle = req.oracle and clean is not None
-    opts = EnhanceOptions(use_comb=req.use_comb, use_postfilter=req.use_postfilter,
-                          weights="int8" if req.int8 else "float16",
-                          oracle_clean=clean if oracle else None)
-    state.progress(0.5, "Enhancing (oracle gains) …" if oracle else "Enhancing …")
-    result = enhance(noisy, fs, opts)
-    state.check()
-    m_noisy = m_enh = None
-    if clean is not None:
-        state.progress(0.8, "Scoring …")
-        m_noisy = score_all(clean, _mono(noisy), fs)
-        state.check()
-        m_enh = score_all(clean, _mono(result.output), fs)
-    state.progress(0.95, "Matching loudness for listening …")
-    clips = enhance_clips(noisy, result.output, clean, fs)
-    state.progress(1.0, "Done")
-    return EnhanceOutcome(noisy, clean, fs, result, m_noisy, m_enh, label,
-                          notes + list(result.notes), clips)
 
 
 class SpectrogramPlot(pg.PlotWidget):
@@ -197,12 +89,53 @@ class SpectrogramPlot(pg.PlotWidget):
 class EnhancePanel(JobPanel):
     """The panel over one `SceneDocument`. `message` carries status-bar text."""
 
-    def _init_state(self) -> None:
-        self._request: EnhanceRequest | None = None
-
     # -- construction ----------------------------------------------------------------------------
     def _build(self) -> None:
         left = QVBoxLayout()
+        left.addWidget(self._input_box())
+        left.addWidget(self._options_box())
+        self._add_job_controls(left, "enhance", wrap_errors=False)
+        self.metrics_table = QTableWidget(len(METRIC_ROWS), 2)
+        self.metrics_table.setHorizontalHeaderLabels(["Input", "Output"])
+        self.metrics_table.setVerticalHeaderLabels([r[1] for r in METRIC_ROWS])
+        self.metrics_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.metrics_table.setMaximumHeight(120)
+        left.addWidget(self.metrics_table)
+        self.info_label = QLabel()
+        self.info_label.setWordWrap(True)
+        left.addWidget(self.info_label)
+        left.addStretch(1)
+
+        plots = QVBoxLayout()
+        self.before_plot = SpectrogramPlot("Before")
+        self.after_plot = SpectrogramPlot("After")
+        self.after_plot.setXLink(self.before_plot)
+        self.after_plot.setYLink(self.before_plot)
+        plots.addWidget(self.before_plot)
+        plots.addWidget(self.after_plot)
+        self.audition = ClipAudition()
+        self.audition.set_shortcut_scope(self)
+        plots.addWidget(self.audition)
+        self.apply_theme()
+
+        row = QHBoxLayout(self)
+        side = QWidget()
+        side.setLayout(left)
+        side.setMaximumWidth(380)
+        row.addWidget(side)
+        row.addLayout(plots, 1)
+
+        self.radio_scene.toggled.connect(self._update_enabled)
+        self.clean_edit.textChanged.connect(self._update_enabled)
+        self.postfilter_check.toggled.connect(self._update_enabled)
+        self.browse_noisy.clicked.connect(lambda: self._browse(self.noisy_edit, "Open Noisy Audio"))
+        self.browse_clean.clicked.connect(
+            lambda: self._browse(self.clean_edit, "Open Clean Reference"))
+        self.audition.saveRequested.connect(lambda: self.save_output())
+        self.audition.message.connect(self.message)
+
+    def _input_box(self) -> QGroupBox:
+        """Scene (microphone, engine, talker, noise, length) or file (input, clean reference)."""
         src_box = QGroupBox("Input")
         src = QVBoxLayout(src_box)
         self.radio_scene = QRadioButton("Scene: talker + noise at a device microphone")
@@ -249,58 +182,40 @@ class EnhancePanel(JobPanel):
         self.file_widgets = QWidget()
         self.file_widgets.setLayout(file_grid)
         src.addWidget(self.file_widgets)
-        left.addWidget(src_box)
+        return src_box
 
+    def _options_box(self) -> QGroupBox:
+        """The processing options of `awb enhance`: comb, postfilter (strength, gate), int8
+        weights, oracle gains."""
         opt_box = QGroupBox("Processing")
         opt = QVBoxLayout(opt_box)
         self.comb_check = QCheckBox("Comb filter")
         self.comb_check.setChecked(True)
         self.postfilter_check = QCheckBox("Postfilter")
         self.postfilter_check.setChecked(True)
+        self.strength_spin = QDoubleSpinBox()
+        self.strength_spin.setObjectName("enhanceStrength")
+        self.strength_spin.setRange(0.0, 3.0)
+        self.strength_spin.setSingleStep(0.1)
+        self.strength_spin.setDecimals(2)
+        self.strength_spin.setValue(STRENGTH)
+        self.strength_spin.setToolTip("Postfilter warp exponent s in g·sin(πg/2)^s: 1 = the "
+                                      f"PercepNet paper's warping, 0 = none ({STRENGTH:g}, the "
+                                      "best measured)")
+        self.gate_check = QCheckBox("SNR gate (fade out at high SNR)")
+        self.gate_check.setToolTip("Fade the postfilter out where the gains imply a high SNR")
+        postfilter_form = QFormLayout()
+        postfilter_form.setContentsMargins(18, 0, 0, 0)
+        postfilter_form.addRow("Strength", self.strength_spin)
+        postfilter_form.addRow(self.gate_check)
         self.int8_check = QCheckBox("int8 weights")
         self.oracle_check = QCheckBox("Oracle gains (from the clean signal)")
-        for w in (self.comb_check, self.postfilter_check, self.int8_check, self.oracle_check):
-            opt.addWidget(w)
-        left.addWidget(opt_box)
-
-        self._add_job_controls(left, "enhance", wrap_errors=False)
-        self.metrics_table = QTableWidget(len(METRIC_ROWS), 2)
-        self.metrics_table.setHorizontalHeaderLabels(["Input", "Output"])
-        self.metrics_table.setVerticalHeaderLabels([r[1] for r in METRIC_ROWS])
-        self.metrics_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.metrics_table.setMaximumHeight(120)
-        left.addWidget(self.metrics_table)
-        self.info_label = QLabel()
-        self.info_label.setWordWrap(True)
-        left.addWidget(self.info_label)
-        left.addStretch(1)
-
-        plots = QVBoxLayout()
-        self.before_plot = SpectrogramPlot("Before")
-        self.after_plot = SpectrogramPlot("After")
-        self.after_plot.setXLink(self.before_plot)
-        self.after_plot.setYLink(self.before_plot)
-        plots.addWidget(self.before_plot)
-        plots.addWidget(self.after_plot)
-        self.audition = ClipAudition()
-        self.audition.set_shortcut_scope(self)
-        plots.addWidget(self.audition)
-        self.apply_theme()
-
-        row = QHBoxLayout(self)
-        side = QWidget()
-        side.setLayout(left)
-        side.setMaximumWidth(380)
-        row.addWidget(side)
-        row.addLayout(plots, 1)
-
-        self.radio_scene.toggled.connect(self._update_enabled)
-        self.clean_edit.textChanged.connect(self._update_enabled)
-        self.browse_noisy.clicked.connect(lambda: self._browse(self.noisy_edit, "Open Noisy Audio"))
-        self.browse_clean.clicked.connect(
-            lambda: self._browse(self.clean_edit, "Open Clean Reference"))
-        self.audition.saveRequested.connect(lambda: self.save_output())
-        self.audition.message.connect(self.message)
+        opt.addWidget(self.comb_check)
+        opt.addWidget(self.postfilter_check)
+        opt.addLayout(postfilter_form)
+        opt.addWidget(self.int8_check)
+        opt.addWidget(self.oracle_check)
+        return opt_box
 
     def apply_theme(self, colors=None) -> None:
         colors = colors or scene_colors(current_theme())
@@ -357,6 +272,8 @@ class EnhancePanel(JobPanel):
     def request(self) -> EnhanceRequest:
         common = dict(use_comb=self.comb_check.isChecked(),
                       use_postfilter=self.postfilter_check.isChecked(),
+                      postfilter_strength=self.strength_spin.value(),
+                      postfilter_gate=self.gate_check.isChecked(),
                       int8=self.int8_check.isChecked(),
                       oracle=self.oracle_check.isChecked() and self.oracle_check.isEnabled())
         if self.radio_file.isChecked():
@@ -368,7 +285,7 @@ class EnhancePanel(JobPanel):
         return EnhanceRequest("scene", scene=self.document.scene,
                               engine=self.engine_combo.currentData(),
                               mic=self.mic_combo.currentData(),
-                              talker=self.talker_combo.currentData(), noises=noises,
+                              talker=self.talker_combo.currentData(), noises=tuple(noises),
                               seconds=self.seconds_spin.value(), **common)
 
     # -- processing ------------------------------------------------------------------------------
@@ -383,8 +300,7 @@ class EnhancePanel(JobPanel):
         if problem:
             self.show_error(problem)
             return False
-        self._request = self.request()
-        return self._start(run_enhance, self._request, "enhance")
+        return self._start(enhance_job.run, self.request(), "enhance")
 
     def _on_finished(self, outcome: EnhanceOutcome) -> None:
         self.progress.setVisible(False)
@@ -395,8 +311,7 @@ class EnhancePanel(JobPanel):
         self.before_plot.show_spectrogram(res.before, levels)
         self.after_plot.show_spectrogram(res.after, levels)
         self.before_plot.setTitle(f"Before — {outcome.label}")
-        oracle = self._request is not None and self._request.oracle and outcome.clean is not None
-        self.after_plot.setTitle("After (oracle gains)" if oracle else "After")
+        self.after_plot.setTitle("After (oracle gains)" if outcome.oracle else "After")
         self._show_metrics(outcome)
         info = [f"{outcome.noisy.shape[0] / outcome.fs_hz:.2f} s at {outcome.fs_hz} Hz, "
                 f"latency {res.latency_s * 1000:.0f} ms compensated, "
@@ -429,6 +344,9 @@ class EnhancePanel(JobPanel):
         self.scene_widgets.setEnabled(scene)
         self.file_widgets.setEnabled(not scene)
         self.oracle_check.setEnabled(scene or bool(self.clean_edit.text().strip()))
+        postfilter = self.postfilter_check.isChecked()
+        self.strength_spin.setEnabled(postfilter)
+        self.gate_check.setEnabled(postfilter)
         self.process_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
         self.save_button.setEnabled(not busy and self.outcome is not None)

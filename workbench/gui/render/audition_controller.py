@@ -31,36 +31,41 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 
 from dsp import audition
-from dsp.audio_io import AudioFileError, audio_info, read_audio, resample
+from dsp.audio_io import AudioFileError
 from dsp.listening import PATHS
 from dsp.params import DesignError
-from dsp.programme_view import LevelTrack, lrc_levels
-from dsp.renderer import RenderError, RenderParams
-from dsp.spectrum import Spectrogram, spectrogram
-from dsp.upmix import UpmixError, UpmixParams, check_upmix_params
+from dsp.programme_view import LevelTrack
+from dsp.renderer import RenderError
+from dsp.spectrum import Spectrogram
+from dsp.upmix import UpmixError, check_upmix_params
 from sim.scene import Scene
 from sim.scene_io import SceneError
 from workbench.gui.audio import engine as audio_engine
-from workbench.gui.design.controller import design_relevant
 from workbench.gui.scene.document import SceneDocument
 from workbench.gui.shell.worker import JobRunner
+from workbench.jobs import render as render_job
+from workbench.jobs.design import design_relevant
+from workbench.jobs.render import (
+    MODES,
+    AuditionRequest,
+    AuditionSettings,
+    LevelsRequest,
+    Prepared,
+    Programme,
+)
 
 log = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".ogg")
 AUDIO_FILTER = "Audio files (*.wav *.flac *.aif *.aiff *.ogg);;All files (*)"
 BLOCKS = (64, 128, 256, 512, 1024)
-MODES = {"auto": (None, False), "room": ("room", False), "early": ("room", True),
-         "freefield": ("freefield", False)}
-"""Listening-path engines: key → (make_player's engine, early_only); "auto" = room unless the
-room is anechoic."""
 MODE_LABELS = {"auto": "Scene (room unless anechoic)", "room": "Room (full)",
                "early": "Room (early part, fast)", "freefield": "Free field"}
 PATH_LABELS = {"A": "plain stereo through the device", "B": "spatial renderer through the device",
@@ -73,109 +78,8 @@ SEEK_HOLD_S = 0.4
 DEVICE_KEY, BLOCK_KEY, MODE_KEY = "audio/device", "renderer/block", "renderer/paths"
 
 
-@dataclass(frozen=True)
-class Programme:
-    """The loaded file: samples x (n, 2) at fs_hz (the scene's rate), and what it was."""
-
-    path: Path
-    x: np.ndarray
-    fs_hz: int
-    fs_in_hz: int
-    channels_in: int
-    subtype: str = ""
-
-    @property
-    def name(self) -> str:
-        return self.path.name
-
-    @property
-    def duration_s(self) -> float:
-        return len(self.x) / self.fs_hz
-
-    def describe(self) -> str:
-        rate = (f"{self.fs_in_hz} Hz → {self.fs_hz} Hz (soxr)" if self.fs_in_hz != self.fs_hz
-                else f"{self.fs_hz} Hz")
-        ch = {1: "mono → stereo", 2: "stereo"}.get(self.channels_in, f"{self.channels_in} ch")
-        return f"{self.name} — {format_time(self.duration_s)}, {rate}, {ch}"
-
-    def input_info(self) -> dict:
-        return {"file": str(self.path), "fs_in_hz": self.fs_in_hz,
-                "channels_in": self.channels_in, "subtype_in": self.subtype}
-
-
-@dataclass(frozen=True)
-class AuditionSettings:
-    """How the player is made: renderer parameters, block size, listening-path engine."""
-
-    params: RenderParams = field(default_factory=RenderParams)
-    block: int = 512
-    mode: str = "auto"
-
-    @property
-    def engine(self) -> tuple[str | None, bool]:
-        return MODES[self.mode]
-
-
-@dataclass
-class Prepared:
-    """What a build job hands back."""
-
-    programme: Programme
-    player: audition.Player
-    scene: Scene
-    settings: AuditionSettings
-    levels: LevelTrack
-    spectrogram: Spectrogram
-    wall_s: float
-
-
-def format_time(seconds: float) -> str:
-    """'1:05.3' (minutes:seconds.tenths)."""
-    seconds = max(0.0, float(seconds))
-    m, s = divmod(seconds, 60.0)
-    return f"{int(m)}:{s:04.1f}"
-
-
 def is_audio_file(path: str | Path) -> bool:
     return Path(path).suffix.lower() in AUDIO_SUFFIXES
-
-
-def read_programme(path: str | Path, fs_hz: int) -> Programme:
-    """Read any WAV/FLAC/… as stereo at fs_hz (soxr). Raises AudioFileError (one line)."""
-    path = Path(path)
-    x, _ = read_audio(path, fs_hz=fs_hz, channels=2)
-    info = audio_info(path)
-    return Programme(path=path, x=x, fs_hz=int(fs_hz), fs_in_hz=info.fs_hz,
-                     channels_in=info.channels, subtype=info.subtype)
-
-
-def prepare_audition(source: Path | Programme, scene: Scene, settings: AuditionSettings,
-                     path: str, *, state) -> Prepared:
-    """The build job: the programme at the scene's rate, the player, the overviews."""
-    t0 = time.perf_counter()
-    fs = scene.simulation.fs_hz
-    state.progress(0.0, "reading the file")
-    if isinstance(source, Programme):
-        prog = source
-        if prog.fs_hz != fs:
-            prog = replace(prog, x=resample(prog.x, prog.fs_hz, fs), fs_hz=fs)
-    else:
-        prog = read_programme(source, fs)
-    if not scene.listeners:
-        raise RenderError(f"scene {scene.name!r} has no listener to render for")
-    engine, early = settings.engine
-    player = audition.make_player(scene, prog.x, settings.params, engine=engine,
-                                  early_only=early, block=settings.block, path=path,
-                                  state=state.sub(0.05, 0.85))
-    levels = lrc_levels(prog.x, fs, settings.params.upmix, state=state.sub(0.85, 0.97))
-    spec = spectrogram(prog.x, fs, state=state.sub(0.97, 1.0))
-    return Prepared(programme=prog, player=player, scene=scene, settings=settings,
-                    levels=levels, spectrogram=spec, wall_s=time.perf_counter() - t0)
-
-
-def compute_levels(x: np.ndarray, fs_hz: int, upmix: UpmixParams, *, state) -> LevelTrack:
-    """The L/R/C level overview job (after an upmix change)."""
-    return lrc_levels(x, fs_hz, upmix, state=state)
 
 
 def describe_build_error(error: BaseException) -> str:
@@ -328,7 +232,8 @@ class AuditionController(QObject):
         name = source.name if isinstance(source, (Path, Programme)) else str(source)
         label = f"Opening {name}" if isinstance(source, Path) else "Rebuilding the paths"
         self._job = (source, resume, label)
-        self.build_runner.start(prepare_audition, source, scene, self.settings, self.path,
+        self.build_runner.start(render_job.prepare,
+                                AuditionRequest(source, scene, self.settings, self.path),
                                 label=label)
         self._set_busy(True)
         self.progress.emit(0.0, label)
@@ -645,8 +550,8 @@ class AuditionController(QObject):
             self._levels_dirty = True
             return
         self._levels_dirty = False
-        p = self.programme
-        self.levels_runner.start(compute_levels, p.x, p.fs_hz, self.settings.params.upmix,
+        self.levels_runner.start(render_job.levels,
+                                 LevelsRequest(self.programme, self.settings.params.upmix),
                                  label="L/R/C levels")
 
     def _on_levels(self, levels: LevelTrack) -> None:
@@ -723,6 +628,5 @@ def _rescan_portaudio() -> None:
         log.info("PortAudio rescan failed: %s", e)
 
 
-__all__ = ["AUDIO_FILTER", "BLOCKS", "MODES", "MODE_LABELS", "PATH_LABELS", "AuditionController",
-           "AuditionSettings", "Prepared", "Programme", "describe_build_error", "format_time",
-           "is_audio_file", "prepare_audition", "read_programme"]
+__all__ = ["AUDIO_FILTER", "BLOCKS", "MODE_LABELS", "PATH_LABELS", "AuditionController",
+           "describe_build_error", "is_audio_file"]

@@ -61,15 +61,14 @@ from workbench.gui.render.audition_controller import (
     AUDIO_FILTER,
     BLOCKS,
     MODE_LABELS,
-    MODES,
     PATH_LABELS,
     AuditionController,
-    format_time,
     is_audio_file,
 )
 from workbench.gui.render.render_dialog import OfflineRenderer
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
 from workbench.gui.shell.widgets import double_spin
+from workbench.jobs.render import MODES, format_time
 
 POLL_MS = 33
 OPEN_DIR_KEY = "renderer/openDir"

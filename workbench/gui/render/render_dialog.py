@@ -1,8 +1,8 @@
 """Render to files: the offline render of the loaded programme (what `awb render` writes) with a
 dialog for the folder and the paths, run in the background with progress and cancel.
 
-The work is `dsp.offline_render.render_to_folder` (drivers.wav, binaural_A/B/X.wav as asked,
-report.json). It needs no audio device, which makes it the way to listen when PortAudio or an
+The work is the render job (`workbench.jobs.render.run`: drivers.wav, binaural_A/B/X.wav as
+asked, report.json). It needs no audio device, which makes it the way to listen when PortAudio or an
 output is missing. The last folder, paths and cue choice are remembered in QSettings
 (`renderer/renderDir`, `renderer/renderPaths`, `renderer/renderCues`).
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -28,13 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dsp.audio_io import resample
 from dsp.listening import PATHS
-from dsp.offline_render import RenderRequest, render_to_folder
 from dsp.params import DesignError
 from dsp.renderer import RenderError
 from sim.scene import Scene
 from workbench.gui.shell.worker import JobRunner
+from workbench.jobs import render as render_job
+from workbench.jobs.render import AuditionSettings, Programme, RenderRequest
 
 DIR_KEY, PATHS_KEY, CUES_KEY = "renderer/renderDir", "renderer/renderPaths", "renderer/renderCues"
 PATH_TEXT = {"A": "A — plain stereo through the device", "B": "B — spatial renderer",
@@ -48,16 +47,6 @@ class RenderChoice:
     folder: Path
     paths: tuple[str, ...] = PATHS
     cues: bool = True
-
-
-def run_render(scene: Scene, x: np.ndarray, fs_hz: int, folder: Path, request: RenderRequest,
-               input_info: dict, *, state) -> dict:
-    """The job: the programme at the scene's rate, then `render_to_folder`."""
-    fs = scene.simulation.fs_hz
-    if fs_hz != fs:
-        state.progress(0.0, "resampling")
-        x = resample(x, fs_hz, fs)
-    return render_to_folder(scene, x, folder, request, input_info=input_info, state=state)
 
 
 class RenderDialog(QDialog):
@@ -164,11 +153,11 @@ class OfflineRenderer(QObject):
     def is_running(self) -> bool:
         return self.runner.is_running
 
-    def start(self, parent: QWidget | None, scene: Scene, programme, settings,
-              suggestion: Path, summary: str = "") -> bool:
-        """Ask, then render `programme` (audition_controller.Programme) for `scene`
-        with `settings` (AuditionSettings: renderer parameters, block, path engine). False
-        when cancelled, refused (the reason goes to `failed`) or already running."""
+    def start(self, parent: QWidget | None, scene: Scene, programme: Programme,
+              settings: AuditionSettings, suggestion: Path, summary: str = "") -> bool:
+        """Ask, then render `programme` for `scene` with `settings` (renderer parameters,
+        block, path engine). False when cancelled, refused (the reason goes to `failed`) or
+        already running."""
         if self.runner.is_running:
             return False
         choice = ask_render(parent, suggestion, summary)
@@ -185,11 +174,10 @@ class OfflineRenderer(QObject):
             return False
         self.choice = choice
         engine, early = settings.engine
-        request = RenderRequest(paths=choice.paths, block=settings.block, engine=engine,
-                                early_only=early, params=settings.params, cues=choice.cues)
-        return self.runner.start(run_render, scene, programme.x, programme.fs_hz,
-                                 choice.folder, request, programme.input_info(),
-                                 label="Render to files")
+        request = RenderRequest(scene, programme, choice.folder, params=settings.params,
+                                block=settings.block, engine=engine, early_only=early,
+                                paths=choice.paths, cues=choice.cues)
+        return self.runner.start(render_job.run, request, label="Render to files")
 
     def cancel(self) -> None:
         self.runner.cancel()

@@ -44,6 +44,8 @@ from workbench.gui.shell.recent import add_recent_file, clear_recent_files, rece
 from workbench.gui.shell.recovery import Recovery, RecoveryFile
 from workbench.gui.shell.theme import THEMES, apply_theme, current_theme, save_theme, scene_colors
 from workbench.gui.shell.worker import JobRunner
+from workbench.jobs import transfer as transfer_job
+from workbench.jobs.transfer import TransferRequest
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +68,6 @@ def ask_restore_recovery(parent: QWidget, leftover: RecoveryFile) -> bool:
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         QMessageBox.StandardButton.Yes)
     return answer == QMessageBox.StandardButton.Yes
-
-
-def run_simulation(scene: Scene, *, engine: str, early_only: bool, state):
-    """The background job: `sim.transfer.simulate` (looked up at call time)."""
-    from sim import transfer
-
-    return transfer.simulate(scene, engine, early_only=early_only, state=state)
 
 
 def describe_job_error(error: BaseException, what: str) -> str:
@@ -599,7 +594,8 @@ class MainWindow(QMainWindow):
         label = ENGINE_LABELS[(engine, early_only)]
         self._job_scene = self.document.scene
         self._job_label = label
-        self.runner.start(run_simulation, self._job_scene, engine=engine, early_only=early_only,
+        self.runner.start(transfer_job.run,
+                          TransferRequest(self._job_scene, engine, early_only=early_only),
                           label=label)
         for action in (self.action_sim_free, self.action_sim_room, self.action_sim_early):
             action.setEnabled(False)

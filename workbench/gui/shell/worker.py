@@ -1,6 +1,6 @@
 """Run a Qt-free job function off the GUI thread (the Orange3 pattern).
 
-A job is a plain callable taking keyword `state: sim.jobs.TaskState`; it reports progress through
+A job is a plain callable taking keyword `state: sim.task.TaskState`; it reports progress through
 `state.progress()` and stops with `Cancelled` once `state.cancel()` was called. `JobRunner` runs one
 job at a time in a QThread and re-emits its outcome on the GUI thread (queued connections):
 `progress(fraction, message)`, then exactly one of `finished(result)`, `failed(exception,
@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from sim.jobs import Cancelled, TaskState
+from sim.task import Cancelled, TaskState
 
 log = logging.getLogger(__name__)
 _QUEUED = Qt.ConnectionType.QueuedConnection

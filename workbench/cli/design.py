@@ -1,0 +1,98 @@
+"""`awb design`: a filter design exported in the chosen formats, with the design report (the
+design and export jobs, the same the Design panel runs)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from workbench.cli.errors import EXIT_OK, BadInput, out_dir, out_file, run_job
+
+
+def _angles(text: str) -> tuple[float, ...]:
+    """argparse type of --null-angles: degrees separated by commas."""
+    from workbench.jobs.design import parse_angles
+
+    angles = parse_angles(text)
+    if angles is None:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected degrees like '90,-90'")
+    return angles
+
+
+def _cmd_design(args) -> int:
+    from dsp.export import format_names
+    from dsp.params import DesignError, DesignParams
+    from dsp.target_curve import load_target_curve
+    from sim.scene_io import load_scene
+    from workbench.jobs import design, export
+    from workbench.jobs.design import DesignRequest
+    from workbench.jobs.export import ExportRequest
+
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    unknown = [f for f in formats if f not in format_names()]
+    if unknown:
+        raise BadInput(f"--format {','.join(unknown)}: unknown (choose from"
+                       f" {','.join(format_names())})")
+    out = out_dir("--out", args.out)
+    report_path = out_file("--report", args.report) if args.report else None
+    scene = load_scene(args.scene)
+    try:
+        target = load_target_curve(args.target_curve) if args.target_curve else None
+        params = DesignParams(method=args.method, n_taps=args.taps, delay_samples=args.delay,
+                              max_effort_db=args.max_effort_db, target=target,
+                              robust_cm=args.robust_cm, listener=args.listener,
+                              null_angles_deg=args.null_angles,
+                              lobe_half_width_deg=args.lobe_half_width,
+                              null_gain_db=args.null_gain_db,
+                              virtual_angle_deg=args.virtual_angle)
+        d = run_job(design.run, DesignRequest(scene, params, args.probe_cm))
+        done = run_job(export.run, ExportRequest(d, out, formats, args.stem, report_path))
+    except DesignError as e:
+        raise BadInput(f"design: {e}") from None
+    f, rep = d.filters, done.report
+    n = sum(len(v) for v in done.written.values())
+    print(f"wrote {n} files to {out}: {params.method}, {f.n_inputs} inputs ->"
+          f" {f.n_drivers} drivers, {params.n_taps} taps, effort"
+          f" {rep['effort_db']:.1f} dB, FIR error {rep['fir_error_db']:.1f} dB")
+    for w in d.redesign.design.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return EXIT_OK
+
+
+def register(subparsers) -> None:
+    """Add `design` to awb's subparsers."""
+    from dsp.export import format_names
+    from dsp.params import DesignParams
+
+    d = DesignParams()
+    des = subparsers.add_parser("design",
+                                help="design CTC / null-steering / beam / virtualizer filters")
+    des.add_argument("scene", metavar="FILE|PRESET")
+    des.add_argument("--method", choices=("ctc", "nullsteer", "beam", "virtualizer"),
+                     required=True)
+    des.add_argument("--taps", type=int, default=1024)
+    des.add_argument("--delay", type=int, default=None, help="modelling delay in samples"
+                     " (default taps/2)")
+    des.add_argument("--max-effort-db", type=float, default=18.0)
+    des.add_argument("--target-curve", metavar="FILE", help="CSV 'freq_hz, gain_db' or JSON")
+    des.add_argument("--robust-cm", type=float, default=0.0,
+                     help="optimize over ± this lateral head displacement")
+    des.add_argument("--listener", type=int, default=0)
+    des.add_argument("--null-angles", type=_angles, default=d.null_angles_deg, metavar="DEG,…",
+                     help="beam: null directions, device frame, ccw (default 90,-90; write"
+                     " --null-angles=-90,90 when the first is negative)")
+    des.add_argument("--lobe-half-width", type=float, default=d.lobe_half_width_deg,
+                     metavar="DEG", help="beam: main lobe kept flat over ± this (default"
+                     " %(default)s)")
+    des.add_argument("--null-gain-db", type=float, default=d.null_gain_db, metavar="DB",
+                     help="beam: level asked for at the nulls re on-axis (default %(default)s)")
+    des.add_argument("--virtual-angle", type=float, default=d.virtual_angle_deg, metavar="DEG",
+                     help="virtualizer: virtual pair at ± this (default %(default)s)")
+    des.add_argument("--out", required=True, metavar="DIR")
+    des.add_argument("--stem", default="filters", help="file name stem of the exports")
+    des.add_argument("--format", default=",".join(format_names()),
+                     help=f"comma-separated export formats: {', '.join(format_names())}")
+    des.add_argument("--probe-cm", type=float, default=5.0)
+    des.add_argument("--report", metavar="REPORT.json")
+    des.set_defaults(func=_cmd_design)
+

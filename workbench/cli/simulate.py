@@ -1,0 +1,45 @@
+"""`awb simulate`: driver → ear impulse responses of a scene to an NPZ file (the transfer job)."""
+
+from __future__ import annotations
+
+from workbench.cli.errors import EXIT_OK, BadInput, out_file, run_job
+
+FS_RANGE_HZ = (8000, 192000)
+
+
+def _cmd_simulate(args) -> int:
+    from sim.scene_io import load_scene
+    from workbench.jobs import transfer
+    from workbench.jobs.transfer import TransferRequest
+
+    lo, hi = FS_RANGE_HZ
+    if args.fs is not None and not lo <= args.fs <= hi:
+        raise BadInput(f"--fs = {args.fs} Hz is outside {lo} .. {hi} Hz")
+    scene = load_scene(args.scene)
+    out = out_file("--out", args.out, ".npz")
+    if args.talkers and not scene.device.microphones:
+        raise BadInput(f"--talkers: device {scene.device.name!r} has no microphones")
+    request = TransferRequest(scene, args.engine, fs_hz=args.fs, talkers=args.talkers,
+                              early_only=args.early_only)
+    result = run_job(transfer.run, request, args.quiet)
+    result.save_npz(out)
+    n_d, n_l, _, n_t = result.ir.shape
+    extra = f", ir_mic {result.ir_mic.shape}" if result.ir_mic is not None else ""
+    print(f"wrote {out}: ir ({n_d} drivers, {n_l} listeners, 2 ears, {n_t} taps) at"
+          f" {result.fs_hz} Hz, engine {result.engine}{extra}")
+    return EXIT_OK
+
+
+def register(subparsers) -> None:
+    """Add `simulate` to awb's subparsers."""
+    sim = subparsers.add_parser("simulate", help="driver → ear impulse responses to an NPZ file")
+    sim.add_argument("scene", metavar="FILE|PRESET")
+    sim.add_argument("--engine", choices=("freefield", "room"), default="freefield")
+    sim.add_argument("--fs", type=int, default=None, help="sample rate in Hz (default: scene)")
+    sim.add_argument("--talkers", action="store_true",
+                     help="also talker/noise → device microphone RIRs (ir_mic)")
+    sim.add_argument("--early-only", action="store_true",
+                     help="room engine: first reflections only (fast, for interaction)")
+    sim.add_argument("--out", required=True, metavar="OUT.npz")
+    sim.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    sim.set_defaults(func=_cmd_simulate)
