@@ -105,7 +105,8 @@ def _cmd_design(args) -> int:
     from dsp.params import DesignError, DesignParams
     from dsp.report import build_report
     from dsp.target_curve import load_target_curve
-    from sim.scene_io import atomic_write_text, load_scene
+    from sim.outputs import write_text
+    from sim.scene_io import load_scene
 
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     unknown = [f for f in formats if f not in format_names()]
@@ -133,7 +134,7 @@ def _cmd_design(args) -> int:
     report["timing_ms"]["export"] = round(1e3 * (time.perf_counter() - t), 2)
     report["files"] = {k: [p.name for p in v] for k, v in written.items()}
     if args.report:
-        atomic_write_text(args.report, json.dumps(report, indent=2) + "\n")
+        write_text(args.report, json.dumps(report, indent=2) + "\n")
     n = sum(len(v) for v in written.values())
     print(f"wrote {n} files to {out}: {params.method}, {r.design.filters.n_inputs} inputs ->"
           f" {r.design.filters.n_drivers} drivers, {params.n_taps} taps, effort"
