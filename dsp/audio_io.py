@@ -145,15 +145,15 @@ def write_audio(path: str | os.PathLike, x: np.ndarray, fs_hz: int,
     """Write x (n, channels) or (n,) at fs_hz to `path` through `sim.outputs.write_file`; returns
     the path. The container follows the suffix (.wav, .flac, .ogg, .aiff; WAV for any other);
     `subtype` is the sample format ("FLOAT", "PCM_16", …): None, or one the container cannot
-    hold (FLOAT in FLAC), takes the container's default (FLAC: PCM_24)."""
+    hold (FLOAT in FLAC), takes the finest it holds: PCM_24 (FLAC, AIFF), else its default."""
     import soundfile as sf
 
     path = Path(path)
     fmt = path.suffix.lstrip(".").upper()
     if fmt not in sf.available_formats():
         fmt = "WAV"
-    if subtype is not None and not sf.check_format(fmt, subtype):
-        subtype = None
+    if subtype is None or not sf.check_format(fmt, subtype):
+        subtype = "PCM_24" if sf.check_format(fmt, "PCM_24") else None
     x = np.asarray(x, dtype=float)
     return write_file(path, lambda tmp: sf.write(str(tmp), x, int(fs_hz), subtype=subtype,
                                                  format=fmt))
