@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import minimum_filter1d
 
+from dsp.loudness import peak_dbfs
+
 FLOAT32_MARGIN = 1.0 - 1e-6
 """The ceiling is applied with this factor so that rounding to float32 on the way to the sound
 card cannot lift a sample above it."""
@@ -154,11 +156,6 @@ class LimitReport:
     limited_samples: int
 
 
-def _peak_dbfs(x: np.ndarray) -> float:
-    peak = float(np.max(np.abs(x))) if x.size else 0.0
-    return 20.0 * math.log10(peak) if peak > 0.0 else -math.inf
-
-
 def limit_file(x: np.ndarray, fs_hz: float, ceiling_db: float = -1.0) -> tuple[np.ndarray,
                                                                                 LimitReport]:
     """x (n, channels) through a `SafetyLimiter` (live audition's settings, one gain for all
@@ -166,11 +163,11 @@ def limit_file(x: np.ndarray, fs_hz: float, ceiling_db: float = -1.0) -> tuple[n
     |y| ≤ the ceiling. A signal already under the ceiling comes back unchanged (bit for bit)."""
     x = np.asarray(x, dtype=float)
     lim = SafetyLimiter(fs_hz, x.shape[1], ceiling_db)
-    before = _peak_dbfs(x)
+    before = peak_dbfs(x)
     if not x.size or float(np.max(np.abs(x))) <= lim.ceiling:
         return x, LimitReport(before, before, 0.0, 0)
     la = lim.latency
     y = lim.process(np.concatenate([x, np.zeros((la, x.shape[1]))]))[la:]
     g = lim.gain[la:]
-    return y, LimitReport(before, _peak_dbfs(y), -gain_db(float(g.min())),
+    return y, LimitReport(before, peak_dbfs(y), -gain_db(float(g.min())),
                           int(np.count_nonzero(g < 1.0)))
