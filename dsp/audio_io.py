@@ -1,21 +1,28 @@
-"""Reading and writing audio files: the one reader every runtime path uses (any rate, resampled
-with soxr; any channel count; integer or float samples; a window of the file), with one error
-type, `AudioFileError`, whose message starts with the file name.
+"""Reading and writing audio files: the one reader every runtime path uses (any rate from
+`MIN_FS_HZ` up, resampled with soxr; any channel count; 8/16/24/32-bit integer or float
+samples; a window of the file), with one error type, `AudioFileError`, whose one-line message
+starts with the file name and says what was expected.
 
 `read_audio` returns float64 samples (n, channels) in −1 .. 1 full scale (integer formats are
 scaled by libsndfile; float files keep their values, which may exceed 1); `audio_info` tells
-what a file holds without reading it. `write_audio` writes atomically (temporary file +
-rename), 32-bit float WAV by default so nothing clips.
+what a file holds without reading it. `write_audio` writes through `sim.outputs.write_file`
+(atomic, the existing file's mode kept, read-only targets refused), 32-bit float WAV by
+default so nothing clips.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from sim.outputs import write_file
+
+MIN_FS_HZ = 8000
+"""Lowest file rate accepted: telephone band. A lower rate is a damaged or mislabelled header
+(a 1 Hz WAV would otherwise be resampled into minutes of audio)."""
 
 RESAMPLE_QUALITY = "VHQ"
 """soxr quality for rate conversion: very high (passband to 0.91·Nyquist, > 170 dB rejection)."""
@@ -63,8 +70,8 @@ def read_audio(path: str | os.PathLike, fs_hz: int | None = None, channels: int 
     file's channels.
     start_s, dur_s: read only this window of the file (s, at the file's rate; None: to the end).
     allow_silent: accept a file (window) whose peak is below `SILENCE_DBFS`.
-    Raises AudioFileError for a missing/unreadable file, an empty (or, unless allowed, silent)
-    file, or one containing NaN or infinite samples.
+    Raises AudioFileError for a missing/unreadable file, a rate below `MIN_FS_HZ`, an empty
+    (or, unless allowed, silent) file, or one containing NaN or infinite samples.
     """
     import soundfile as sf
 
@@ -72,6 +79,9 @@ def read_audio(path: str | os.PathLike, fs_hz: int | None = None, channels: int 
     try:
         with sf.SoundFile(str(path)) as f:
             rate = int(f.samplerate)
+            if rate < MIN_FS_HZ:
+                raise AudioFileError(f"{path}: sample rate {rate} Hz; expected at least"
+                                     f" {MIN_FS_HZ} Hz (a damaged or mislabelled header?)")
             f.seek(min(int(start_s * rate), f.frames))
             frames = -1 if dur_s is None else int(dur_s * rate)
             data = f.read(frames, dtype="float64", always_2d=True)
@@ -131,20 +141,19 @@ def resample(x: np.ndarray, fs_in: int, fs_out: int,
 
 
 def write_audio(path: str | os.PathLike, x: np.ndarray, fs_hz: int,
-                subtype: str = "FLOAT") -> None:
-    """Write x (n, channels) or (n,) to a WAV file atomically (32-bit float by default)."""
+                subtype: str | None = "FLOAT") -> Path:
+    """Write x (n, channels) or (n,) at fs_hz to `path` through `sim.outputs.write_file`; returns
+    the path. The container follows the suffix (.wav, .flac, .ogg, .aiff; WAV for any other);
+    `subtype` is the sample format ("FLOAT", "PCM_16", …): None, or one the container cannot
+    hold (FLOAT in FLAC), takes the finest it holds: PCM_24 (FLAC, AIFF), else its default."""
     import soundfile as sf
 
     path = Path(path)
+    fmt = path.suffix.lstrip(".").upper()
+    if fmt not in sf.available_formats():
+        fmt = "WAV"
+    if subtype is None or not sf.check_format(fmt, subtype):
+        subtype = "PCM_24" if sf.check_format(fmt, "PCM_24") else None
     x = np.asarray(x, dtype=float)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".wav", dir=path.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a written file gets the usual mode
-    try:
-        sf.write(tmp, x, int(fs_hz), subtype=subtype, format="WAV")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return write_file(path, lambda tmp: sf.write(str(tmp), x, int(fs_hz), subtype=subtype,
+                                                 format=fmt))

@@ -13,15 +13,20 @@ more than 1/(lookahead + 1) per sample going down and 1/(release·fs) going up, 
 click. The output is the input delayed by `lookahead` samples times g.
 
 `SafetyLimiter` streams blocks of any length with state; `limit` is the same gain computer run on
-a whole signal at once (an independent vectorized path, used to test the stream).
+a whole signal at once (an independent vectorized path, used to test the stream); `limit_file`
+runs the stream over a whole signal with its latency removed, for files written offline, and
+says what it did (`LimitReport`).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.ndimage import minimum_filter1d
+
+from dsp.loudness import peak_dbfs
 
 FLOAT32_MARGIN = 1.0 - 1e-6
 """The ceiling is applied with this factor so that rounding to float32 on the way to the sound
@@ -137,3 +142,32 @@ def limit(x: np.ndarray, fs_hz: float, **settings) -> np.ndarray:
 def gain_db(gain: float) -> float:
     """Gain reduction in dB (0 when not limiting)."""
     return 20.0 * math.log10(max(gain, 1e-12))
+
+
+@dataclass(frozen=True)
+class LimitReport:
+    """What `limit_file` did to one signal: sample peak before and after (dBFS, −inf for
+    silence), the deepest gain reduction (dB, ≥ 0) and how many sample frames (instants, all
+    channels together) it lowered."""
+
+    peak_before_dbfs: float
+    peak_dbfs: float
+    reduction_db: float
+    limited_samples: int
+
+
+def limit_file(x: np.ndarray, fs_hz: float, ceiling_db: float = -1.0) -> tuple[np.ndarray,
+                                                                                LimitReport]:
+    """x (n, channels) through a `SafetyLimiter` (live audition's settings, one gain for all
+    channels) with the lookahead latency removed: y (n, channels), y[t] = g[t]·x[t], every
+    |y| ≤ the ceiling. A signal already under the ceiling comes back unchanged (bit for bit)."""
+    x = np.asarray(x, dtype=float)
+    lim = SafetyLimiter(fs_hz, x.shape[1], ceiling_db)
+    before = peak_dbfs(x)
+    if not x.size or float(np.max(np.abs(x))) <= lim.ceiling:
+        return x, LimitReport(before, before, 0.0, 0)
+    la = lim.latency
+    y = lim.process(np.concatenate([x, np.zeros((la, x.shape[1]))]))[la:]
+    g = lim.gain[la:]
+    return y, LimitReport(before, peak_dbfs(y), -gain_db(float(g.min())),
+                          int(np.count_nonzero(g < 1.0)))

@@ -10,6 +10,10 @@ Integrated loudness: mean-square per channel of the K-weighted signal over 400 m
 75 % overlap; blocks below −70 LKFS (absolute gate) and then below the mean of the remaining
 blocks − 10 LU (relative gate) are dropped; L = −0.691 + 10·log10(Σ_c G_c · mean z_c). Channel
 weights G are 1 for left, right and centre (all this workbench renders; ears count as L/R).
+
+BS.1770 does not define the loudness of a signal shorter than one block; `integrated_loudness`
+raises `LoudnessError` for one, or with ``pad_short`` measures it as one block with silence
+after it (its energy over 400 ms), so that short signals still compare by their energy.
 """
 
 from __future__ import annotations
@@ -81,8 +85,13 @@ def block_loudness(x: np.ndarray, fs_hz: float) -> np.ndarray:
         return -0.691 + 10.0 * np.log10(z)
 
 
-def integrated_loudness(x: np.ndarray, fs_hz: float) -> float:
-    """Gated integrated loudness of x (n, channels) in LUFS; −inf for silence."""
+def integrated_loudness(x: np.ndarray, fs_hz: float, pad_short: bool = False) -> float:
+    """Gated integrated loudness of x (n, channels) in LUFS; −inf for silence. pad_short: a
+    signal shorter than one 400 ms block is measured as that block, zero-padded (see above)."""
+    x = np.asarray(x, dtype=float)
+    n_block = round(BLOCK_S * fs_hz)
+    if pad_short and len(x) < n_block:
+        x = np.concatenate([x, np.zeros((n_block - len(x), *x.shape[1:]))])
     lk = block_loudness(x, fs_hz)
     gated = lk[lk > ABSOLUTE_GATE_LUFS]
     if gated.size == 0:

@@ -4,16 +4,20 @@ The plain-function core behind `awb render` and the Renderer panel's "Render to 
 job: `state` reports progress and cancels). Everything is computed the streaming way with the
 chosen block size, so the real-time factor in the report is the one live playback would need.
 
-Files (in `out_dir`): drivers.wav (N channels: B's raw driver feeds, latency included, no
-gain), binaural_A.wav / binaural_B.wav / binaural_X.wav as requested (2 channels, aligned to a
-common latency and loudness-matched to the input), all 32-bit float WAV; report.json with
-latency (samples: upmix, network, input → drivers, each path's arrival at the ears before
-alignment, the alignment delays, input → ears after alignment), loudness (input and each path
-before/after matching, BS.1770 LUFS), sample peaks (dBFS), real-time factors (compute time /
-audio time: `drivers` = upmix + network, one per binaural path, `total` = all rendering,
-setup excluded), interaural cues (`dsp.listening.cue_report`: ITD/ILD per path for pink noise
-hard left, centre, hard right, errors of A and B against X, IACC of a wide stimulus and of the
-programme), and warnings.
+Files (in `out_dir`): drivers.wav (N channels: B's driver feeds, latency included, no gain),
+binaural_A.wav / binaural_B.wav / binaural_X.wav as requested (2 channels, aligned to a common
+latency and loudness-matched to the input; B is what the written drivers.wav sounds like), all
+32-bit float WAV. Every file passes live audition's −1 dBFS safety limiter (`dsp.limiter`, one
+gain for all of a file's channels, its latency removed), so none is written above −1 dBFS.
+report.json holds latency (samples: upmix, network, input → drivers, each path's arrival at the
+ears before alignment, the alignment delays, input → ears after alignment), loudness (input and
+each path before/after matching, BS.1770 LUFS; a programme shorter than one 400 ms block is
+measured zero-padded to it), sample peaks of the written files (dBFS), levels per file (peak
+before the limiter, loudness gain, limiter reduction and the samples it lowered), real-time
+factors (compute time / audio time: `drivers` = upmix + network, one per binaural path, `total`
+= all rendering, setup excluded), interaural cues (`dsp.listening.cue_report`: ITD/ILD per path
+for pink noise hard left, centre, hard right, errors of A and B against X, IACC of a wide
+stimulus and of the programme), and warnings (one per file the limiter touched).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import numpy as np
 
 from dsp.audio_io import write_audio
 from dsp.convolver import DelayLine
+from dsp.limiter import LimitReport, limit_file
 from dsp.listening import (
     PATHS,
     ListeningPaths,
@@ -38,8 +43,12 @@ from dsp.listening import (
 )
 from dsp.loudness import integrated_loudness, peak_dbfs
 from dsp.renderer import Renderer, RenderParams, build_network, render_length
+from sim.outputs import batch, write_text
 from sim.scene import Scene
 from sim.task import TaskState, report
+
+CEILING_DBFS = -1.0
+"""Every written file passes live audition's safety limiter at this ceiling."""
 
 
 @dataclass
@@ -89,11 +98,11 @@ def render_to_folder(scene: Scene, x: np.ndarray, out_dir: str | Path,
                      request: RenderRequest | None = None, input_info: dict | None = None,
                      state: TaskState | None = None) -> dict:
     """Render x (n, 2) at the scene's rate for the scene's listener into out_dir; returns the
-    report (also written as report.json)."""
+    report (also written as report.json). The files and the report are written as one
+    `sim.outputs.batch`: a run that fails or is cancelled replaces nothing."""
     req = request or RenderRequest()
     out = Path(out_dir)
     fs = scene.simulation.fs_hz
-    duration = len(x) / fs
     t_start = time.perf_counter()
     report(state, 0.0, "designing the network")
     net = build_network(scene, req.params)
@@ -102,59 +111,103 @@ def render_to_folder(scene: Scene, x: np.ndarray, out_dir: str | Path,
                         listener=req.params.listener,
                         state=state.sub(0.15, 0.45) if state else None)
     t_ready = time.perf_counter()
-    render_s = 0.0
+    files, levels, loudness, rtf = _render_files(x, paths, req, state)
+    report(state, 0.9, "interaural cues")
+    cues = cue_report(paths, programme=x) if req.cues else None
+    out.mkdir(parents=True, exist_ok=True)
+    with batch():
+        for name, data in files.items():
+            write_audio(out / name, data, fs)
+        doc = _document(scene, x, paths, req, input_info, levels, loudness, rtf, cues)
+        doc["setup_s"] = round(t_ready - t_start, 3)
+        doc["wall_s"] = round(time.perf_counter() - t_start, 3)
+        write_text(out / "report.json", json.dumps(doc, indent=2) + "\n")
+    report(state, 1.0, "done")
+    return doc
+
+
+def _render_files(x: np.ndarray, paths: ListeningPaths, req: RenderRequest,
+                  state: TaskState | None) -> tuple[dict, dict, dict, dict]:
+    """The files' samples {name: (n, channels)}, each after the safety limiter, with their
+    levels ({name: `_levels`}), the loudness report and the real-time factors."""
+    fs = paths.fs_hz
+    duration = len(x) / fs
     report(state, 0.45, "rendering driver feeds")
     t0 = time.perf_counter()
     drivers = render_drivers_stream(x, paths, req.block, state)
-    render_s += time.perf_counter() - t0
+    render_s = time.perf_counter() - t0
     rtf = {"drivers": render_s / duration}
-    files = {"drivers.wav": drivers}
+    # B's ears come from the limited feeds: binaural_B.wav is what drivers.wav sounds like.
+    drivers, lim = limit_file(drivers, fs, CEILING_DBFS)
+    files, levels = {"drivers.wav": drivers}, {"drivers.wav": _levels(lim, 0.0, len(drivers))}
     ears = {}
     for i, name in enumerate(req.paths):
         report(state, 0.55 + 0.3 * i / len(req.paths), f"rendering path {name}")
         t0 = time.perf_counter()
         if name == "B":
-            y = drivers_to_ears(drivers, paths, req.block, state)
+            ears[name] = drivers_to_ears(drivers, paths, req.block, state)
         else:
-            y = stream_path(x, paths, name, req.block, state)
-        render_s += time.perf_counter() - t0
+            ears[name] = stream_path(x, paths, name, req.block, state)
         rtf[name] = (time.perf_counter() - t0) / duration
-        ears[name] = y
+        render_s += time.perf_counter() - t0
+    rtf["total"] = render_s / duration
     report(state, 0.85, "loudness matching")
     # Loudness is measured on the paths' full renders, each matched to the input programme.
-    target = integrated_loudness(x, fs)
+    target = integrated_loudness(x, fs, pad_short=True)
     gains = {}
     for k, y in ears.items():
-        level = integrated_loudness(y, fs)
+        level = integrated_loudness(y, fs, pad_short=True)
         gains[k] = float(target - level) if math.isfinite(level) and math.isfinite(target) \
             else 0.0
     paths.gains_db = {k: gains.get(k, 0.0) for k in PATHS}
     loudness = {"input_lufs": _db(target), "paths": {}}
     for k, y in ears.items():
-        raw = integrated_loudness(y, fs)
-        y *= 10.0 ** (gains[k] / 20.0)
-        loudness["paths"][k] = {"raw_lufs": _db(raw), "gain_db": round(gains[k], 2),
-                                "lufs": _db(integrated_loudness(y, fs))}
-        files[f"binaural_{k}.wav"] = y
-    report(state, 0.9, "interaural cues")
-    cues = cue_report(paths, programme=x) if req.cues else None
-    out.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
-        write_audio(out / name, data, fs)
-    warnings = list(net.warnings)
-    peaks = {name: _db(peak_dbfs(data)) for name, data in files.items()}
-    for name, p in peaks.items():
-        if p is not None and p > 0.0 and name != "drivers.wav":
-            warnings.append(f"{name} peaks at {p:+.1f} dBFS (float WAV: not clipped, but turn it"
-                            " down before converting to a fixed-point format)")
+        name = f"binaural_{k}.wav"
+        files[name], lim = limit_file(y * 10.0 ** (gains[k] / 20.0), fs, CEILING_DBFS)
+        levels[name] = _levels(lim, gains[k], len(y))
+        loudness["paths"][k] = {"raw_lufs": _db(integrated_loudness(y, fs, pad_short=True)),
+                                "gain_db": round(gains[k], 2),
+                                "lufs": _db(integrated_loudness(files[name], fs,
+                                                                pad_short=True))}
+    return files, levels, loudness, rtf
+
+
+def _levels(lim: LimitReport, gain_db: float, n_samples: int) -> dict:
+    """One file's entry of the report's "levels": its sample peak before the limiter (after any
+    loudness gain), the loudness gain (dB), the limiter's deepest reduction (dB), the sample
+    frames it lowered (count and % of the file's n_samples) and the peak written."""
+    return {"peak_before_dbfs": _db(lim.peak_before_dbfs), "gain_db": round(gain_db, 2),
+            "limiter_db": round(lim.reduction_db, 2), "limited_samples": lim.limited_samples,
+            "limited_percent": round(100.0 * lim.limited_samples / max(n_samples, 1), 3),
+            "peak_dbfs": _db(lim.peak_dbfs)}
+
+
+def _warnings(net_warnings: list[str], levels: dict) -> list[str]:
+    """The network's warnings, then one per file the limiter had to touch."""
+    warnings = list(net_warnings)
+    for name, lv in levels.items():
+        if lv["limited_samples"]:
+            warnings.append(f"{name} peaked at {lv['peak_before_dbfs']:+.1f} dBFS: the"
+                            f" {CEILING_DBFS:g} dBFS safety limiter lowered"
+                            f" {lv['limited_samples']} samples ({lv['limited_percent']:.2g} % of"
+                            f" the file) by up to {lv['limiter_db']:.1f} dB; lower the input"
+                            " level to avoid it")
+    return warnings
+
+
+def _document(scene: Scene, x: np.ndarray, paths: ListeningPaths, req: RenderRequest,
+              input_info: dict | None, levels: dict, loudness: dict, rtf: dict,
+              cues: dict | None) -> dict:
+    """report.json's content (see the module docstring), timings of setup and wall aside."""
+    net, fs = paths.network, paths.fs_hz
     lat = {"upmix": net.upmix.latency, "network": net.network_delay,
            "drivers": net.latency + paths.delays["B"], "arrival": dict(paths.arrival),
            "alignment": dict(paths.delays), "ears": paths.latency}
-    doc = {
+    return {
         "scene": scene.name,
         "listener": scene.listeners[req.params.listener].name,
-        "input": {**(input_info or {}), "fs_hz": fs, "seconds": round(duration, 3),
-                  "loudness_lufs": _db(target), "peak_dbfs": _db(peak_dbfs(x))},
+        "input": {**(input_info or {}), "fs_hz": fs, "seconds": round(len(x) / fs, 3),
+                  "loudness_lufs": loudness["input_lufs"], "peak_dbfs": _db(peak_dbfs(x))},
         "render": {"block": req.block, "engine": paths.engine, "early_only": paths.early_only,
                    "methods": net.methods, "drivers": net.filters.driver_names,
                    "n_taps": net.filters.n_taps, "reference_distance_m":
@@ -163,18 +216,13 @@ def render_to_folder(scene: Scene, x: np.ndarray, out_dir: str | Path,
         "latency_ms": {"drivers": round(1e3 * lat["drivers"] / fs, 2),
                        "ears": round(1e3 * lat["ears"] / fs, 2)},
         "loudness": loudness,
-        "peak_dbfs": peaks,
-        "rtf": {**{k: round(v, 5) for k, v in rtf.items()},
-                "total": round(render_s / duration, 5)},
-        "setup_s": round(t_ready - t_start, 3),
-        "wall_s": round(time.perf_counter() - t_start, 3),
+        "peak_dbfs": {name: lv["peak_dbfs"] for name, lv in levels.items()},
+        "levels": levels,
+        "rtf": {k: round(v, 5) for k, v in rtf.items()},
         "cues": _rounded(cues) if cues else None,
-        "files": sorted(files),
-        "warnings": warnings,
+        "files": sorted(levels),
+        "warnings": _warnings(net.warnings, levels),
     }
-    (out / "report.json").write_text(json.dumps(doc, indent=2) + "\n")
-    report(state, 1.0, "done")
-    return doc
 
 
 def _rounded(obj):

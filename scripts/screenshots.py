@@ -126,14 +126,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _save_and_close(window, path: Path, settle) -> Path | None:
-    """Grab the window into `path`, then close it without a save prompt."""
-    ok = window.grab().save(str(path))
+    """Grab the window into `path` (through `sim.outputs.write_file`), then close it without a
+    save prompt."""
+    from sim.outputs import OutputError, write_file
+
+    def grab(tmp: Path) -> None:
+        if not window.grab().save(str(tmp)):  # the format follows tmp's suffix (.png)
+            raise OSError("Qt could not write the image")
+
+    try:
+        write_file(path, grab)
+    except OutputError as e:
+        print(f"error: could not write {e}", file=sys.stderr)
+        path = None
     window.document.undo_stack.setClean()
     window.close()
     settle(0.1)
-    if not ok:
-        print(f"error: could not write {path}", file=sys.stderr)
-        return None
     return path
 
 
@@ -176,9 +184,9 @@ def renderer_screenshot(args, app, settle, scratch: Path, width: int,
                         height: int) -> Path | None:
     """renderer-dark.png: the Renderer panel with a generated programme."""
     import numpy as np
-    import soundfile as sf
     from PySide6.QtCore import QSettings
 
+    from dsp.audio_io import write_audio
     from dsp.signals import music_like, speech_like
     from workbench.gui.app import build_window
     from workbench.gui.audio import engine as audio_engine
@@ -189,7 +197,7 @@ def renderer_screenshot(args, app, settle, scratch: Path, width: int,
     x = 0.1 * np.stack([speech + 0.8 * music_like(fs, seconds, seed=12),
                         speech + 0.8 * music_like(fs, seconds, seed=13)], 1)
     programme = scratch / "speech-and-music.wav"
-    sf.write(str(programme), x, fs, subtype="PCM_24")
+    write_audio(programme, x, fs, subtype="PCM_24")
 
     audio_engine.output_problem = lambda *a, **k: None  # as with a sound card (see above)
     apply_theme(app, "dark")
@@ -235,9 +243,9 @@ def renderer_screenshot(args, app, settle, scratch: Path, width: int,
 def dred_screenshot(args, app, settle, scratch: Path, width: int, height: int) -> Path | None:
     """dred-dark.png: the DRED panel after a real run on `args.dred_speech`."""
     import numpy as np
-    import soundfile as sf
     from PySide6.QtCore import QSettings
 
+    from dsp.audio_io import write_audio
     from dsp.signals import speech_like
     from workbench.gui.app import build_window
     from workbench.gui.audio import engine as audio_engine
@@ -247,7 +255,7 @@ def dred_screenshot(args, app, settle, scratch: Path, width: int, height: int) -
     if not speech.is_file():
         print(f"note: {speech} not found: generated speech-like sound instead")
         speech = scratch / "speech.wav"
-        sf.write(str(speech), 0.2 * speech_like(16000, 6.0, seed=5), 16000, subtype="PCM_16")
+        write_audio(speech, 0.2 * speech_like(16000, 6.0, seed=5), 16000, subtype="PCM_16")
     audio_engine.output_problem = lambda *a, **k: None  # as with a sound card
     apply_theme(app, "dark")
     QSettings().remove("window/state")

@@ -15,6 +15,13 @@ Contract of `write_file(path, fill)`:
   for root, who could otherwise replace it; so is a target that is a folder.
 - Errors name the target, never the internal temp file.
 
+`batch()` makes several writes one: inside the block every `write_file` checks its target and
+fills and fsyncs its temp file but renames nothing; when the block ends without an exception
+the temps replace their targets (in the order written), else they are all removed and no
+target changes. So a multi-file run (a render folder, an export of all formats) that fails
+anywhere, a refused read-only target included, writes nothing new; a kill during the renames
+leaves each file whole, old or new.
+
 `refuse_overwrite(outputs, inputs)` raises `OutputError` when an output would land on an input:
 the same path, the same file through links or hard links, or a path below an input folder that a
 folder mode reads from.
@@ -23,14 +30,21 @@ folder mode reads from.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
-__all__ = ["OutputError", "refuse_overwrite", "write_bytes", "write_file", "write_text"]
+__all__ = ["OutputError", "batch", "refuse_overwrite", "write_bytes", "write_file", "write_npz",
+           "write_text"]
+
+_STAGED: contextvars.ContextVar[list[tuple[Path, Path]] | None] = contextvars.ContextVar(
+    "_STAGED", default=None)
+"""(temp, target) pairs of the open `batch` of this thread/context; None outside one."""
 
 
 class OutputError(OSError):
@@ -73,7 +87,8 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def write_file(path: str | os.PathLike, fill: Callable[[Path], None]) -> Path:
-    """Write `path` atomically through `fill(tmp)` (see the module docstring); return the path."""
+    """Write `path` atomically through `fill(tmp)` (see the module docstring); return the path.
+    Inside a `batch` the rename waits for the end of the block."""
     path = Path(path)
     if not path.parent.is_dir():
         raise OutputError(path, f"folder {path.parent} does not exist", errno.ENOENT)
@@ -91,6 +106,10 @@ def write_file(path: str | os.PathLike, fill: Callable[[Path], None]) -> Path:
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
+        staged = _STAGED.get()
+        if staged is not None:
+            staged.append((tmp, path))
+            return path
         os.replace(tmp, path)
     except OSError as e:
         tmp.unlink(missing_ok=True)
@@ -104,6 +123,40 @@ def write_file(path: str | os.PathLike, fill: Callable[[Path], None]) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def batch() -> Iterator[None]:
+    """Make the writes inside the block one: all replace their targets when it ends without an
+    exception, none otherwise (see the module docstring). A nested batch joins the outer one."""
+    if _STAGED.get() is not None:
+        yield
+        return
+    staged: list[tuple[Path, Path]] = []
+    token = _STAGED.set(staged)
+    done = False
+    try:
+        yield
+        done = True
+    finally:
+        _STAGED.reset(token)
+        if not done:
+            for tmp, _ in staged:
+                tmp.unlink(missing_ok=True)
+    _commit(staged)
+
+
+def _commit(staged: list[tuple[Path, Path]]) -> None:
+    """Rename each staged temp over its target; on a failure remove the temps not yet renamed."""
+    for k, (tmp, path) in enumerate(staged):
+        try:
+            os.replace(tmp, path)
+        except OSError as e:
+            for rest, _ in staged[k:]:
+                rest.unlink(missing_ok=True)
+            raise OutputError(path, e.strerror or str(e), e.errno or errno.EIO) from None
+    for folder in dict.fromkeys(path.parent for _, path in staged):
+        _fsync_dir(folder)
+
+
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write `data` to `path` atomically."""
     return write_file(path, lambda tmp: tmp.write_bytes(data))
@@ -112,6 +165,20 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def write_text(path: str | os.PathLike, text: str) -> Path:
     """Write UTF-8 `text` to `path` atomically."""
     return write_bytes(path, text.encode("utf-8"))
+
+
+def write_npz(path: str | os.PathLike, arrays: Mapping[str, Any],
+              compressed: bool = False) -> Path:
+    """Write `arrays` (name → array) as an .npz (numpy.savez, or savez_compressed) atomically."""
+    import numpy as np
+
+    save = np.savez_compressed if compressed else np.savez
+
+    def fill(tmp: Path) -> None:
+        with open(tmp, "wb") as f:  # a file object: savez would add ".npz" to another suffix
+            save(f, **arrays)
+
+    return write_file(path, fill)
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

@@ -4,8 +4,8 @@ A failed load raises `SceneError`: one line naming the file, the field path and 
 expected, for example ``listeners[1].position[0] = 7.2 m is outside the room (0 .. 5 m)``,
 whatever the file holds (limits on size, nesting, digits and text: `sim.scene_fields`).
 Unknown keys are errors.
-Saving is atomic (temporary file + rename) and validates first, so a failed save leaves the
-file on disk untouched. File format reference: presets/SCHEMA.md.
+Saving goes through `sim.outputs.write_text` (atomic, modes kept) and validates first, so a
+failed save leaves the file on disk untouched. File format reference: presets/SCHEMA.md.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ import numpy as np
 
 from sim.directivity import read_directivity, write_directivity
 from sim.geometry import polygon_area, polygon_is_simple
+from sim.outputs import write_text
 from sim.presets import find_preset
 from sim.scene import (
     BUILTIN_SIGNALS,
@@ -613,26 +613,6 @@ def scene_to_json(scene: Scene, base_dir: Path | None = None) -> str:
     return to_json(scene_to_dict(scene, base_dir))
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write `data` to `path` atomically: a temporary file in the same folder, fsync, rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write UTF-8 `text` to `path` atomically."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
 def save_scene(scene: Scene, path: str | os.PathLike) -> None:
     """Validate `scene` and write it to `path` atomically; on any error the file is untouched."""
     path = Path(path)
@@ -642,4 +622,4 @@ def save_scene(scene: Scene, path: str | os.PathLike) -> None:
         scene_from_dict(json.loads(text), base)  # what we write must load back
     except SceneError as e:
         raise e.in_file(str(path)) from None
-    atomic_write_text(path, text)
+    write_text(path, text)

@@ -7,7 +7,6 @@ amplitudes follow 1/r (1 m → 1.0), as in pyroomacoustics.
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,12 +37,10 @@ class TransferResult:
 
     def save_npz(self, path: str | Path) -> None:
         """Write `ir`, `fs`, `t0`, `meta` (JSON string) and `ir_mic` if present, atomically."""
-        from sim.scene_io import atomic_write_bytes
+        from sim.outputs import write_npz
 
         arrays = {"ir": self.ir, "fs": np.int64(self.fs_hz), "t0": np.int64(self.t0_samples),
                   "meta": np.array(json.dumps(self.meta))}
         if self.ir_mic is not None:
             arrays["ir_mic"] = self.ir_mic
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        atomic_write_bytes(path, buf.getvalue())
+        write_npz(path, arrays)

@@ -73,7 +73,8 @@ def test_the_output_is_written_in_the_input_format(files, tmp_path):
 def test_bad_inputs_name_the_file(files, tmp_path):
     junk = tmp_path / "junk.wav"
     junk.write_text("not audio")
-    for path, text in ((tmp_path / "missing.wav", "no such file"), (junk, "not a readable audio file")):
+    for path, text in ((tmp_path / "missing.wav", "no such file"),
+                       (junk, "not a readable audio file")):
         with pytest.raises(AudioFileError, match=text) as e:
             run(EnhanceRequest("file", noisy_path=str(path)))
         assert str(path) in str(e.value)

@@ -61,3 +61,17 @@ def test_gain_to_target_and_silence():
     assert integrated_loudness(np.zeros((48000, 2)), 48000) == -np.inf
     with pytest.raises(LoudnessError, match="400 ms"):
         integrated_loudness(np.ones((1000, 2)), 48000)
+
+
+def test_a_signal_shorter_than_one_block_is_measured_zero_padded_when_asked():
+    x = _stereo(_sine(-20, 0.25, 48000))
+    with pytest.raises(LoudnessError, match="400 ms"):
+        integrated_loudness(x, 48000)
+    padded = np.concatenate([x, np.zeros((19200 - len(x), 2))])
+    assert integrated_loudness(x, 48000, pad_short=True) == integrated_loudness(padded, 48000)
+    # Its energy over 400 ms: 250 ms of the tone reads 10·log10(0.25 / 0.4) dB below the tone.
+    full = integrated_loudness(_stereo(_sine(-20, 5, 48000)), 48000)
+    assert integrated_loudness(x, 48000, pad_short=True) == pytest.approx(
+        full + 10 * np.log10(0.25 / 0.4), abs=0.05)
+    long = _stereo(_sine(-20, 2, 48000))
+    assert integrated_loudness(long, 48000, pad_short=True) == integrated_loudness(long, 48000)

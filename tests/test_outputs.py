@@ -9,7 +9,15 @@ import textwrap
 
 import pytest
 
-from sim.outputs import OutputError, refuse_overwrite, write_bytes, write_file, write_text
+from sim.outputs import (
+    OutputError,
+    batch,
+    refuse_overwrite,
+    write_bytes,
+    write_file,
+    write_npz,
+    write_text,
+)
 
 
 def test_new_file_gets_the_umask_mode_and_no_temp_is_left(tmp_path):
@@ -103,3 +111,49 @@ def test_refuse_overwrite_catches_same_path_links_and_input_folders(tmp_path):
     with pytest.raises(OutputError, match="inside the input folder"):
         refuse_overwrite([folder / "a.wav"], [folder])
     refuse_overwrite([tmp_path / "out.wav", tmp_path / "other" / "in.wav"], [src, folder])
+
+
+def test_a_batch_replaces_all_its_targets_together_or_none(tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("old a")
+    b.write_text("old b")
+    with batch():
+        write_text(a, "new a")
+        assert a.read_text() == "old a"  # staged, not yet renamed
+        with batch():  # a nested batch joins the outer one
+            write_text(b, "new b")
+        assert b.read_text() == "old b"
+    assert (a.read_text(), b.read_text()) == ("new a", "new b")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
+
+    with pytest.raises(RuntimeError, match="late failure"), batch():
+        write_text(a, "newer a")
+        write_text(tmp_path / "c.txt", "c")
+        raise RuntimeError("late failure")
+    assert a.read_text() == "new a" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "a.txt", "b.txt"]
+
+
+def test_a_read_only_target_in_a_batch_is_refused_before_anything_is_replaced(tmp_path):
+    first, locked = tmp_path / "first.json", tmp_path / "locked.json"
+    first.write_text("1")
+    locked.write_text("2")
+    locked.chmod(0o444)
+    with pytest.raises(OutputError, match=r"locked\.json: is read-only"), batch():
+        write_text(first, "one")
+        write_text(locked, "two")
+    assert (first.read_text(), locked.read_text()) == ("1", "2")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.json", "locked.json"]
+
+
+def test_write_npz_any_suffix_and_mode(tmp_path):
+    import numpy as np
+
+    p = tmp_path / "weights.bin"  # numpy.savez on a path would have written weights.bin.npz
+    p.write_bytes(b"old")
+    p.chmod(0o640)
+    write_npz(p, {"x": np.arange(3), "meta": np.array("{}")}, compressed=True)
+    with np.load(p) as z:
+        assert z["x"].tolist() == [0, 1, 2] and str(z["meta"]) == "{}"
+    assert p.stat().st_mode & 0o777 == 0o640 and [q.name for q in tmp_path.iterdir()] == [
+        "weights.bin"]

@@ -1,5 +1,7 @@
 """Filter export: one module per format, each registered once (`dsp.export.registry`) and
-writing atomically into a folder. `export(filters, out_dir, formats)` runs several.
+writing through `sim.outputs` into a folder. `export(filters, out_dir, formats)` runs several
+as one `sim.outputs.batch`: if any file fails (a read-only target, a full disk), none is
+replaced.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dsp.filterset import FilterSet
+from sim.outputs import batch
 
 # Importing a format module registers it; the import order is the order formats are offered.
 # isort: off
@@ -38,4 +41,5 @@ def export(filters: FilterSet, out_dir: str | Path, formats: Sequence[str] | Non
     format → paths. Unknown names raise ValueError before anything is written."""
     chosen = [get_format(name) for name in (format_names() if formats is None else formats)]
     out = Path(out_dir)
-    return {fmt.name: fmt.write(filters, out, stem) for fmt in chosen}
+    with batch():
+        return {fmt.name: fmt.write(filters, out, stem) for fmt in chosen}

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from dsp.export._io import atomic_write_text, safe
+from dsp.export._io import safe
 from dsp.export.registry import ExportFormat, register
 from dsp.filterset import FilterSet
+from sim.outputs import write_text
 
 
 def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
@@ -38,7 +39,7 @@ def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
         lines.append("  }" + ("," if i < fs.n_inputs - 1 else ""))
     lines += ["};", "", f"#endif /* {up}_H */", ""]
     path = out / f"{name}.h"
-    atomic_write_text(path, "\n".join(lines))
+    write_text(path, "\n".join(lines))
     return [path]
 
 

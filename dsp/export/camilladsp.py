@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from dsp.export._io import atomic_write_bytes, atomic_write_text, safe
+from dsp.export._io import safe
 from dsp.export.registry import ExportFormat, register
 from dsp.filterset import FilterSet
+from sim.outputs import write_bytes, write_text
 
 
 def _q(s: str) -> str:
@@ -29,7 +30,7 @@ def write(fs: FilterSet, out: Path, stem: str, chunksize: int = 1024) -> list[Pa
     for i, iname in enumerate(fs.input_names):
         for d, dname in enumerate(fs.driver_names):
             fname = f"{stem}_{safe(iname)}_to_{safe(dname)}.f64"
-            atomic_write_bytes(out / fname, fs.fir[i, d].astype("<f8").tobytes())
+            write_bytes(out / fname, fs.fir[i, d].astype("<f8").tobytes())
             paths.append(out / fname)
             filters.append((i * n_d + d, f"fir_{safe(iname)}_to_{safe(dname)}", fname))
     y = [f"# Acoustic Workbench: {fs.meta.get('method', '?')} for scene"
@@ -59,7 +60,7 @@ def write(fs: FilterSet, out: Path, stem: str, chunksize: int = 1024) -> list[Pa
         y += ["  - type: Filter", f"    channels: [{ch}]", f"    names: [{name}]"]
     y += ["  - type: Mixer", "    name: sum_to_drivers", ""]
     path = out / f"{stem}_camilladsp.yml"
-    atomic_write_text(path, "\n".join(y))
+    write_text(path, "\n".join(y))
     return [path, *paths]
 
 

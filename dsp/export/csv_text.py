@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsp.export._io import atomic_write_text
 from dsp.export.registry import ExportFormat, register
 from dsp.filterset import FilterSet
+from sim.outputs import write_text
 
 
 def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
@@ -17,7 +17,7 @@ def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
              "tap," + ",".join(cols)]
     lines += [f"{n}," + ",".join(f"{v:.17g}" for v in row) for n, row in enumerate(data)]
     path = out / f"{stem}.csv"
-    atomic_write_text(path, "\n".join(lines) + "\n")
+    write_text(path, "\n".join(lines) + "\n")
     return [path]
 
 

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from dsp.export._io import atomic_write_text, safe, write_wav
+from dsp.audio_io import read_audio, write_audio
+from dsp.export._io import safe
 from dsp.export.registry import ExportFormat, register
 from dsp.filterset import FilterSet
+from sim.outputs import write_text
 
 
 def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
@@ -32,14 +34,14 @@ def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
     for i, iname in enumerate(fs.input_names):
         for d, dname in enumerate(fs.driver_names):
             fname = f"{stem}_{safe(iname)}_to_{safe(dname)}.wav"
-            paths.append(write_wav(out / fname, fs.fir[i, d], fs.fs_hz))
+            paths.append(write_audio(out / fname, fs.fir[i, d], fs.fs_hz))
             lines += [f"Channel: {base + 1 + i * n_d + d}", f"Convolution: {fname}"]
     lines.append("Channel: all")
     sums = [f"{d + 1}=" + "+".join(str(base + 1 + i * n_d + d) for i in range(n_i))
             for d in range(n_d)]
     lines.append("Copy: " + " ".join(sums))
     path = out / f"{stem}_eqapo_config.txt"
-    atomic_write_text(path, "\n".join(lines) + "\n")
+    write_text(path, "\n".join(lines) + "\n")
     return [path, *paths]
 
 
@@ -51,8 +53,6 @@ def run_config(path: Path, x: np.ndarray, n_channels: int) -> np.ndarray:
     """Reference interpreter of the command subset above (Preamp, Copy with sums, Channel,
     Convolution): x (inputs, n) on channels 1..inputs → all device channels."""
     from scipy.signal import fftconvolve
-
-    from dsp.audio_io import read_audio
 
     sig = np.zeros((n_channels, x.shape[1]))
     sig[:x.shape[0]] = x

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dsp.export._io import atomic_write_text
 from dsp.export.registry import ExportFormat, register
 from dsp.filterset import FilterSet
+from sim.outputs import write_text
 
 
 def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
@@ -16,7 +16,7 @@ def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
            "n_inputs": fs.n_inputs, "n_drivers": fs.n_drivers, "inputs": fs.input_names,
            "drivers": fs.driver_names, "fir": fs.fir.tolist()}
     path = out / f"{stem}.json"
-    atomic_write_text(path, json.dumps(doc) + "\n")
+    write_text(path, json.dumps(doc) + "\n")
     return [path]
 
 

@@ -3,22 +3,19 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 
-from dsp.export._io import atomic_write_bytes
 from dsp.export.registry import ExportFormat, register
 from dsp.filterset import FilterSet
+from sim.outputs import write_npz
 
 
 def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
-    buf = io.BytesIO()
-    np.savez(buf, fir=fs.fir, fs=np.int64(fs.fs_hz), delay=np.int64(fs.delay_samples),
-             meta=np.array(fs.meta_json()))
     path = out / f"{stem}.npz"
-    atomic_write_bytes(path, buf.getvalue())
+    write_npz(path, {"fir": fs.fir, "fs": np.int64(fs.fs_hz), "delay": np.int64(fs.delay_samples),
+                     "meta": np.array(fs.meta_json())})
     return [path]
 
 

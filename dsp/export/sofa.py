@@ -4,14 +4,13 @@ FIRs and stated in the comment)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from dsp.export.registry import ExportFormat, register
 from dsp.filterset import FilterSet
+from sim.outputs import write_file
 
 
 def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
@@ -31,14 +30,7 @@ def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
                         f" samples; scene {fs.meta.get('scene', '')}")
     s.GLOBAL_ApplicationName = "Acoustic Workbench"
     path = out / f"{stem}.sofa"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.sofa", dir=out)
-    os.close(fd)
-    try:
-        sofar.write_sofa(tmp, s, compression=4)
-        os.replace(tmp, path)  # atomic: readers never see a half-written file
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_file(path, lambda tmp: sofar.write_sofa(str(tmp), s, compression=4))
     return [path]
 
 

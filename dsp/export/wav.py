@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsp.export._io import safe, write_wav
+from dsp.audio_io import write_audio
+from dsp.export._io import safe
 from dsp.export.registry import ExportFormat, register
 from dsp.filterset import FilterSet
 
 
 def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
-    paths = [write_wav(out / f"{stem}_{safe(name)}.wav", fs.fir[i].T, fs.fs_hz)
+    paths = [write_audio(out / f"{stem}_{safe(name)}.wav", fs.fir[i].T, fs.fs_hz)
              for i, name in enumerate(fs.input_names)]
     matrix = fs.fir.reshape(-1, fs.n_taps).T  # channel i*D + d
-    paths.append(write_wav(out / f"{stem}_matrix.wav", matrix, fs.fs_hz))
+    paths.append(write_audio(out / f"{stem}_matrix.wav", matrix, fs.fs_hz))
     return paths
 
 

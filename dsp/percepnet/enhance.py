@@ -7,7 +7,9 @@ the input rate's own band layout (`process_fullband`); other rates (8 kHz, 22.05
 16 kHz and back. Oracle mode always works at 16 kHz. It returns an `EnhanceResult` with the
 output at the input rate and shape, time-aligned with the input (the 40 ms algorithmic latency
 removed), plus spectrogram-ready data before/after, the band gains and notes on anything unusual
-about the input. With ``options.oracle_clean`` the gains come
+about the input. The output never exceeds 0 dBFS: where enhancement would lift a peak above full
+scale, the safety limiter (`dsp.limiter.limit_file`, one gain for all channels) lowers it, and
+the result says so (`limit`, and a note). With ``options.oracle_clean`` the gains come
 from the clean reference (oracle mode) instead of the model.
 
 Progress and cancellation (``state``, a :class:`sim.task.TaskState`): every stage runs in blocks
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dsp.limiter import LimitReport, limit_file
 from dsp.percepnet.bands import band_energy, interp_gains, n_bands
 from dsp.percepnet.comb import comb_frames, mix_comb
 from dsp.percepnet.features import (
@@ -45,6 +48,8 @@ from sim.task import TaskState, report, sub
 
 MODEL_FS_HZ = 16000
 MIN_FS_HZ, MAX_FS_HZ = 8000, 192000
+CEILING_DBFS = 0.0
+"""No output sample exceeds full scale (so integer PCM never clips)."""
 
 
 class EnhanceError(ValueError):
@@ -69,8 +74,9 @@ class EnhanceOptions:
 
 @dataclass
 class EnhanceResult:
-    """output: like the input ((n,) or (n, ch)) at fs_hz; gains: band gains of channel 0
-    (frames, n_bands) at the model rate; before/after: spectrograms of channel 0."""
+    """output: like the input ((n,) or (n, ch)) at fs_hz, never above `CEILING_DBFS`; gains:
+    band gains of channel 0 (frames, n_bands) at the model rate; before/after: spectrograms of
+    channel 0; limit: what the safety limiter did to the output."""
 
     output: np.ndarray
     fs_hz: int
@@ -79,6 +85,7 @@ class EnhanceResult:
     after: Spectrogram
     gains: np.ndarray
     strengths: np.ndarray
+    limit: LimitReport
     notes: list[str] = field(default_factory=list)
 
 
@@ -241,14 +248,15 @@ def enhance(signal: np.ndarray, fs_hz: int, options: EnhanceOptions | None = Non
         out[:, c] = np.pad(yr, (0, max(0, n - len(yr))))[:n]
         if c == 0:
             g0, r0 = g, r
-    peak = float(np.abs(out).max())
-    if peak > 1.0:
-        notes.append(f"output peaks at {20 * np.log10(peak):+.1f} dBFS: it will clip when written "
-                     "as integer PCM")
+    out, limited = limit_file(out, fs_hz, CEILING_DBFS)
+    if limited.limited_samples:
+        notes.append(f"output peaked at {limited.peak_before_dbfs:+.1f} dBFS: limited to"
+                     f" {CEILING_DBFS:g} dBFS (up to {limited.reduction_db:.1f} dB on"
+                     f" {limited.limited_samples} samples)")
     output = out[:, 0] if x.ndim == 1 else out
     before = speech_spectrogram(chans[:, 0], fs_hz, sub(state, 0.9, 0.95, "spectrograms"))
     after = speech_spectrogram(out[:, 0], fs_hz, sub(state, 0.95, 1.0, "spectrograms"))
     report(state, 1.0)
     return EnhanceResult(output, fs_hz, latency_samples(MODEL_FS_HZ) / MODEL_FS_HZ, before,
-                         after, g0, r0, notes)
+                         after, g0, r0, limited, notes)
 

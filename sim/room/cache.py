@@ -6,7 +6,6 @@ keys stamp referenced files with `file_stamp`, so an edited file misses the cach
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import threading
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.scene_io import atomic_write_bytes
+from sim.outputs import write_npz
 
 
 class RirCache:
@@ -86,10 +85,9 @@ class RirCache:
         entry.setdefault("meta", {})
         self._remember(key, entry)
         if self.folder is not None:
-            buf = io.BytesIO()
             arrays = {k: v for k, v in entry.items() if isinstance(v, np.ndarray)}
-            np.savez(buf, meta=np.array(json.dumps(entry["meta"])), **arrays)
-            atomic_write_bytes(self.folder / f"{key}.npz", buf.getvalue())
+            write_npz(self.folder / f"{key}.npz",
+                      {"meta": np.array(json.dumps(entry["meta"])), **arrays})
 
     def _remember(self, key: str, entry: dict) -> None:
         for v in entry.values():

@@ -20,6 +20,7 @@ import numpy as np
 
 from dsp.dred.features import FRAME_SIZE, SAMPLE_RATE, compute_features
 from dsp.percepnet.audio_io import load_mono
+from sim.outputs import write_npz
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"
@@ -79,10 +80,11 @@ def build(split: str) -> Path:
             feats[lv].append(compute_features(x * gain).astype(np.float32))
     CACHE.mkdir(parents=True, exist_ok=True)
     out = CACHE / f"{split}.npz"
-    np.savez(out, audio=np.concatenate(audio), offsets=np.array(offsets),
-             files=np.array([str(p.relative_to(SHARED)) for p in files]),
-             sha1=np.array([_sha1(p) for p in files]),
-             **{f"features_{int(-lv)}": np.concatenate(feats[lv]) for lv in LEVELS_DBOV})
+    write_npz(out, {"audio": np.concatenate(audio), "offsets": np.array(offsets),
+                    "files": np.array([str(p.relative_to(SHARED)) for p in files]),
+                    "sha1": np.array([_sha1(p) for p in files]),
+                    **{f"features_{int(-lv)}": np.concatenate(feats[lv])
+                       for lv in LEVELS_DBOV}})
     return out
 
 

@@ -43,6 +43,7 @@ from dsp.dred.vocoder import (
     render,
     subframe_priors,
 )
+from sim.outputs import write_text
 from training.dred.data import load
 
 PERTURB_STD = 0.1
@@ -156,8 +157,7 @@ def main() -> None:
         if not (isinstance(v, dict) and "pesq_wb" in v) and k not in ("files", "seconds"):
             print(f"{k}: {v}")
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(res, fh, indent=1)
+        write_text(args.json, json.dumps(res, indent=1))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from dsp.dred.features import NB_BANDS, NB_FEATURES
+from sim.outputs import write_npz
 
 PITCH, CORR = NB_BANDS, NB_BANDS + 1  # feature indices
 
@@ -118,7 +119,7 @@ def export_npz(model: PlcNet, path: Path) -> None:
         for part in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
             arrays[f"{g}_{part}"] = sd[f"{g}.{part}"]
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **{k: v.astype(np.float16) for k, v in arrays.items()})
+    write_npz(path, {k: v.astype(np.float16) for k, v in arrays.items()}, compressed=True)
 
 
 def from_npz(path: Path) -> PlcNet:

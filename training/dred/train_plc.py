@@ -25,6 +25,7 @@ import torch
 
 from dsp.dred.features import NB_BANDS, NB_FEATURES
 from dsp.dred.plc import DEFAULT_PATH, FeaturePredictor, cepstral_distance_db
+from sim.outputs import write_file, write_text
 from training.dred.data import CACHE, SHARED, load
 from training.dred.plc_torch import CORR, PITCH, PlcNet, export_npz, plc_loss
 
@@ -103,7 +104,7 @@ def write_manifest(train: dict, heldout: dict, s: dict) -> None:
     def entries(d: dict) -> list[dict]:
         return [{"file": str(f), "sha1_16": str(h)} for f, h in zip(d["files"], d["sha1"],
                                                                   strict=True)]
-    MANIFEST.write_text(json.dumps({
+    write_text(MANIFEST, json.dumps({
         "shared_data_root": f"../{SHARED.relative_to(SHARED.parents[1])} (referenced, never "
                             "copied)",
         "cache": "training/dred/data.py: 16 kHz, -26 dBov normalized, LPCNet-style features "
@@ -163,21 +164,26 @@ def train() -> None:
             tag = ""
             if v["loss"] < best:
                 best, tag = v["loss"], " *"
-                torch.save(model.state_dict(), BEST)
+                _save(BEST, model.state_dict())
             log(f"step {step} {elapsed / 60:.1f} min lr {lr:.2e} train "
                 + " ".join(f"{k} {x:.3f}" for k, x in run_loss.items())
                 + f" | val loss {v['loss']:.4f} cd_lost {v['cd_lost_db']:.2f} dB{tag}")
         if now - last_ck >= s["checkpoint_every_s"]:
             last_ck = now
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "elapsed": elapsed,
-                        "step": step, "best": best, "rng": rng.bit_generator.state}, CKPT)
+            _save(CKPT, {"model": model.state_dict(), "opt": opt.state_dict(),
+                         "elapsed": elapsed, "step": step, "best": best,
+                         "rng": rng.bit_generator.state})
     v = validate(model, val, s)
     if v["loss"] < best:
-        torch.save(model.state_dict(), BEST)
-    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "elapsed": elapsed,
-                "step": step, "best": min(best, v["loss"]), "rng": rng.bit_generator.state}, CKPT)
+        _save(BEST, model.state_dict())
+    _save(CKPT, {"model": model.state_dict(), "opt": opt.state_dict(), "elapsed": elapsed,
+                 "step": step, "best": min(best, v["loss"]), "rng": rng.bit_generator.state})
     log(f"done: {step} steps in {elapsed / 60:.1f} min, final val {v}")
     export(d, h, s)
+
+
+def _save(path: Path, obj) -> None:
+    write_file(path, lambda tmp: torch.save(obj, tmp))
 
 
 def export(d: dict | None = None, h: dict | None = None, s: dict | None = None) -> None:
@@ -281,7 +287,7 @@ def evaluate() -> None:
     report = {"n_gaps": int(truth.shape[0]), "c0_decay_per_frame": decay, "table": table,
               "gap40_stats": stats, "numpy_us_per_frame": us, "settings": e}
     WORK.mkdir(parents=True, exist_ok=True)
-    EVAL.write_text(json.dumps(report, indent=1) + "\n")
+    write_text(EVAL, json.dumps(report, indent=1) + "\n")
     print(f"{truth.shape[0]} gaps ({int(subsets['voiced_start'].sum())} voiced start); "
           f"c0 decay {decay:.3f}/frame; numpy {us:.1f} us/frame")
     for sub, tab in table.items():

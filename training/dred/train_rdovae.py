@@ -41,6 +41,7 @@ from dsp.dred.laplace import (  # noqa: E402
     laplace_pmf,
 )
 from dsp.dred.rdovae import RdoVae  # noqa: E402
+from sim.outputs import write_file, write_npz, write_text  # noqa: E402
 from training.dred.data import CACHE as DATA_CACHE  # noqa: E402
 from training.dred.data import REPO, load  # noqa: E402
 from training.dred.rdovae_torch import (  # noqa: E402
@@ -167,9 +168,7 @@ def validate(model: RdoVaeTorch, val: dict, chunks: int) -> dict[int, tuple[floa
 
 
 def _save(path: Path, state: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    write_file(path, lambda tmp: torch.save(state, tmp))
 
 
 def train(settings: dict, cache: Path, log) -> None:
@@ -334,7 +333,7 @@ def export(settings: dict, cache: Path, log) -> Path:
                          "latent")
     arrays |= fit_tables(s[:, keep_s], arrays["state_scale"], arrays["state_dead_zone"], "state")
     ASSET.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(ASSET, **arrays)
+    write_npz(ASSET, arrays)
     log("bits per chunk q0..15: " + " ".join(f"{b:.1f}" for b in arrays["latent_bits"]))
     log("state bits q0..15: " + " ".join(f"{b:.1f}" for b in arrays["state_bits"]))
     log(f"wrote {ASSET} ({ASSET.stat().st_size / 1024:.0f} KiB)")
@@ -371,7 +370,7 @@ def write_manifest(settings: dict, state: dict, arrays: dict[str, np.ndarray]) -
         old = json.loads(MANIFEST.read_text())
         if old.get("training") == manifest["training"] and "heldout_eval" in old:
             manifest["heldout_eval"] = old["heldout_eval"]
-    MANIFEST.write_text(json.dumps(manifest, indent=1) + "\n")
+    write_text(MANIFEST, json.dumps(manifest, indent=1) + "\n")
 
 
 def _packet_ends(n_steps: int, chunks: int, hop: int) -> np.ndarray:
@@ -448,7 +447,7 @@ def evaluate(settings: dict, log, hop: int = 5) -> dict:
     log(f"encode {res['encode_ms_per_20ms_step']:.3f} ms per 20 ms step")
     manifest = json.loads(MANIFEST.read_text())
     manifest["heldout_eval"] = res
-    MANIFEST.write_text(json.dumps(manifest, indent=1) + "\n")
+    write_text(MANIFEST, json.dumps(manifest, indent=1) + "\n")
     return res
 
 

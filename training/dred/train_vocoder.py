@@ -33,6 +33,7 @@ from dsp.dred.vocoder import (
     sources,
     subframe_priors,
 )
+from sim.outputs import write_file, write_text
 from training.dred.data import CACHE, load
 from training.dred.vocoder_torch import VocoderNet, export_weights, render, stft_loss
 
@@ -144,10 +145,9 @@ def train() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
 
     def save() -> None:
-        tmp = CKPT.with_suffix(".tmp")
-        torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "step": step,
-                    "train_s": train_s, "rng": rng.bit_generator.state, "settings": s}, tmp)
-        tmp.replace(CKPT)
+        state = {"net": net.state_dict(), "opt": opt.state_dict(), "step": step,
+                 "train_s": train_s, "rng": rng.bit_generator.state, "settings": s}
+        write_file(CKPT, lambda tmp: torch.save(state, tmp))
 
     last_ckpt, t0, run_loss = time.time(), time.time(), []
     while step < s["max_steps"]:
@@ -212,7 +212,7 @@ def manifest() -> Path:
                                                                          strict=True)],
         "settings": s,
     }
-    MANIFEST.write_text(json.dumps(doc, indent=1) + "\n")
+    write_text(MANIFEST, json.dumps(doc, indent=1) + "\n")
     return MANIFEST
 
 

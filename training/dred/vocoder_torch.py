@@ -24,6 +24,7 @@ from dsp.dred.vocoder import (
     folded_cepstrum,
     response_band_matrix,
 )
+from sim.outputs import write_npz
 
 
 class VocoderNet(nn.Module):
@@ -113,6 +114,6 @@ def export_weights(net: VocoderNet, path: Path, meta: dict) -> dict[str, np.ndar
     assert set(arrays) == set(Vocoder.WEIGHT_NAMES)
     arrays = {k: v.astype(np.float16) for k, v in arrays.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
+    write_npz(path, {"meta": np.array(json.dumps(meta)), **arrays}, compressed=True)
     return arrays
 

@@ -25,6 +25,7 @@ from scipy.signal import fftconvolve, lfilter, resample_poly, sosfilt
 from dsp.percepnet.audio_io import load_mono
 from dsp.percepnet.features import analyze_frames, model_inputs
 from dsp.percepnet.oracle import oracle_targets
+from sim.outputs import write_npz
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -133,7 +134,7 @@ class Mixer:
             early = np.empty(len(self.rooms), dtype=object)
             for i, (h, e) in enumerate(self.rooms):
                 full[i], early[i] = h, e
-            np.savez(cache, full=full, early=early)
+            write_npz(cache, {"full": full, "early": early})
 
     def _speed(self, rng) -> tuple[int, int]:
         """Speed perturbation as a resampling ratio (up, down): (1, 1) or, with probability
@@ -251,10 +252,8 @@ def write_shard(mixer: Mixer, path: Path, seed: int, n_items: int) -> None:
         xs.append(x)
         gs.append(g)
         rs.append(r)
-    tmp = path.with_name(path.name + ".tmp")  # not matched by the trainer's shard_*.npz glob
-    with open(tmp, "wb") as f:
-        np.savez(f, x=np.stack(xs), g=np.stack(gs), r=np.stack(rs))
-    os.replace(tmp, path)
+    # The temp file is hidden (".shard_…"): the trainer's shard_*.npz glob never sees it.
+    write_npz(path, {"x": np.stack(xs), "g": np.stack(gs), "r": np.stack(rs)})
 
 
 STAGES = ("finetune", "finetune2")

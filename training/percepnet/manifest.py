@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from sim.outputs import write_text
 from training.percepnet.data import HERE, SHARED, load_settings, noise_files, speech_files
 
 
@@ -46,7 +47,7 @@ def build() -> dict:
 
 def main() -> None:
     out = HERE / "data_manifest.json"
-    out.write_text(json.dumps(build(), indent=1) + "\n")
+    write_text(out, json.dumps(build(), indent=1) + "\n")
     print(f"wrote {out}")
 
 

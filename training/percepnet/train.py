@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import time
 from pathlib import Path
 
@@ -34,6 +33,7 @@ import numpy as np
 import torch
 
 from dsp.percepnet.bands import BIN_HZ, band_centres_bins
+from sim.outputs import write_file, write_npz
 from training.percepnet.data import CACHE, REPO, STAGES, load_settings, stage_settings
 from training.percepnet.model_torch import PercepNetTorch, envelope_correlation_loss, percepnet_loss
 
@@ -116,9 +116,7 @@ def _val_loss(model: PercepNetTorch, val: dict, settings: dict) -> float:
 
 
 def _save(path: Path, state: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    write_file(path, lambda tmp: torch.save(state, tmp))
 
 
 def _totals(ck: dict) -> dict:
@@ -235,10 +233,10 @@ def export(settings: dict, source: Path, out_dir: Path = ASSETS) -> list[Path]:
             "val_loss": ck["state"].get("best_val"), "finetune_stages": tot["stages"]}
     out_dir.mkdir(parents=True, exist_ok=True)
     f16 = out_dir / "percepnet16k_f16.npz"
-    np.savez_compressed(f16, meta=json.dumps(meta),
-                        **{k: v.astype(np.float16) for k, v in w.items()})
+    write_npz(f16, {"meta": json.dumps(meta), **{k: v.astype(np.float16) for k, v in w.items()}},
+              compressed=True)
     i8 = out_dir / "percepnet16k_int8.npz"
-    np.savez_compressed(i8, meta=json.dumps(meta), **quantize_int8(w))
+    write_npz(i8, {"meta": json.dumps(meta), **quantize_int8(w)}, compressed=True)
     return [f16, i8]
 
 

@@ -44,7 +44,7 @@ def run(request: ExportRequest, state: TaskState | None = None) -> ExportOutcome
     """Build the report, create the folder, write each format in turn (progress per format),
     then the report."""
     from dsp.report import build_report
-    from sim.scene_io import atomic_write_text
+    from sim.outputs import write_text
 
     d = request.design
     report(state, 0.0, "measuring the design")
@@ -59,6 +59,6 @@ def run(request: ExportRequest, state: TaskState | None = None) -> ExportOutcome
     doc["timing_ms"]["export"] = round(1e3 * (time.perf_counter() - t), 2)
     doc["files"] = {k: [p.name for p in v] for k, v in written.items()}
     if request.report_path is not None:
-        atomic_write_text(request.report_path, json.dumps(doc, indent=2) + "\n")
+        write_text(request.report_path, json.dumps(doc, indent=2) + "\n")
     report(state, 1.0, "done")
     return ExportOutcome(written, doc)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.scene_io import atomic_write_bytes
+from sim.outputs import write_bytes
 
 FIGURE_FILTER = "PNG image (*.png);;PDF document (*.pdf)"
 FORMATS = {".png": "png", ".pdf": "pdf"}
@@ -181,7 +181,7 @@ def save_figure(fig, path: str | Path, dpi: int = 150) -> Path:
         raise ValueError(f"{path.name}: a figure is saved as .png or .pdf")
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, dpi=dpi)
-    atomic_write_bytes(path, buf.getvalue())
+    write_bytes(path, buf.getvalue())
     return path
 
 

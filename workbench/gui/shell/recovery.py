@@ -17,8 +17,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
 
+from sim.outputs import write_text
 from sim.scene import Scene
-from sim.scene_io import atomic_write_text, load_scene, scene_to_json
+from sim.scene_io import load_scene, scene_to_json
 
 
 def default_recovery_dir() -> Path:
@@ -72,10 +73,10 @@ class Recovery:
 
     def write(self, scene: Scene, original_path: Path | None) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.scene_file, scene_to_json(scene))
+        write_text(self.scene_file, scene_to_json(scene))
         meta = {"path": str(original_path) if original_path else None, "name": scene.name,
                 "saved_at": time.time()}
-        atomic_write_text(self.meta_file, json.dumps(meta, indent=2) + "\n")
+        write_text(self.meta_file, json.dumps(meta, indent=2) + "\n")
 
     def clear(self) -> None:
         self.scene_file.unlink(missing_ok=True)
