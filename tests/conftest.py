@@ -23,11 +23,14 @@ def shared_file(relative: str) -> Path:
 
 
 def cancel_latencies(job, fractions) -> list[float]:
-    """Seconds from `state.cancel()` to the job raising `Cancelled`, one per progress fraction.
+    """Seconds of the job's own CPU time from its last progress report before `state.cancel()`
+    to it raising `Cancelled`, one per progress fraction: an upper bound of the work between two
+    cancellation points that a loaded machine (other processes taking the cores) cannot inflate,
+    as it would a wall-clock time.
 
     job(state) runs in a worker thread (as the GUI's JobRunner runs it); the test thread waits
     until the job's progress reaches the fraction (so each cancel lands in a known stage on any
-    machine), cancels, and the worker notes when Cancelled reached it.
+    machine), cancels, and the worker notes its thread CPU time when Cancelled reached it.
     """
     import threading
     import time
@@ -36,9 +39,10 @@ def cancel_latencies(job, fractions) -> list[float]:
 
     out = []
     for fraction in fractions:
-        reached, caught = threading.Event(), []
+        reached, caught, last = threading.Event(), [], [0.0]
 
-        def on_progress(f, _message, fraction=fraction, reached=reached):
+        def on_progress(f, _message, fraction=fraction, reached=reached, last=last):
+            last[0] = time.thread_time()  # runs in the worker; never after the cancel
             if f >= fraction:
                 reached.set()
 
@@ -48,14 +52,13 @@ def cancel_latencies(job, fractions) -> list[float]:
             try:
                 job(state)
             except Cancelled:
-                caught.append(time.perf_counter())
+                caught.append(time.thread_time())
 
         worker = threading.Thread(target=work)
         worker.start()
         assert reached.wait(60), f"the job never reached {fraction}"
-        t_cancel = time.perf_counter()
         state.cancel()
         worker.join(60)
         assert caught, f"the job did not stop (cancelled at {fraction})"
-        out.append(caught[0] - t_cancel)
+        out.append(caught[0] - last[0])
     return out
