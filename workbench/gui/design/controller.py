@@ -1,7 +1,7 @@
 """The filter design of the open scene: its parameters, automatic redesign, the latest result.
 
 `DesignController` owns the current `DesignParams` (the last method chosen is remembered in
-QSettings under `design/method`) and redesigns the document's scene whenever the scene or a
+`gui.shell.settings.DESIGN_METHOD`) and redesigns the document's scene whenever the scene or a
 parameter changes. The signal processing is `dsp` (`redesign`, probe, summary); this module
 only decides when to run it and which result to show.
 
@@ -29,19 +29,19 @@ import logging
 import time
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from dsp.analysis import Cancellation, FilterResponses, cancellation_probe, filter_responses
 from dsp.design import Redesign, check_design, redesign
-from dsp.params import METHODS, DesignError, DesignParams
+from dsp.params import DesignError, DesignParams
 from dsp.summary import DesignSummary, summarize
 from sim.scene import Scene
 from workbench.gui.scene.document import SceneDocument
+from workbench.gui.shell.settings import DESIGN_METHOD
 from workbench.gui.shell.worker import JobRunner
 
 log = logging.getLogger(__name__)
 
-METHOD_KEY = "design/method"
 METHOD_LABELS = {"ctc": "CTC (crosstalk cancellation)", "nullsteer": "Null steering",
                  "beam": "Beamformer", "virtualizer": "Stereo virtualizer"}
 
@@ -108,8 +108,7 @@ def design_relevant(scene: Scene) -> Scene:
 
 
 def saved_method() -> str:
-    method = QSettings().value(METHOD_KEY, "ctc")
-    return method if method in METHODS else "ctc"
+    return DESIGN_METHOD.get()
 
 
 class DesignController(QObject):
@@ -169,7 +168,7 @@ class DesignController(QObject):
             return
         self._params = new
         if remember and "method" in changes:
-            QSettings().setValue(METHOD_KEY, new.method)
+            DESIGN_METHOD.set(new.method)
         self.paramsChanged.emit(new)
         self.request()
 

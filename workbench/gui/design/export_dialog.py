@@ -1,8 +1,8 @@
 """Export the current filters: a dialog for the folder, file stem and formats, and the job that
 writes them through `dsp.export` (every file written atomically) with progress per format.
 
-The last folder and formats are remembered in QSettings (`design/exportDir`,
-`design/exportFormats`).
+The last folder and formats are remembered (`EXPORT_DIR`, `EXPORT_FORMATS` of
+`gui.shell.settings`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from dsp.export import FORMATS, export
 from dsp.filterset import FilterSet
+from workbench.gui.shell.settings import EXPORT_DIR, EXPORT_FORMATS
 from workbench.gui.shell.worker import JobRunner
 
 FORMAT_LABELS = {
@@ -36,7 +37,6 @@ FORMAT_LABELS = {
     "c": "C header", "camilladsp": "CamillaDSP YAML + raw FIRs",
     "eqapo": "Equalizer APO config + WAVs", "sofa": "SOFA GeneralFIR",
 }
-DIR_KEY, FORMATS_KEY = "design/exportDir", "design/exportFormats"
 
 
 @dataclass
@@ -109,16 +109,15 @@ class ExportDialog(QDialog):
 def ask_export(parent: QWidget | None, suggestion: Path, summary: str = ""
                ) -> ExportRequest | None:
     """Ask where and in which formats to export (tests replace this); None when cancelled."""
-    s = QSettings()
-    folder = Path(str(s.value(DIR_KEY, str(suggestion))))
-    saved = s.value(FORMATS_KEY)
-    formats = [f for f in str(saved).split(",") if f in FORMATS] if saved else list(FORMATS)
+    folder = Path(EXPORT_DIR.get() or suggestion)
+    saved = EXPORT_FORMATS.get()
+    formats = [f for f in saved if f in FORMATS] if saved else list(FORMATS)
     dialog = ExportDialog(parent, folder, formats, "filters", summary)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     request = dialog.request()
-    s.setValue(DIR_KEY, str(request.folder))
-    s.setValue(FORMATS_KEY, ",".join(request.formats))
+    EXPORT_DIR.set(str(request.folder))
+    EXPORT_FORMATS.set(tuple(request.formats))
     return request
 
 

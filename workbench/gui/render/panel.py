@@ -28,8 +28,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractSlider,
     QButtonGroup,
@@ -68,11 +67,12 @@ from workbench.gui.render.audition_controller import (
     is_audio_file,
 )
 from workbench.gui.render.render_dialog import OfflineRenderer
+from workbench.gui.shell.actions import Action, ActionSet
+from workbench.gui.shell.settings import RENDERER_OPEN_DIR
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
 from workbench.gui.shell.widgets import double_spin
 
 POLL_MS = 33
-OPEN_DIR_KEY = "renderer/openDir"
 PATH_KEYS = {"A": ("1", "A"), "B": ("2", "B"), "X": ("3", "X")}
 WIDTH_RANGE = (-3.0, -1.0)   # centre width slider: log10 of 0.001 .. 0.1
 WIDTH_STEPS = 100
@@ -102,21 +102,37 @@ def _slider_to_width(v: int) -> float:
     return float(f"{10.0 ** (lo + (hi - lo) * v / WIDTH_STEPS):.2g}")
 
 
-def _action(parent: QWidget, text: str, slot, shortcuts=(), tip: str = "", name: str = "",
-            context=Qt.ShortcutContext.WindowShortcut) -> QAction:
-    action = QAction(text, parent)
-    action.setShortcuts([QKeySequence(s) for s in shortcuts])
-    action.setShortcutContext(context)
-    keys = " / ".join(QKeySequence(s).toString(QKeySequence.SequenceFormat.NativeText)
-                      for s in shortcuts)
-    tip = tip or text.replace("&", "").rstrip(".…")
-    action.setStatusTip(tip)
-    action.setToolTip(f"{tip} ({keys})" if keys else tip)
-    if name:
-        action.setObjectName(name)
-    action.triggered.connect(slot)
-    parent.addAction(action)
-    return action
+def _has_programme(p: RendererPanel) -> bool:
+    return p.controller.programme is not None
+
+
+ACTIONS = (
+    Action("actionOpenAudio", "&Open Audio File…", lambda p: p.open_file(), ("Ctrl+Shift+O",),
+           "Open a WAV/FLAC file to audition", menu="audio", attr="action_open"),
+    Action("actionPlayPause", "&Play", lambda p: p.play_pause(), ("Space",), "Play or pause",
+           menu="audio", group=1, panel_only=True,
+           enabled_when=lambda p: p.controller.can_play, attr="action_play"),
+    Action("actionStopAudio", "&Stop", lambda p: p.controller.stop(), ("Shift+Space",),
+           "Stop and go back to the start", menu="audio", group=1, panel_only=True,
+           enabled_when=lambda p: (p.controller.player is not None
+                                   and not p.controller.audio_problem), attr="action_stop"),
+    *(Action(f"actionPath{path}", f"Listen to &{path}: {PATH_LABELS[path]}",
+             lambda p, path=path: p.controller.select(path), PATH_KEYS[path],
+             f"Switch to path {path}: {PATH_LABELS[path]}", menu="audio", group=2)
+      for path in PATHS),
+    Action("actionRenderFiles", "&Render to Files…", lambda p: p.render_to_files(),
+           ("Ctrl+Shift+R",), "Render the programme offline: driver feeds, binaural A/B/X and"
+           " a report", menu="audio", group=3,
+           enabled_when=lambda p: _has_programme(p) and not p.offline.is_running,
+           attr="action_render"),
+    Action("actionRebuildPaths", "Re&build Paths", lambda p: p.controller.rebuild(),
+           tip="Build the player again for the current scene", menu="audio", group=3,
+           enabled_when=_has_programme, attr="action_rebuild"),
+    Action("actionRescanDevices", "Rescan &Devices", lambda p: p.rescan_devices(),
+           tip="Ask PortAudio for the output devices again", menu="audio", group=3,
+           attr="action_rescan"),
+)
+"""The Audio menu (owner: the panel; Space and Shift+Space work while focus is in it)."""
 
 
 class RendererPanel(QWidget):
@@ -149,31 +165,8 @@ class RendererPanel(QWidget):
 
     # -- construction ----------------------------------------------------------------------------
     def _create_actions(self) -> None:
-        c = self.controller
-        panel_only = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        self.action_open = _action(self, "&Open Audio File…", lambda: self.open_file(),
-                                   ["Ctrl+Shift+O"], "Open a WAV/FLAC file to audition",
-                                   "actionOpenAudio")
-        self.action_play = _action(self, "&Play", lambda: self.play_pause(), ["Space"],
-                                   "Play or pause", "actionPlayPause", panel_only)
-        self.action_stop = _action(self, "&Stop", c.stop, ["Shift+Space"],
-                                   "Stop and go back to the start", "actionStopAudio",
-                                   panel_only)
-        self.path_actions: dict[str, QAction] = {}
-        for p in PATHS:
-            self.path_actions[p] = _action(self, f"Listen to &{p}: {PATH_LABELS[p]}",
-                                           lambda _c=False, p=p: c.select(p), PATH_KEYS[p],
-                                           f"Switch to path {p}: {PATH_LABELS[p]}",
-                                           f"actionPath{p}")
-        self.action_render = _action(self, "&Render to Files…", lambda: self.render_to_files(),
-                                     ["Ctrl+Shift+R"], "Render the programme offline: driver"
-                                     " feeds, binaural A/B/X and a report", "actionRenderFiles")
-        self.action_rebuild = _action(self, "Re&build Paths", lambda: c.rebuild(), [],
-                                      "Build the player again for the current scene",
-                                      "actionRebuildPaths")
-        self.action_rescan = _action(self, "Rescan &Devices", lambda: self.rescan_devices(),
-                                     [], "Ask PortAudio for the output devices again",
-                                     "actionRescanDevices")
+        self.action_set = ActionSet(self, ACTIONS)
+        self.path_actions = {p: self.action_set[f"actionPath{p}"] for p in PATHS}
 
     def _create_widgets(self) -> None:
         for action, text in ((self.action_open, "Open…"), (self.action_rebuild, "Rebuild"),
@@ -186,6 +179,7 @@ class RendererPanel(QWidget):
         self.file_label = QLabel("No programme")
         self.file_label.setObjectName("programmeLabel")
         self.file_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.file_label.setWordWrap(True)  # never wider than the dock, never cut
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.rebuild_button = QToolButton()
         self.rebuild_button.setDefaultAction(self.action_rebuild)
@@ -399,7 +393,6 @@ class RendererPanel(QWidget):
         scroll.setWidget(params)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         # The overview and the parameters share the space beside the meters: a tab each
         # (the meters' L/R/C bars show a parameter's effect while the parameters are up).
         self.tabs = QTabWidget()
@@ -475,15 +468,20 @@ class RendererPanel(QWidget):
     def open_file(self, path: str | Path | None = None) -> bool:
         """Open an audio file (asks when `path` is None)."""
         if path is None:
-            start = str(QSettings().value(OPEN_DIR_KEY, str(Path.home())))
+            start = RENDERER_OPEN_DIR.get()
             chosen, _ = QFileDialog.getOpenFileName(self, "Open Audio File", start,
                                                     AUDIO_FILTER)
             if not chosen:
                 return False
             path = chosen
         path = Path(path)
-        QSettings().setValue(OPEN_DIR_KEY, str(path.parent))
+        RENDERER_OPEN_DIR.set(str(path.parent))
         return self.controller.load(path)
+
+    def reset(self) -> None:
+        """Another scene was opened: back to no programme (a render to files under way goes
+        on: its files were asked for)."""
+        self.controller.reset()
 
     def dragEnterEvent(self, event) -> None:
         if audio_paths(event.mimeData()):
@@ -635,8 +633,7 @@ class RendererPanel(QWidget):
             for w in (self.render_progress, self.render_cancel):
                 w.setVisible(True)
             self.render_cancel.setEnabled(True)
-            self.action_render.setEnabled(False)
-            self.audio_render_button.setEnabled(False)
+            self._update_enabled()
             self.message.emit(f"Rendering {prog.name} to {self.offline.choice.folder}…")
         return started
 
@@ -668,14 +665,14 @@ class RendererPanel(QWidget):
     def _on_render_done(self) -> None:
         for w in (self.render_progress, self.render_cancel):
             w.setVisible(False)
-        self.action_render.setEnabled(True)
-        self.audio_render_button.setEnabled(True)
+        self._update_enabled()
 
     # -- controller → widgets --------------------------------------------------------------------
     def _on_programme(self, prog) -> None:
         c = self.controller
         if prog is None:
             self.file_label.setText("No programme: open or drop a WAV/FLAC file")
+            self.file_label.setToolTip("")
             self.view.clear("Open or drop a WAV/FLAC file to audition it.")
         else:
             self.file_label.setText(prog.describe())
@@ -768,12 +765,9 @@ class RendererPanel(QWidget):
     def _update_enabled(self) -> None:
         c = self.controller
         loaded = c.player is not None
-        self.action_play.setEnabled(c.can_play)
-        self.action_stop.setEnabled(loaded and not c.audio_problem)
+        self.action_set.refresh()
         self.position_slider.setEnabled(loaded)
         self.loop_check.setEnabled(loaded)
-        self.action_rebuild.setEnabled(c.programme is not None)
-        self.action_render.setEnabled(c.programme is not None and not self.offline.is_running)
         self.audio_render_button.setEnabled(c.programme is not None
                                             and not self.offline.is_running)
         self.audio_render_button.setToolTip("" if c.programme is not None else

@@ -3,8 +3,8 @@ dialog for the folder and the paths, run in the background with progress and can
 
 The work is `dsp.offline_render.render_to_folder` (drivers.wav, binaural_A/B/X.wav as asked,
 report.json). It needs no audio device, which makes it the way to listen when PortAudio or an
-output is missing. The last folder, paths and cue choice are remembered in QSettings
-(`renderer/renderDir`, `renderer/renderPaths`, `renderer/renderCues`).
+output is missing. The last folder, paths and cue choice are remembered
+(`RENDER_DIR`, `RENDER_PATHS`, `RENDER_CUES` of `gui.shell.settings`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -34,9 +34,9 @@ from dsp.offline_render import RenderRequest, render_to_folder
 from dsp.params import DesignError
 from dsp.renderer import RenderError
 from sim.scene import Scene
+from workbench.gui.shell.settings import RENDER_CUES, RENDER_DIR, RENDER_PATHS
 from workbench.gui.shell.worker import JobRunner
 
-DIR_KEY, PATHS_KEY, CUES_KEY = "renderer/renderDir", "renderer/renderPaths", "renderer/renderCues"
 PATH_TEXT = {"A": "A — plain stereo through the device", "B": "B — spatial renderer",
              "X": "X — reference stereo pair"}
 
@@ -113,19 +113,15 @@ class RenderDialog(QDialog):
 
 def ask_render(parent: QWidget | None, suggestion: Path, summary: str = "") -> RenderChoice | None:
     """Ask where to render and which paths (tests replace this); None when cancelled."""
-    s = QSettings()
-    saved = s.value(PATHS_KEY)
-    paths = tuple(p for p in str(saved).split(",") if p in PATHS) if saved else PATHS
-    cues = s.value(CUES_KEY, True)
-    cues = cues if isinstance(cues, bool) else str(cues).lower() == "true"
-    folder = Path(str(s.value(DIR_KEY, str(suggestion))))
-    dialog = RenderDialog(parent, RenderChoice(folder, paths, cues), summary)
+    folder = Path(RENDER_DIR.get() or suggestion)
+    saved = RenderChoice(folder, RENDER_PATHS.get(), RENDER_CUES.get())
+    dialog = RenderDialog(parent, saved, summary)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     choice = dialog.choice()
-    s.setValue(DIR_KEY, str(choice.folder))
-    s.setValue(PATHS_KEY, ",".join(choice.paths))
-    s.setValue(CUES_KEY, choice.cues)
+    RENDER_DIR.set(str(choice.folder))
+    RENDER_PATHS.set(choice.paths)
+    RENDER_CUES.set(choice.cues)
     return choice
 
 
