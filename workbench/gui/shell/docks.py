@@ -129,14 +129,21 @@ class Docks(QObject):
         WINDOW_STATE.set(self.window.saveState())
 
     def fit_to_screen(self) -> None:
-        """Keep the window (not maximized or full screen) inside its screen's available
-        area."""
+        """Keep the window (not maximized or full screen) and its frame, where the frame is
+        known yet, inside its screen's available area."""
         w = self.window
         if w.isMaximized() or w.isFullScreen():
             return
         screen = QGuiApplication.screenAt(w.geometry().center()) or w.screen()
-        if screen is not None:
-            w.setGeometry(clamped(w.geometry(), screen.availableGeometry()))
+        if screen is None:
+            return
+        frame, inner = w.frameGeometry(), w.geometry()
+        room = screen.availableGeometry().adjusted(
+            inner.left() - frame.left(), inner.top() - frame.top(),
+            inner.right() - frame.right(), inner.bottom() - frame.bottom())
+        fitted = clamped(inner, room)
+        if fitted != inner:
+            w.setGeometry(fitted)
 
     def arrange(self) -> None:
         """The default layout: each dock in its area, tool panels hidden; the tab groups form
@@ -170,6 +177,7 @@ class Docks(QObject):
         """Call from the window's first show: the default layout's tab groups form."""
         if not self._shown:
             self._shown = True
+            self.fit_to_screen()  # again: now the frame is known
             if self._rounds:
                 QTimer.singleShot(0, self._join_next)
 

@@ -156,7 +156,3 @@ RENDER_DIR = text("renderer/renderDir")
 RENDER_PATHS = words("renderer/renderPaths", PATHS, PATHS)
 RENDER_CUES = flag("renderer/renderCues", True)
 
-ALL = (WINDOW_GEOMETRY, WINDOW_STATE, SNAP, THEME, LAST_DIR, RECENT_FILES, DESIGN_METHOD,
-       ZONE_OVERLAY, AUTO_REDESIGN, EXPORT_DIR, EXPORT_FORMATS, AUDIO_DEVICE, RENDERER_BLOCK,
-       RENDERER_PATHS, RENDERER_OPEN_DIR, RENDER_DIR, RENDER_PATHS, RENDER_CUES)
-"""Every setting (a test checks that no key appears twice and no other module names one)."""
