@@ -8,6 +8,7 @@ import pytest
 import soundfile as sf
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLabel
 
 from sim import transfer
 from sim.scene_io import load_scene, save_scene
@@ -70,6 +71,35 @@ def test_the_minimum_size_fits_a_laptop_with_any_panels_open(window, qtbot, pane
     for name in panels:
         sheet = docks[name].widget().widget()  # the scroll area's: the panel at its size
         qtbot.waitUntil(lambda s=sheet: s.width() >= s.minimumSizeHint().width())
+
+
+def cut_labels(widget) -> list[str]:
+    """The shown labels of `widget` that are narrower (or, wrapped, shorter) than their text."""
+    cut = []
+    for label in widget.findChildren(QLabel):
+        if not label.isVisible() or not label.text():
+            continue
+        if label.wordWrap():
+            short = label.height() < label.heightForWidth(label.width())
+        else:
+            short = label.width() < label.minimumSizeHint().width()
+        if short:
+            cut.append(label.text())
+    return cut
+
+
+def test_the_docked_renderer_shows_its_labels_whole(window, qtbot):
+    wait_default_tabs(window, qtbot)
+    window.resize(LAPTOP)
+    for name in ("enhance", "dred", "renderer"):
+        trigger(window, PANELS[name])
+    panel = window.renderer.panel
+    for tab in range(panel.tabs.count()):
+        panel.tabs.setCurrentIndex(tab)
+        qtbot.waitUntil(lambda: panel.tabs.currentWidget().isVisible())
+        qtbot.wait(50)  # the deferred width of a tool panel first shown
+        assert cut_labels(panel) == []
+        assert panel.device_combo.width() >= panel.device_combo.minimumSizeHint().width()
 
 
 def test_a_saved_geometry_wider_than_the_screen_opens_within_it(make_window, qtbot,

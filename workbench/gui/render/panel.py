@@ -261,7 +261,7 @@ class RendererPanel(QWidget):
         self.device_combo.setObjectName("deviceCombo")
         self.device_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.device_combo.setMinimumContentsLength(12)
+        self.device_combo.setMinimumContentsLength(14)  # "System default" whole
         self.rescan_button = QToolButton()
         self.rescan_button.setDefaultAction(self.action_rescan)
 
@@ -355,15 +355,16 @@ class RendererPanel(QWidget):
         for p in PATHS:
             row.addWidget(self.path_buttons[p])
         v.addLayout(row)
-        v.addWidget(self.hearing_label)
-        v.addStretch(1)
+        # The free height goes to the label: its text wraps to up to three lines in the
+        # narrow group, more than a label's size hint allows for beside the meters.
+        self.hearing_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.hearing_label.setMinimumHeight(3 * self.hearing_label.fontMetrics().lineSpacing())
+        v.addWidget(self.hearing_label, 1)
         dev = QHBoxLayout()
         dev.addWidget(self.device_combo, 1)
         dev.addWidget(self.rescan_button)
         v.addWidget(QLabel("Output"))
         v.addLayout(dev)
-        abx.setMinimumWidth(150)
-        abx.setMaximumWidth(210)
 
         meters_box = QGroupBox("Meters")
         QVBoxLayout(meters_box).addWidget(self.meters)
@@ -393,6 +394,10 @@ class RendererPanel(QWidget):
         scroll.setWidget(params)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # The form never cut: the panel is as wide as it needs (a narrower dock scrolls).
+        scroll.setMinimumWidth(params.minimumSizeHint().width()
+                               + scroll.verticalScrollBar().sizeHint().width())
         # The overview and the parameters share the space beside the meters: a tab each
         # (the meters' L/R/C bars show a parameter's effect while the parameters are up).
         self.tabs = QTabWidget()

@@ -20,7 +20,7 @@ from workbench.gui.shell.panel_dock import tool_place
 from workbench.gui.shell.theme import SceneColors
 
 DOCK_NAME = "rendererDock"
-PLACE = tool_place(height=330, width=760, width_share=0.6)
+PLACE = tool_place(height=330, width_share=0.45)
 """Taller and wider than Transfer's share of the bottom row: the panel needs the room (the plot
 docks beside it give some up)."""
 ACTIONS = (Action("actionViewRenderer", handler=lambda ws, on: ws.show_dock() if on else None,

@@ -32,7 +32,8 @@ class Place:
     """Where a dock goes in the default layout. `tab_with`: the objectName of the dock whose
     tab group it joins; `front`: its tab is the group's current one; `tool`: hidden until
     first shown (`Docks.show_tool`), then a tab of `tab_with`; width, height: its size in px
-    (0 = Qt's share); `width_share`: at least this fraction of the window's width."""
+    (0 = Qt's share); `width_share`: at least this fraction of the window's width. A dock
+    with a width, and a tool panel, is at least as wide as its content's minimum."""
 
     area: Area
     tab_with: str = ""
@@ -98,6 +99,7 @@ class Docks(QObject):
         self._placed: set[str] = set()
         self._rounds: list[list[str]] = []
         self._shown = False
+        self._restored = QRect()
 
     def add(self, title: str, name: str, widget: QWidget, place: Place) -> QDockWidget:
         """A dock `name` (its objectName, kept in the saved state) holding `widget`."""
@@ -123,6 +125,7 @@ class Docks(QObject):
         else:
             self.arrange()
         self.fit_to_screen()
+        self._restored = w.geometry()
 
     def save(self) -> None:
         WINDOW_GEOMETRY.set(self.window.saveGeometry())
@@ -177,7 +180,8 @@ class Docks(QObject):
         """Call from the window's first show: the default layout's tab groups form."""
         if not self._shown:
             self._shown = True
-            self.fit_to_screen()  # again: now the frame is known
+            if self.window.geometry() == self._restored:  # not resized since: fit the frame too
+                self.fit_to_screen()
             if self._rounds:
                 QTimer.singleShot(0, self._join_next)
 
@@ -208,28 +212,53 @@ class Docks(QObject):
     def _apply_sizes(self, names: list[str]) -> None:
         w = self.window
         for orientation, size in ((Qt.Orientation.Horizontal, self._width),
-                                  (Qt.Orientation.Vertical, lambda p: p.height)):
-            sized = [(self.docks[n], size(self.places[n])) for n in names
-                     if size(self.places[n]) and not self.docks[n].isHidden()]
+                                  (Qt.Orientation.Vertical, lambda n: self.places[n].height)):
+            sized = [(self.docks[n], size(n)) for n in names
+                     if size(n) and not self.docks[n].isHidden()]
             if sized:
                 w.resizeDocks([d for d, _ in sized], [s for _, s in sized], orientation)
 
-    def _width(self, place: Place) -> int:
-        return max(place.width, round(place.width_share * self.window.width()))
+    def _width(self, name: str) -> int:
+        """A dock's default width in px (0 = Qt's share); a sized dock or a tool panel gets at
+        least its content's minimum width (a scrolling dock could be narrower)."""
+        place = self.places[name]
+        wanted = max(place.width, round(place.width_share * self.window.width()))
+        if not (wanted or place.tool):
+            return 0
+        return max(wanted, self.docks[name].widget().widget().minimumSizeHint().width())
 
     # -- tool panels -----------------------------------------------------------------------------
     def show_tool(self, name: str) -> None:
         """Show and raise a dock; a tool panel not yet placed since the default layout first
-        joins its tab group at its size."""
+        joins its tab group, and gets its size once it is laid out there."""
         dock = self.docks[name]
         if name not in self._placed:
             self._placed.add(name)
             self.window.tabifyDockWidget(self.docks[self.places[name].tab_with], dock)
             dock.show()
-            self._apply_sizes([name])
+            QTimer.singleShot(0, self, lambda: self._size_tool(name))
         dock.show()
         dock.raise_()
 
+    def _size_tool(self, name: str) -> None:
+        """The tool panel's height, and its width taken from the docks beside it, each giving
+        up room in proportion to its width (Qt alone gives a dock only part of a new width)."""
+        w, dock = self.window, self.docks[name]
+        if dock.isHidden():
+            return
+        if self.places[name].height:
+            w.resizeDocks([dock], [self.places[name].height], Qt.Orientation.Vertical)
+        wanted = self._width(name)
+        band = dock.geometry()
+        row = [d for d in self.docks.values()
+               if d is not dock and not d.isHidden() and not d.isFloating()
+               and w.dockWidgetArea(d) == w.dockWidgetArea(dock)
+               and w.rect().contains(d.geometry().center())  # not a tab behind another
+               and d.geometry().top() < band.bottom() and band.top() < d.geometry().bottom()]
+        widths = [d.width() for d in row]
+        rest = max(sum(widths) + dock.width() - wanted, 0)
+        shares = [round(rest * x / sum(widths)) for x in widths] if sum(widths) else []
+        w.resizeDocks([dock, *row], [wanted, *shares], Qt.Orientation.Horizontal)
 
 def _orientation(area: Area) -> Qt.Orientation:
     """Docks side by side along the window's bottom or top edge, stacked on its sides."""

@@ -126,7 +126,7 @@ class MainWindow(SceneFiles, QMainWindow):
         self.enhance = PanelDock(self, EnhancePanel(self.document), "Enhancement", "enhanceDock",
                                  "actionViewEnhancement", tool_place(height=380))
         self.dred = PanelDock(self, DredPanel(self.document), "DRED", "dredDock",
-                              "actionViewDred", tool_place(440, width=1100, width_share=0.7))
+                              "actionViewDred", tool_place(440, width_share=0.7))
         self.features = (self.design, self.renderer, self.enhance, self.dred)
         self.registry.build_menus(self.menuBar())
         self.recent_menu = self.registry.menus["file/recent"]

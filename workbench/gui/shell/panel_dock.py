@@ -31,12 +31,12 @@ class Feature(Protocol):
         """The window closes: stop jobs and audio."""
 
 
-def tool_place(height: int, width: int = 0, width_share: float = 0.0) -> Place:
-    """A tool panel's place: a tab beside Transfer, `height` px high (at least `width` px or
-    `width_share` of the window wide: settings, table and plots side by side need more than
-    Transfer's share of the bottom row)."""
+def tool_place(height: int, width_share: float = 0.0) -> Place:
+    """A tool panel's place: a tab beside Transfer, `height` px high, as wide as its content's
+    minimum or `width_share` of the window (settings, tables and plots side by side need more
+    than Transfer's share of the bottom row)."""
     return Place(Qt.DockWidgetArea.BottomDockWidgetArea, tab_with="transferDock", tool=True,
-                 width=width, height=height, width_share=width_share)
+                 height=height, width_share=width_share)
 
 
 class PanelDock(QObject):
