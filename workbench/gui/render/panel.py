@@ -20,32 +20,26 @@ listener of the open scene.
 
 Without PortAudio or an output device the panel says why, Play is disabled and Render to
 Files… is offered. The panel shows what the `AuditionController` holds and sends it the user's
-requests; it computes nothing.
+requests; it computes nothing. Its transport (`render.transport`) and its parameters
+(`render.parameters`) are mixins of its own; its commands are the Audio menu (`ACTIONS`).
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractSlider,
     QButtonGroup,
-    QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
-    QSlider,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -53,34 +47,24 @@ from PySide6.QtWidgets import (
 )
 
 from dsp.listening import PATHS
-from dsp.renderer import C_METHODS, DESIGN_SPACES, LR_METHODS
 from workbench.gui.audio.meters import LevelMeters
 from workbench.gui.plots.programme import ProgrammeView
 from workbench.gui.render.audition_controller import (
     AUDIO_FILTER,
-    BLOCKS,
     MODE_LABELS,
-    MODES,
     PATH_LABELS,
     AuditionController,
-    format_time,
     is_audio_file,
 )
+from workbench.gui.render.parameters import ParameterControls
 from workbench.gui.render.render_dialog import OfflineRenderer
+from workbench.gui.render.transport import TransportControls
 from workbench.gui.shell.actions import Action, ActionSet
 from workbench.gui.shell.settings import RENDERER_OPEN_DIR
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
-from workbench.gui.shell.widgets import double_spin
 
 POLL_MS = 33
 PATH_KEYS = {"A": ("1", "A"), "B": ("2", "B"), "X": ("3", "X")}
-WIDTH_RANGE = (-3.0, -1.0)   # centre width slider: log10 of 0.001 .. 0.1
-WIDTH_STEPS = 100
-LR_LABELS = {"virtualizer": "Virtualizer + CTC", "ctc": "CTC / null steering",
-             "direct": "Direct (matrix)"}
-C_LABELS = {"auto": "Auto (beam if ≥ 3 drivers)", "beam": "Beam", "phantom": "Phantom (L+R)",
-            "direct": "Direct (matrix)"}
-SPACE_LABELS = {"freefield": "Free field", "room_early": "Room (early, < 2 kHz)"}
 
 
 def audio_paths(mime) -> list[Path]:
@@ -89,17 +73,6 @@ def audio_paths(mime) -> list[Path]:
         return []
     return [Path(u.toLocalFile()) for u in mime.urls()
             if u.isLocalFile() and is_audio_file(u.toLocalFile())]
-
-
-def _width_to_slider(width: float) -> int:
-    lo, hi = WIDTH_RANGE
-    v = (math.log10(max(width, 1e-6)) - lo) / (hi - lo)
-    return round(min(max(v, 0.0), 1.0) * WIDTH_STEPS)
-
-
-def _slider_to_width(v: int) -> float:
-    lo, hi = WIDTH_RANGE
-    return float(f"{10.0 ** (lo + (hi - lo) * v / WIDTH_STEPS):.2g}")
 
 
 def _has_programme(p: RendererPanel) -> bool:
@@ -135,7 +108,7 @@ ACTIONS = (
 """The Audio menu (owner: the panel; Space and Shift+Space work while focus is in it)."""
 
 
-class RendererPanel(QWidget):
+class RendererPanel(TransportControls, ParameterControls, QWidget):
     """The audition UI over an `AuditionController`. `message` carries status-bar text."""
 
     message = Signal(str)
@@ -147,7 +120,6 @@ class RendererPanel(QWidget):
         self.setAcceptDrops(True)
         self.colors = scene_colors(current_theme())
         self.offline = OfflineRenderer(self)
-        self._slider_dragging = False
         self._create_actions()
         self._create_widgets()
         self._layout()
@@ -217,27 +189,14 @@ class RendererPanel(QWidget):
         self.render_cancel = QPushButton("Cancel")
         self.render_cancel.setObjectName("cancelRender")
         self.render_cancel.clicked.connect(self.cancel_render)
+        self._create_listen_widgets()
+        self.meters = LevelMeters()
+        self._create_parameter_widgets()
+        self.view = ProgrammeView()
+        self._create_transport_widgets()
 
-        self.play_button = QToolButton()
-        self.play_button.setObjectName("playButton")
-        self.play_button.setDefaultAction(self.action_play)
-        self.play_button.setMinimumWidth(64)
-        self.stop_button = QToolButton()
-        self.stop_button.setObjectName("stopButton")
-        self.stop_button.setDefaultAction(self.action_stop)
-        self.position_slider = QSlider(Qt.Orientation.Horizontal)
-        self.position_slider.setObjectName("positionSlider")
-        self.position_slider.setRange(0, 0)
-        self.position_slider.setPageStep(5000)
-        self.position_slider.setSingleStep(1000)
-        self.time_label = QLabel("0:00.0 / 0:00.0")
-        self.time_label.setObjectName("timeLabel")
-        self.time_label.setMinimumWidth(110)
-        self.loop_check = QCheckBox("Loop")
-        self.loop_check.setObjectName("loopCheck")
-        self.loop_start = self._seconds_spin("loopStart")
-        self.loop_end = self._seconds_spin("loopEnd")
-
+    def _create_listen_widgets(self) -> None:
+        """The A / B / X buttons, what is heard, the output device."""
         self.path_group = QButtonGroup(self)
         self.path_group.setExclusive(True)
         self.path_buttons: dict[str, QPushButton] = {}
@@ -265,65 +224,6 @@ class RendererPanel(QWidget):
         self.rescan_button = QToolButton()
         self.rescan_button.setDefaultAction(self.action_rescan)
 
-        self.meters = LevelMeters()
-
-        self.width_slider = QSlider(Qt.Orientation.Horizontal)
-        self.width_slider.setObjectName("centreWidth")
-        self.width_slider.setRange(0, WIDTH_STEPS)
-        self.width_slider.setToolTip("Centre width ξ: wider puts more of the half-panned "
-                                     "sources in C; narrower is more selective")
-        self.width_value = QLabel()
-        self.width_value.setMinimumWidth(44)
-        self.smoothing_spin = self._spin("smoothing", 0.0, 500.0, 5.0, " ms", 0)
-        self.smoothing_spin.setToolTip("Time constant of the cross-spectrum smoothing")
-        self.ambience_slider = QSlider(Qt.Orientation.Horizontal)
-        self.ambience_slider.setObjectName("ambience")
-        self.ambience_slider.setRange(0, 100)
-        self.ambience_slider.setToolTip("How far incoherent (ambient) sound is kept out of C")
-        self.ambience_value = QLabel()
-        self.ambience_value.setMinimumWidth(44)
-        self.centre_gain_spin = self._spin("centreGain", -20.0, 12.0, 0.5, " dB", 1)
-        self.centre_gain_spin.setToolTip("Gain of C (dialogue lift); 0 dB reconstructs the "
-                                         "input exactly")
-        self.block_combo = QComboBox()
-        self.block_combo.setObjectName("blockSize")
-        for n in BLOCKS:
-            self.block_combo.addItem(f"{n} samples", n)
-        self.block_combo.setToolTip("Processing block of the player (latency of commands, CPU)")
-        self.lr_combo = QComboBox()
-        self.lr_combo.setObjectName("lrMethod")
-        for m in LR_METHODS:
-            self.lr_combo.addItem(LR_LABELS.get(m, m), m)
-        self.c_combo = QComboBox()
-        self.c_combo.setObjectName("cMethod")
-        for m in C_METHODS:
-            self.c_combo.addItem(C_LABELS.get(m, m), m)
-        self.space_combo = QComboBox()
-        self.space_combo.setObjectName("designSpace")
-        for m in DESIGN_SPACES:
-            self.space_combo.addItem(SPACE_LABELS.get(m, m), m)
-        self.space_combo.setToolTip("Plant the filters are designed on. Room: also compensates"
-                                    " the room's first reflections at the listener below 2 kHz"
-                                    " — exact in the simulated early room, fragile where the"
-                                    " room holds more than that model")
-        self.mode_combo = QComboBox()
-        self.mode_combo.setObjectName("pathsEngine")
-        for m in MODES:
-            self.mode_combo.addItem(MODE_LABELS[m], m)
-        self.mode_combo.setToolTip("How the device and the reference pair are heard: the "
-                                   "room simulation or free field (changing it rebuilds)")
-
-        self.view = ProgrammeView()
-
-    def _seconds_spin(self, name: str) -> QDoubleSpinBox:
-        w = self._spin(name, 0.0, 0.0, 0.5, " s", 2)
-        w.setEnabled(False)
-        return w
-
-    def _spin(self, name: str, lo: float, hi: float, step: float, suffix: str,
-              decimals: int) -> QDoubleSpinBox:
-        return double_spin(lo, hi, step, suffix, decimals, name=name)
-
     def _layout(self) -> None:
         top = QHBoxLayout()
         top.addWidget(self.open_button)
@@ -338,16 +238,7 @@ class RendererPanel(QWidget):
         for w in (self.build_progress, self.build_cancel, self.render_progress,
                   self.render_cancel):
             w.setVisible(False)
-        transport = QHBoxLayout()
-        transport.addWidget(self.play_button)
-        transport.addWidget(self.stop_button)
-        transport.addWidget(self.position_slider, 1)
-        transport.addWidget(self.time_label)
-        transport.addSpacing(8)
-        transport.addWidget(self.loop_check)
-        transport.addWidget(self.loop_start)
-        transport.addWidget(QLabel("–"))
-        transport.addWidget(self.loop_end)
+        transport = self._transport_row()
 
         abx = QGroupBox("Listen")
         v = QVBoxLayout(abx)
@@ -370,41 +261,13 @@ class RendererPanel(QWidget):
         QVBoxLayout(meters_box).addWidget(self.meters)
         meters_box.setMaximumWidth(220)
 
-        params = QWidget()
-        form = QFormLayout(params)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.setContentsMargins(4, 2, 4, 2)
-        width_row = QHBoxLayout()
-        width_row.addWidget(self.width_slider, 1)
-        width_row.addWidget(self.width_value)
-        form.addRow("Centre width", width_row)
-        form.addRow("Smoothing", self.smoothing_spin)
-        amb_row = QHBoxLayout()
-        amb_row.addWidget(self.ambience_slider, 1)
-        amb_row.addWidget(self.ambience_value)
-        form.addRow("Ambience", amb_row)
-        form.addRow("Centre gain", self.centre_gain_spin)
-        form.addRow("Block", self.block_combo)
-        form.addRow("L / R", self.lr_combo)
-        form.addRow("Centre", self.c_combo)
-        form.addRow("Design in", self.space_combo)
-        form.addRow("Paths", self.mode_combo)
-        scroll = QScrollArea()
-        scroll.setObjectName("rendererParams")
-        scroll.setWidget(params)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # The form never cut: the panel is as wide as it needs (a narrower dock scrolls).
-        scroll.setMinimumWidth(params.minimumSizeHint().width()
-                               + scroll.verticalScrollBar().sizeHint().width())
         # The overview and the parameters share the space beside the meters: a tab each
         # (the meters' L/R/C bars show a parameter's effect while the parameters are up).
         self.tabs = QTabWidget()
         self.tabs.setObjectName("rendererTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.view, "Programme")
-        self.tabs.addTab(scroll, "Settings")
+        self.tabs.addTab(self._parameters_page(), "Settings")
         self.tabs.setTabToolTip(1, "Upmix and renderer parameters")
 
         main = QHBoxLayout()
@@ -435,33 +298,9 @@ class RendererPanel(QWidget):
         c.errorChanged.connect(self._on_error)
         c.staleChanged.connect(lambda _s: self._show_error_or_stale())
         c.settingsChanged.connect(self._sync_settings)
-        s = self.position_slider
-        s.sliderPressed.connect(self._on_slider_pressed)
-        s.sliderReleased.connect(self._on_slider_released)
-        s.sliderMoved.connect(lambda v: self._show_time(v / 1000.0))
-        s.actionTriggered.connect(self._on_slider_action)
-        self.loop_check.toggled.connect(self._on_loop_toggled)
-        self.loop_start.valueChanged.connect(lambda _v: self._apply_loop())
-        self.loop_end.valueChanged.connect(lambda _v: self._apply_loop())
-        self.view.seekRequested.connect(self.seek)
-        self.view.loopEdited.connect(self._on_loop_dragged)
+        self._connect_transport()
         self.device_combo.currentIndexChanged.connect(self._on_device_chosen)
-        self.width_slider.valueChanged.connect(self._on_width)
-        self.smoothing_spin.valueChanged.connect(
-            lambda v: self._set_upmix(smoothing_ms=float(v)))
-        self.ambience_slider.valueChanged.connect(self._on_ambience)
-        self.centre_gain_spin.valueChanged.connect(
-            lambda v: self._set_upmix(centre_gain_db=float(v)))
-        self.block_combo.currentIndexChanged.connect(
-            lambda _i: c.set_block(self.block_combo.currentData()))
-        self.lr_combo.currentIndexChanged.connect(
-            lambda _i: c.set_render(lr_method=self.lr_combo.currentData()))
-        self.c_combo.currentIndexChanged.connect(
-            lambda _i: c.set_render(c_method=self.c_combo.currentData()))
-        self.space_combo.currentIndexChanged.connect(
-            lambda _i: c.set_render(design_space=self.space_combo.currentData()))
-        self.mode_combo.currentIndexChanged.connect(
-            lambda _i: c.set_mode(self.mode_combo.currentData()))
+        self._connect_parameters()
         o = self.offline
         o.progress.connect(self._on_render_progress)
         o.finished.connect(self._on_render_finished)
@@ -504,98 +343,6 @@ class RendererPanel(QWidget):
             self.open_file(paths[0])
         else:
             event.ignore()
-
-    # -- transport -------------------------------------------------------------------------------
-    def play_pause(self) -> None:
-        self.controller.play_pause()
-
-    def seek(self, seconds: float) -> None:
-        self.controller.seek(seconds)
-        self._show_position(self.controller.position_s)
-
-    def _on_slider_pressed(self) -> None:
-        self._slider_dragging = True
-
-    def _on_slider_released(self) -> None:
-        self._slider_dragging = False
-        self.seek(self.position_slider.value() / 1000.0)
-
-    def _on_slider_action(self, action: int) -> None:
-        if action != QAbstractSlider.SliderAction.SliderMove.value:
-            QTimer.singleShot(0, lambda: self.seek(self.position_slider.value() / 1000.0))
-
-    def _on_loop_toggled(self, on: bool) -> None:
-        self.loop_start.setEnabled(on)
-        self.loop_end.setEnabled(on)
-        if on:
-            if self.loop_end.value() <= self.loop_start.value():
-                self._set_loop_spins(0.0, self.controller.duration_s)
-            self._apply_loop()
-        else:
-            self.controller.clear_loop()
-            self.view.set_loop(None)
-
-    def _apply_loop(self) -> None:
-        if not self.loop_check.isChecked():
-            return
-        problem = self.controller.set_loop(self.loop_start.value(), self.loop_end.value())
-        if problem:
-            self.message.emit(problem)
-            self._show_error(problem)
-        else:
-            self._show_error_or_stale()
-        self.view.set_loop(self.controller.loop)
-
-    def _on_loop_dragged(self, start: float, end: float) -> None:
-        self._set_loop_spins(start, end)
-        self._apply_loop()
-
-    def _set_loop_spins(self, start: float, end: float) -> None:
-        for spin, value in ((self.loop_start, start), (self.loop_end, end)):
-            spin.blockSignals(True)
-            spin.setValue(value)
-            spin.blockSignals(False)
-
-    # -- settings --------------------------------------------------------------------------------
-    def _set_upmix(self, **changes) -> None:
-        problem = self.controller.set_upmix(**changes)
-        if problem:
-            self._show_error(f"Upmix: {problem}")
-
-    def _on_width(self, v: int) -> None:
-        width = _slider_to_width(v)
-        self.width_value.setText(f"{width:.2g}")
-        self._set_upmix(centre_width=width)
-
-    def _on_ambience(self, v: int) -> None:
-        self.ambience_value.setText(f"{v / 100:.2f}")
-        self._set_upmix(ambience=v / 100.0)
-
-    def _sync_settings(self, settings) -> None:
-        """Show the controller's settings (no signals back)."""
-        up = settings.params.upmix
-        widgets = (self.width_slider, self.smoothing_spin, self.ambience_slider,
-                   self.centre_gain_spin, self.block_combo, self.lr_combo, self.c_combo,
-                   self.space_combo, self.mode_combo)
-        for w in widgets:
-            w.blockSignals(True)
-        try:
-            if _slider_to_width(self.width_slider.value()) != up.centre_width:
-                self.width_slider.setValue(_width_to_slider(up.centre_width))
-            self.width_value.setText(f"{up.centre_width:.2g}")
-            self.smoothing_spin.setValue(up.smoothing_ms)
-            self.ambience_slider.setValue(round(100 * up.ambience))
-            self.ambience_value.setText(f"{up.ambience:.2f}")
-            self.centre_gain_spin.setValue(up.centre_gain_db)
-            self.block_combo.setCurrentIndex(self.block_combo.findData(settings.block))
-            self.lr_combo.setCurrentIndex(self.lr_combo.findData(settings.params.lr_method))
-            self.c_combo.setCurrentIndex(self.c_combo.findData(settings.params.c_method))
-            self.space_combo.setCurrentIndex(
-                self.space_combo.findData(settings.params.design_space))
-            self.mode_combo.setCurrentIndex(self.mode_combo.findData(settings.mode))
-        finally:
-            for w in widgets:
-                w.blockSignals(False)
 
     # -- devices ---------------------------------------------------------------------------------
     def _refresh_devices(self) -> None:
@@ -787,18 +534,6 @@ class RendererPanel(QWidget):
         self.meters.set_meter(c.meter())
         self._show_position(c.position_s)
         self._show_hearing(c.heard_path(), heard=True)
-
-    def _show_position(self, seconds: float) -> None:
-        if not self._slider_dragging:
-            self.position_slider.blockSignals(True)
-            self.position_slider.setValue(round(1000 * seconds))
-            self.position_slider.blockSignals(False)
-            self._show_time(seconds)
-        self.view.set_position(seconds)
-
-    def _show_time(self, seconds: float) -> None:
-        self.time_label.setText(f"{format_time(seconds)} / "
-                                f"{format_time(self.controller.duration_s)}")
 
     # -- theme -----------------------------------------------------------------------------------
     def apply_theme(self, colors: SceneColors) -> None:
