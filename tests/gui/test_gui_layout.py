@@ -14,7 +14,6 @@ from sim import transfer
 from sim.scene_io import load_scene, save_scene
 from workbench.gui.app import build_window
 from workbench.gui.plots.base import NO_DATA, EmptyPlotPlaceholder
-from workbench.gui.plots.polar import PolarView
 from workbench.gui.shell.settings import WINDOW_GEOMETRY
 
 from .test_gui_design import wait_design
@@ -154,9 +153,11 @@ def test_reset_layout_puts_every_dock_back(window, qtbot):
     assert window.dred.dock in window.tabifiedDockWidgets(window.transfer_dock)
 
 
-def test_an_empty_plot_shows_the_placeholder_until_it_has_data(window, qtbot, monkeypatch):
+def test_an_empty_plot_shows_the_placeholder_until_it_has_data(make_window, qtbot,
+                                                               monkeypatch):
     monkeypatch.setattr(transfer, "simulate",
                         lambda scene, engine="freefield", **kw: fake_result(scene))
+    window = make_window("design-stereo-2")
     window.transfer_dock.raise_()
     for plot in (window.transfer_view.ir_plot, window.transfer_view.mag_plot):
         qtbot.waitUntil(plot.isVisible)
@@ -167,14 +168,15 @@ def test_an_empty_plot_shows_the_placeholder_until_it_has_data(window, qtbot, mo
         trigger(window, "actionSimulateFreeField")
     for plot in (window.transfer_view.ir_plot, window.transfer_view.mag_plot):
         qtbot.waitUntil(placeholder(plot).isHidden)
-    # A design plot: empty until there is a design (its polar grid is no data).
-    polar = PolarView()
-    qtbot.addWidget(polar)
-    polar.show()
-    assert placeholder(polar.plot).isVisible()
+    # A design plot is empty while there is no design (its polar grid is no data): a beam
+    # on two drivers is refused.
+    ws = window.design
     wait_design(window, qtbot)
-    window.design.polar_dock.raise_()
-    assert placeholder(window.design.polar_view.plot).isHidden()
+    polar = placeholder(ws.polar_view.plot)
+    assert polar.isHidden()
+    trigger(window, "actionDesignPreset_beam")
+    qtbot.waitUntil(lambda: bool(ws.controller.error), timeout=5000)
+    assert ws.polar_view.isVisible() and polar.isVisible()
 
 
 @pytest.mark.usefixtures("audio_ok")

@@ -47,6 +47,14 @@ def _slider_to_width(v: int) -> float:
     return float(f"{10.0 ** (lo + (hi - lo) * v / WIDTH_STEPS):.2g}")
 
 
+def _slider_row(slider: QSlider, value: QLabel) -> QHBoxLayout:
+    """A slider and the label that shows its value."""
+    row = QHBoxLayout()
+    row.addWidget(slider, 1)
+    row.addWidget(value)
+    return row
+
+
 class ParameterControls:
     """The parameter widgets of a `RendererPanel` and their wiring."""
 
@@ -103,21 +111,14 @@ class ParameterControls:
         form = QFormLayout(params)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setContentsMargins(4, 2, 4, 2)
-        width_row = QHBoxLayout()
-        width_row.addWidget(self.width_slider, 1)
-        width_row.addWidget(self.width_value)
-        form.addRow("Centre width", width_row)
-        form.addRow("Smoothing", self.smoothing_spin)
-        amb_row = QHBoxLayout()
-        amb_row.addWidget(self.ambience_slider, 1)
-        amb_row.addWidget(self.ambience_value)
-        form.addRow("Ambience", amb_row)
-        form.addRow("Centre gain", self.centre_gain_spin)
-        form.addRow("Block", self.block_combo)
-        form.addRow("L / R", self.lr_combo)
-        form.addRow("Centre", self.c_combo)
-        form.addRow("Design in", self.space_combo)
-        form.addRow("Paths", self.mode_combo)
+        rows = (("Centre width", _slider_row(self.width_slider, self.width_value)),
+                ("Smoothing", self.smoothing_spin),
+                ("Ambience", _slider_row(self.ambience_slider, self.ambience_value)),
+                ("Centre gain", self.centre_gain_spin), ("Block", self.block_combo),
+                ("L / R", self.lr_combo), ("Centre", self.c_combo),
+                ("Design in", self.space_combo), ("Paths", self.mode_combo))
+        for label, field in rows:
+            form.addRow(label, field)
         scroll = QScrollArea()
         scroll.setObjectName("rendererParams")
         scroll.setWidget(params)
