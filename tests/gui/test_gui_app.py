@@ -1,13 +1,17 @@
-"""Application start: arguments, the initial scene, a bad file, PortAudio, a Qt-free package."""
+"""Application start: arguments, the initial scene, a bad file, PortAudio, a Qt-free package;
+the settings declared in one module; the menus and the toolbar built from one registry."""
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QSettings
 
 from sim.scene_io import load_scene, save_scene
 from workbench.gui import app
 from workbench.gui.audio import portaudio as audio
+from workbench.gui.shell import settings
 
 
 def test_version_and_help_need_no_qt(capsys):
@@ -75,3 +79,88 @@ def test_missing_portaudio_is_reported_and_the_app_still_starts(make_window, mon
     assert w.audio_label.toolTip() == ("Audio playback unavailable: PortAudio not found "
                                        "(install libportaudio2)")
     assert any("PortAudio not found (install libportaudio2)" in r.message for r in caplog.records)
+
+
+def test_every_setting_is_declared_once_and_read_through_the_settings_module():
+    declared = [v for v in vars(settings).values() if isinstance(v, settings.Setting)]
+    keys = [s.key for s in declared]
+    assert len(keys) == len(set(keys)) and "window/geometry" in keys
+    gui = Path(app.__file__).parent
+    others = sorted(str(p.relative_to(gui)) for p in gui.rglob("*.py")
+                    if p.name != "settings.py" and "QSettings(" in p.read_text())
+    assert others == []
+
+
+def test_settings_read_back_typed_and_fall_back_on_bad_values():
+    store = QSettings()
+    for key, raw in (("view/snap", "false"), ("renderer/block", "256"), ("file/recent", "/a.json"),
+                     ("design/method", "no-such-method"), ("renderer/renderPaths", "X,Q,A"),
+                     ("design/autoRedesign", "maybe")):
+        store.setValue(key, raw)
+    assert settings.SNAP.get() is False
+    assert settings.RENDERER_BLOCK.get() == 256
+    assert settings.RECENT_FILES.get() == ("/a.json",)
+    assert settings.DESIGN_METHOD.get() == "ctc"  # not a method: the default
+    assert settings.RENDER_PATHS.get() == ("X", "A")  # unknown paths dropped
+    assert settings.AUTO_REDESIGN.get() is True
+    settings.RENDER_PATHS.set(("B",))
+    assert store.value("renderer/renderPaths") == "B"
+    assert not settings.WINDOW_STATE.is_stored() and settings.WINDOW_STATE.get() is None
+
+
+# id: (text, first shortcut) of every command the menus had before the registry
+COMMANDS = {
+    "actionNew": ("&New", "Ctrl+N"), "actionOpen": ("&Open…", "Ctrl+O"),
+    "actionSave": ("&Save", "Ctrl+S"), "actionSaveAs": ("Save &As…", "Ctrl+Shift+S"),
+    "actionQuit": ("&Quit", "Ctrl+Q"), "actionUndo": ("&Undo", "Ctrl+Z"),
+    "actionRedo": ("&Redo", "Ctrl+Y"), "actionSnap": ("&Snap to Grid (5 cm, 5°)", "Ctrl+G"),
+    "actionFit": ("&Fit to Room", "Ctrl+0"), "actionZoomIn": ("Zoom &In", "Ctrl++"),
+    "actionZoomOut": ("Zoom &Out", "Ctrl+-"), "actionTheme_dark": ("&Dark", ""),
+    "actionTheme_light": ("&Light", ""), "actionSimulateFreeField": ("&Free Field", "F5"),
+    "actionSimulateRoom": ("&Room (full)", "Ctrl+F5"),
+    "actionSimulateRoomEarly": ("Room (&early only)", "Shift+F5"),
+    "actionStop": ("&Stop", "Ctrl+."), "actionMouseHelp": ("&Mouse and Keys", "F1"),
+    "actionAbout": ("&About Acoustic Workbench", ""),
+    "actionZoneOverlay": ("Listening &Zone Overlay", "Ctrl+L"),
+    "actionRedesign": ("&Redesign", "F6"), "actionAutoRedesign": ("&Automatic Redesign", ""),
+    "actionExportFilters": ("&Export Filters…", "Ctrl+E"),
+    "actionSaveZoneFigure": ("Save &Zone Map Figure…", ""),
+    "actionDesignPreset_ctc_robust": ("CTC, robust ±5 cm", ""),
+    "actionOpenAudio": ("&Open Audio File…", "Ctrl+Shift+O"),
+    "actionPlayPause": ("&Play", "Space"), "actionStopAudio": ("&Stop", "Shift+Space"),
+    "actionPathA": ("Listen to &A: plain stereo through the device", "1"),
+    "actionPathB": ("Listen to &B: spatial renderer through the device", "2"),
+    "actionPathX": ("Listen to &X: reference stereo pair (the target)", "3"),
+    "actionRenderFiles": ("&Render to Files…", "Ctrl+Shift+R"),
+    "actionRebuildPaths": ("Re&build Paths", ""), "actionRescanDevices": ("Rescan &Devices", ""),
+    "actionViewRenderer": ("Renderer", ""), "actionViewEnhancement": ("Enhancement", ""),
+    "actionViewDred": ("DRED", ""), "actionResetLayout": ("&Reset Layout", ""),
+    "actionPreset_soundbar-8-studio": ("soundbar-8-studio", ""),
+}
+
+
+def _menu_actions(menu) -> list:
+    found = []
+    for action in menu.actions():
+        if action.menu() is not None:
+            if action.menu().objectName() != "menuRecent":  # rebuilt from the recent files
+                found += _menu_actions(action.menu())
+        elif not action.isSeparator():
+            found.append(action)
+    return found
+
+
+def test_menus_and_toolbar_are_built_from_the_registry(window):
+    registered = {spec.id: s.qactions[spec.id] for s in window.registry.sets
+                  for spec in s.specs}
+    in_menus = [a for m in window.menuBar().actions() for a in _menu_actions(m.menu())]
+    ids = [a.objectName() for a in in_menus]
+    assert len(ids) == len(set(ids))  # each command once
+    assert all(registered.get(a.objectName()) is a for a in in_menus)
+    assert all(registered.get(a.objectName()) is a
+               for a in window.toolbar.actions() if not a.isSeparator())
+    for action_id, (text, key) in COMMANDS.items():
+        action = registered[action_id]
+        assert action.text() == text, action_id
+        assert action.shortcut().toString() == key, action_id
+    assert registered["actionPathA"].shortcuts()[1].toString() == "A"

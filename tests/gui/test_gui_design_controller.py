@@ -8,12 +8,12 @@ import threading
 import time
 
 import pytest
-from PySide6.QtCore import QSettings
 
 from sim.scene_io import load_scene
 from workbench.gui.design import controller as dc
 from workbench.gui.scene import edits
 from workbench.gui.scene.document import SceneDocument
+from workbench.gui.shell.settings import DESIGN_METHOD
 from workbench.jobs import design as design_job
 from workbench.jobs.design import DesignOutcome
 
@@ -167,9 +167,9 @@ def test_the_chosen_method_is_remembered_not_the_adapted_one(qtbot, fake):
     c = dc.DesignController(doc)
     try:
         assert c.params.method == "nullsteer"  # adapted to 8 drivers, not remembered
-        assert QSettings().value(dc.METHOD_KEY) is None
+        assert not DESIGN_METHOD.is_stored()
         c.set_params(method="beam")
-        assert QSettings().value(dc.METHOD_KEY) == "beam"
+        assert DESIGN_METHOD.get() == "beam"
     finally:
         c.shutdown()
     c2 = dc.DesignController(SceneDocument(load_scene("design-soundbar-8")))

@@ -85,11 +85,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from workbench.gui.shell.theme import apply_theme, saved_theme
+    from workbench.gui.shell.settings import THEME
+    from workbench.gui.shell.theme import apply_theme
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     configure_application(app)
-    apply_theme(app, args.theme or saved_theme())
+    apply_theme(app, args.theme or THEME.get())
     window = build_window(args.scene)
     window.show()
     log.info("window shown: %s", window.windowTitle().replace("[*]", ""))

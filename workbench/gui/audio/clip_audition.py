@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractSlider,
     QApplication,
@@ -41,7 +41,7 @@ from dsp.audition import Player
 from dsp.clip_paths import ClipSet, clip_player
 from workbench.gui.audio import engine as audio_engine
 from workbench.gui.audio.meters import LevelMeters
-from workbench.gui.render.audition_controller import DEVICE_KEY
+from workbench.gui.shell.settings import AUDIO_DEVICE
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
 from workbench.jobs.render import format_time
 
@@ -416,7 +416,7 @@ class ClipAudition(QWidget):
         """Choose the output device (the Renderer's saved choice, else the default or the
         first that plays) and check it; returns the problem ("" when none)."""
         fs = self.clips.fs_hz if self.clips is not None else None
-        saved = str(QSettings().value(DEVICE_KEY, ""))
+        saved = AUDIO_DEVICE.get()
         # Any rate will do: the clips are resampled to the device's own when it needs that.
         self.device = audio_engine.choose_output_device(saved, None)
         # Nothing to play yet: nothing to warn about (the Save offer needs clips too).

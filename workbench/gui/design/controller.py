@@ -1,7 +1,7 @@
 """The filter design of the open scene: its parameters, automatic redesign, the latest result.
 
 `DesignController` owns the current `DesignParams` (the last method chosen is remembered in
-QSettings under `design/method`) and redesigns the document's scene whenever the scene or a
+`gui.shell.settings.DESIGN_METHOD`) and redesigns the document's scene whenever the scene or a
 parameter changes. The work is the design job (`workbench.jobs.design`); this module only
 decides when to run it and which result to show.
 
@@ -28,18 +28,18 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from dsp.design import check_design
-from dsp.params import METHODS, DesignError, DesignParams
+from dsp.params import DesignError, DesignParams
 from workbench.gui.scene.document import SceneDocument
+from workbench.gui.shell.settings import DESIGN_METHOD
 from workbench.gui.shell.worker import JobRunner
 from workbench.jobs import design as design_job
 from workbench.jobs.design import DesignOutcome, DesignRequest, design_relevant
 
 log = logging.getLogger(__name__)
 
-METHOD_KEY = "design/method"
 METHOD_LABELS = {"ctc": "CTC (crosstalk cancellation)", "nullsteer": "Null steering",
                  "beam": "Beamformer", "virtualizer": "Stereo virtualizer"}
 
@@ -55,8 +55,7 @@ METHOD_PRESETS: tuple[tuple[str, dict], ...] = (
 
 
 def saved_method() -> str:
-    method = QSettings().value(METHOD_KEY, "ctc")
-    return method if method in METHODS else "ctc"
+    return DESIGN_METHOD.get()
 
 
 class DesignController(QObject):
@@ -116,7 +115,7 @@ class DesignController(QObject):
             return
         self._params = new
         if remember and "method" in changes:
-            QSettings().setValue(METHOD_KEY, new.method)
+            DESIGN_METHOD.set(new.method)
         self.paramsChanged.emit(new)
         self.request()
 

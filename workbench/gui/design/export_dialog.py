@@ -3,8 +3,8 @@
 background. The design report goes beside the filters as report.json, the same report
 `awb design --report` writes.
 
-The last folder and formats are remembered in QSettings (`design/exportDir`,
-`design/exportFormats`).
+The last folder and formats are remembered (`EXPORT_DIR`, `EXPORT_FORMATS` of
+`gui.shell.settings`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -29,12 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from dsp.export import export_formats, format_names
+from workbench.gui.shell.settings import EXPORT_DIR, EXPORT_FORMATS
 from workbench.gui.shell.worker import JobRunner
 from workbench.jobs import export as export_job
 from workbench.jobs.design import DesignOutcome
 from workbench.jobs.export import REPORT_NAME, ExportOutcome, ExportRequest
-
-DIR_KEY, FORMATS_KEY = "design/exportDir", "design/exportFormats"
 
 
 @dataclass
@@ -96,17 +95,16 @@ class ExportDialog(QDialog):
 def ask_export(parent: QWidget | None, suggestion: Path, summary: str = ""
                ) -> ExportChoice | None:
     """Ask where and in which formats to export (tests replace this); None when cancelled."""
-    s = QSettings()
-    folder = Path(str(s.value(DIR_KEY, str(suggestion))))
-    saved = s.value(FORMATS_KEY)
+    folder = Path(EXPORT_DIR.get() or suggestion)
+    saved = EXPORT_FORMATS.get()
     names = format_names()
-    formats = [f for f in str(saved).split(",") if f in names] if saved else list(names)
+    formats = [f for f in saved if f in names] if saved else list(names)
     dialog = ExportDialog(parent, folder, formats, "filters", summary)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     choice = dialog.choice()
-    s.setValue(DIR_KEY, str(choice.folder))
-    s.setValue(FORMATS_KEY, ",".join(choice.formats))
+    EXPORT_DIR.set(str(choice.folder))
+    EXPORT_FORMATS.set(tuple(choice.formats))
     return choice
 
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QMainWindow
 
 from workbench.gui.design.controller import METHOD_PRESETS, DesignController
 from workbench.gui.design.export_dialog import FilterExporter
@@ -24,22 +23,63 @@ from workbench.gui.plots.cancellation import CancellationView
 from workbench.gui.plots.figure_export import ask_figure_path, save_figure
 from workbench.gui.plots.filters import FilterView
 from workbench.gui.plots.polar import PolarView
+from workbench.gui.shell.actions import Action
+from workbench.gui.shell.docks import Place
+from workbench.gui.shell.settings import AUTO_REDESIGN, ZONE_OVERLAY
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
 from workbench.jobs.design import DesignOutcome
 
 log = logging.getLogger(__name__)
-ZONE_KEY = "design/zoneOverlay"
-AUTO_KEY = "design/autoRedesign"
+
+_BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
+DOCKS = (  # attribute, title, objectName, default place
+    ("design_dock", "Design", "designDock",
+     Place(Qt.DockWidgetArea.LeftDockWidgetArea, width=360)),
+    ("cancellation_dock", "Cancellation", "cancellationDock",
+     Place(_BOTTOM, tab_with="transferDock", front=True)),
+    ("filter_dock", "Filters", "filtersDock", Place(_BOTTOM, tab_with="transferDock")),
+    ("polar_dock", "Polar", "polarDock", Place(_BOTTOM, width=320)),
+    ("map_dock", "Azimuth Map", "azimuthMapDock", Place(_BOTTOM, width=480)),
+)
 
 
-def _bool_setting(key: str, default: bool) -> bool:
-    v = QSettings().value(key, default)
-    return v if isinstance(v, bool) else str(v).lower() == "true"
+def _dock_toggle(attr: str, title: str) -> Action:
+    return Action("actionView" + title.replace(" ", ""), menu="view",
+                  make=lambda ws: getattr(ws, attr).toggleViewAction())
+
+
+def _preset(label: str, changes: dict) -> Action:
+    suffix = "_robust" if changes.get("robust_cm") else ""
+    return Action(f"actionDesignPreset_{changes['method']}{suffix}", label,
+                  lambda ws: ws.controller.apply_preset(changes), tip=f"Design with {label}",
+                  menu="design/presets")
+
+
+ACTIONS = (
+    *(_dock_toggle(attr, title) for attr, title, _name, _place in DOCKS),
+    Action("actionZoneOverlay", "Listening &Zone Overlay", lambda ws, on: ws.set_zone(on),
+           ("Ctrl+L",), "Show the listening-zone map on the floor", menu="view",
+           checkable=True, checked_when=lambda _ws: ZONE_OVERLAY.get(), attr="action_zone"),
+    *(_preset(label, changes) for label, changes in METHOD_PRESETS),
+    Action("actionRedesign", "&Redesign", lambda ws: ws.controller.redesign_now(), ("F6",),
+           "Redesign the filters now", menu="design", group=1, toolbar=4,
+           attr="action_redesign"),
+    Action("actionAutoRedesign", "&Automatic Redesign", lambda ws, on: ws.set_auto(on),
+           tip="Redesign on every change of the scene or a parameter", menu="design", group=1,
+           checkable=True, checked_when=lambda _ws: AUTO_REDESIGN.get(), attr="action_auto"),
+    Action("actionExportFilters", "&Export Filters…", lambda ws: ws.export_filters(),
+           ("Ctrl+E",), "Write the filters in DSP formats", menu="design", group=2,
+           toolbar=4, attr="action_export"),
+    Action("actionSaveZoneFigure", "Save &Zone Map Figure…", lambda ws: ws.on_save_zone(),
+           tip="Save the listening-zone map as PNG or PDF", menu="design", group=2,
+           attr="action_save_zone"),
+)
+"""The Design menu and the design docks' View entries (owner: the `DesignWorkspace`)."""
 
 
 class DesignWorkspace(QObject):
     """Builds and wires the design UI of `window` (a MainWindow with `document`, `view`,
-    `transfer_dock`)."""
+    `docks`, `registry`)."""
 
     def __init__(self, window: QMainWindow):
         super().__init__(window)
@@ -53,8 +93,11 @@ class DesignWorkspace(QObject):
         self.plots = (self.cancellation_view, self.filter_view, self.polar_view, self.map_view)
         self.overlay = ZoneOverlay(window.view, scene_colors(current_theme()))
         self.exporter = FilterExporter(self)
-        self._create_docks()
-        self._create_actions()
+        for (attr, title, name, place), widget in zip(DOCKS, (self.panel, *self.plots),
+                                                      strict=True):
+            setattr(self, attr, window.docks.add(title, name, widget, place))
+        self.docks = tuple(getattr(self, attr) for attr, *_ in DOCKS)
+        window.registry.add(self, ACTIONS)
         for dock in self.docks:
             dock.visibilityChanged.connect(lambda _v: self._update_active())
         for dock, plot in zip(self.docks[1:], self.plots, strict=True):
@@ -67,106 +110,6 @@ class DesignWorkspace(QObject):
         self.exporter.failed.connect(self._on_export_failed)
         self.overlay.set_enabled(self.action_zone.isChecked())
         c.set_auto(self.action_auto.isChecked())
-
-    # -- construction ----------------------------------------------------------------------------
-    def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
-        dock = QDockWidget(title, self.window)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        self.window.addDockWidget(area, dock, Qt.Orientation.Horizontal)
-        return dock
-
-    def _create_docks(self) -> None:
-        w = self.window
-        left = Qt.DockWidgetArea.LeftDockWidgetArea
-        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        self.design_dock = self._dock("Design", "designDock", self.panel, left)
-        # Bottom row, beside Transfer; Cancellation and Filters join Transfer's tabs once the
-        # window is shown (`window_shown`).
-        self.cancellation_dock = self._dock("Cancellation", "cancellationDock",
-                                            self.cancellation_view, bottom)
-        self.filter_dock = self._dock("Filters", "filtersDock", self.filter_view, bottom)
-        self.polar_dock = self._dock("Polar", "polarDock", self.polar_view, bottom)
-        self.map_dock = self._dock("Azimuth Map", "azimuthMapDock", self.map_view, bottom)
-        w.resizeDocks([self.design_dock], [360], Qt.Orientation.Horizontal)
-        self.docks = (self.design_dock, self.cancellation_dock, self.filter_dock,
-                      self.polar_dock, self.map_dock)
-        self._arrange_tabs = QSettings().value("window/state") is None
-        self._shown = False
-        if self._arrange_tabs:  # until they join the tabs: side by side they widen the window
-            self.cancellation_dock.hide()
-            self.filter_dock.hide()
-
-    def window_shown(self) -> None:
-        """First show: put Cancellation and Filters in Transfer's tabs (a fresh layout only;
-        a saved one is the user's). Done after the show and one tab per event-loop turn:
-        Qt 6.11 leaves a stale tab bar painted over the window when docks are tabified into
-        an existing tab group before the window is laid out."""
-        if self._shown:
-            return
-        self._shown = True
-        if self._arrange_tabs:
-            QTimer.singleShot(0, self._tabify_cancellation)
-
-    def _tabify_cancellation(self) -> None:
-        self.window.tabifyDockWidget(self.window.transfer_dock, self.cancellation_dock)
-        self.cancellation_dock.show()
-        QTimer.singleShot(0, self._tabify_filters)
-
-    def _tabify_filters(self) -> None:
-        w = self.window
-        w.tabifyDockWidget(w.transfer_dock, self.filter_dock)
-        self.filter_dock.show()
-        self.cancellation_dock.raise_()
-        w.resizeDocks([self.cancellation_dock, self.polar_dock, self.map_dock], [480, 320, 480],
-                      Qt.Orientation.Horizontal)
-
-    def _create_actions(self) -> None:
-        w = self.window
-        self.action_redesign = w._action("&Redesign", self.controller.redesign_now, "F6",
-                                         "Redesign the filters now", "actionRedesign")
-        self.action_auto = w._action("&Automatic Redesign", self._set_auto, None,
-                                     "Redesign on every change of the scene or a parameter",
-                                     "actionAutoRedesign", checkable=True)
-        self.action_auto.blockSignals(True)
-        self.action_auto.setChecked(_bool_setting(AUTO_KEY, True))
-        self.action_auto.blockSignals(False)
-        self.action_export = w._action("&Export Filters…", self.export_filters, "Ctrl+E",
-                                       "Write the filters in DSP formats", "actionExportFilters")
-        self.action_zone = w._action("Listening &Zone Overlay", self._set_zone, "Ctrl+L",
-                                     "Show the listening-zone map on the floor",
-                                     "actionZoneOverlay", checkable=True)
-        self.action_zone.blockSignals(True)
-        self.action_zone.setChecked(_bool_setting(ZONE_KEY, True))
-        self.action_zone.blockSignals(False)
-        self.action_save_zone = w._action("Save &Zone Map Figure…", self._on_save_zone, None,
-                                          "Save the listening-zone map as PNG or PDF",
-                                          "actionSaveZoneFigure")
-        self.preset_actions: list[QAction] = []
-        for label, changes in METHOD_PRESETS:
-            action = QAction(label, w)
-            action.setObjectName("actionDesignPreset_" + changes["method"]
-                                 + ("_robust" if changes.get("robust_cm") else ""))
-            action.setStatusTip(f"Design with {label}")
-            action.triggered.connect(lambda _c=False, ch=changes: self.controller.apply_preset(ch))
-            self.preset_actions.append(action)
-
-    def populate_design_menu(self, menu: QMenu) -> None:
-        presets = menu.addMenu("&Method Presets")
-        presets.setObjectName("menuDesignPresets")
-        for action in self.preset_actions:
-            presets.addAction(action)
-        menu.addSeparator()
-        menu.addAction(self.action_redesign)
-        menu.addAction(self.action_auto)
-        menu.addSeparator()
-        menu.addAction(self.action_export)
-        menu.addAction(self.action_save_zone)
-
-    def populate_view_menu(self, menu: QMenu) -> None:
-        for dock in self.docks:
-            menu.addAction(dock.toggleViewAction())
-        menu.addAction(self.action_zone)
 
     # -- results ---------------------------------------------------------------------------------
     def _on_outcome(self, o: DesignOutcome | None) -> None:
@@ -184,12 +127,14 @@ class DesignWorkspace(QObject):
         shown = any(d.isVisible() for d in self.docks) or self.action_zone.isChecked()
         self.controller.set_active(shown)
 
-    def _set_auto(self, on: bool) -> None:
-        QSettings().setValue(AUTO_KEY, on)
+    def set_auto(self, on: bool) -> None:
+        """Design ▸ Automatic Redesign (remembered)."""
+        AUTO_REDESIGN.set(on)
         self.controller.set_auto(on)
 
-    def _set_zone(self, on: bool) -> None:
-        QSettings().setValue(ZONE_KEY, on)
+    def set_zone(self, on: bool) -> None:
+        """View ▸ Listening Zone Overlay (remembered)."""
+        ZONE_OVERLAY.set(on)
         self.overlay.set_enabled(on)
         self._update_active()
 
@@ -230,7 +175,7 @@ class DesignWorkspace(QObject):
         self.panel.show_error(message)
         self.window.statusBar().showMessage(message, 10000)
 
-    def _on_save_zone(self) -> None:
+    def on_save_zone(self) -> None:
         try:
             path = self.save_zone_figure()
         except (OSError, ValueError) as e:
@@ -250,14 +195,19 @@ class DesignWorkspace(QObject):
                 return None
         return save_figure(self.overlay.figure(o.scene, o.params.method), path)
 
-    # -- theme and shutdown ------------------------------------------------------------------------
+    # -- the feature pattern ----------------------------------------------------------------------
     def apply_theme(self, colors: SceneColors) -> None:
         for plot in self.plots:
             plot.apply_theme(colors)
         self.overlay.apply_theme(colors)
         self.panel.apply_theme()
 
-    def scene_replaced(self) -> None:
+    def reset(self) -> None:
+        """Another scene was opened: the old design's plots and zone go; the design of the new
+        scene follows (its method adapted to the device)."""
+        for plot in self.plots:
+            plot.clear("Designing for the new scene…")
+        self.overlay.set_zone(None)
         self.controller.adapt_to_scene()
 
     def shutdown(self) -> None:

@@ -442,11 +442,7 @@ class DredPanel(JobPanel):
         spec = speech_spectrogram(run.decoded.astype(np.float64), FS_HZ)
         top = float(np.max(spec.level_db))
         self.spec_plot.show_spectrogram(spec, (top - DYNAMIC_RANGE_DB, top))
-        for item in self.shading.values():
-            self.wave_plot.removeItem(item)
-        for item in self.spec_shading.values():
-            self.spec_plot.removeItem(item)
-        self.shading, self.spec_shading = {}, {}
+        self._remove_shading()
         f_top = FS_HZ / 2
         for name in FILLED:
             starts, widths = o.spans[name]
@@ -467,6 +463,23 @@ class DredPanel(JobPanel):
             self.spec_shading[name] = strip
         self.wave_plot.setYRange(-1.05 * peak, 1.05 * peak, padding=0)
         self.wave_plot.setXRange(0.0, t[-1] if t.size else 1.0, padding=0.01)
+        self._show_legend()
+
+    def _remove_shading(self) -> None:
+        for item in self.shading.values():
+            self.wave_plot.removeItem(item)
+        for item in self.spec_shading.values():
+            self.spec_plot.removeItem(item)
+        self.shading, self.spec_shading = {}, {}
+
+    def clear_results(self) -> None:
+        self.clean_curve.setData([], [])
+        self.decoded_curve.setData([], [])
+        self.spec_plot.clear_image()
+        self._remove_shading()
+        self.table.clearContents()
+        self.table.setHorizontalHeaderLabels([_header(BASELINE_LABEL), "Chosen"])
+        self.info_label.setText("")
         self._show_legend()
 
     def _show_table(self, o: DredOutcome) -> None:

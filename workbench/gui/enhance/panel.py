@@ -333,6 +333,14 @@ class EnhancePanel(JobPanel):
         else:
             self.metrics_table.setToolTip("")
 
+    def clear_results(self) -> None:
+        for plot, title in ((self.before_plot, "Before"), (self.after_plot, "After")):
+            plot.clear_image()
+            plot.setTitle(title)
+        self.metrics_table.clearContents()
+        self.metrics_table.setToolTip("")
+        self.info_label.setText("")
+
     def _on_cancelled(self) -> None:
         self.progress.setVisible(False)
         self.message.emit("Enhancement cancelled")

@@ -1,11 +1,13 @@
-"""What the design plot docks share: a pane with a row of controls, a message line and a
-pyqtgraph plot; theme styling; logarithmic frequency ticks; series colours; Save Figure."""
+"""What the plots share: a "no data yet" placeholder over every empty pyqtgraph plot (instead of
+axes from nowhere to nowhere); for the design plot docks a pane with a row of controls, a message
+line and a plot; theme styling; logarithmic frequency ticks; series colours; Save Figure."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -25,6 +27,82 @@ SERIES_COLORS = ("#4e9af1", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2
 
 HEATMAP_COLORMAP = "inferno"
 ZONE_COLORMAP = "viridis"
+NO_DATA = "No data yet"
+
+
+def plot_has_data(item: pg.PlotItem) -> bool:
+    """True when a shown curve, scatter, image or bar graph of the plot holds anything (lines,
+    regions, labels and legends are not data)."""
+    for it in item.items:
+        if not it.isVisible():
+            continue
+        if isinstance(it, pg.ImageItem):
+            if it.image is not None:
+                return True
+        elif isinstance(it, (pg.PlotDataItem, pg.PlotCurveItem)):
+            x = it.getData()[0]
+            if x is not None and len(x):
+                return True
+        elif isinstance(it, pg.ScatterPlotItem):
+            if len(it.data):
+                return True
+        elif isinstance(it, pg.BarGraphItem):
+            return True
+    return False
+
+
+class EmptyPlotPlaceholder(QWidget):
+    """A message (`text()`) covering a pyqtgraph plot, in the plot's colours, while the plot
+    is empty. `is_empty()` decides (default: no `plot_has_data`); the placeholder asks again
+    on `refresh()` and whenever the plot repaints (any change of what it shows repaints it
+    while it is on screen). Not marked opaque, so the plot below still gets its paints."""
+
+    def __init__(self, plot: pg.PlotWidget, text: str = NO_DATA, is_empty=None):
+        super().__init__(plot)
+        self.setObjectName("plotPlaceholder")
+        self.plot = plot
+        self._text = text
+        self._is_empty = is_empty or (lambda: not plot_has_data(plot.getPlotItem()))
+        self.setGeometry(plot.rect())
+        plot.installEventFilter(self)
+        plot.viewport().installEventFilter(self)
+        self.refresh()
+
+    def text(self) -> str:
+        return self._text
+
+    def set_text(self, text: str) -> None:
+        self._text = text
+        self.update()
+
+    def refresh(self, *_changed) -> None:
+        empty = bool(self._is_empty())
+        if empty == self.isHidden():
+            self.setHidden(not empty)
+            if empty:
+                self.raise_()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.plot and event.type() == QEvent.Type.Resize:
+            self.setGeometry(self.plot.rect())
+        elif event.type() == QEvent.Type.Paint and bool(self._is_empty()) == self.isHidden():
+            QTimer.singleShot(0, self, self.refresh)  # not while the plot paints
+        return False
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self.plot.backgroundBrush())
+        painter.setPen(self.plot.getAxis("bottom").textPen().color())
+        painter.drawText(self.rect().adjusted(12, 8, -12, -8),
+                         Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._text)
+
+
+def install_placeholders(root: QWidget) -> None:
+    """A placeholder over every pyqtgraph plot inside `root` that has none yet."""
+    direct = Qt.FindChildOption.FindDirectChildrenOnly
+    for plot in root.findChildren(pg.PlotWidget):
+        if plot.findChild(EmptyPlotPlaceholder, options=direct) is None:
+            EmptyPlotPlaceholder(plot)
 
 
 def freq_ticks(lo_hz: float = 20.0, hi_hz: float = 24000.0) -> list:
@@ -112,6 +190,8 @@ class PlotPane(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(150)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
+        # Empty until there is an outcome (the polar grid is drawn even then).
+        self.placeholder = EmptyPlotPlaceholder(self.plot, is_empty=lambda: self.outcome is None)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 4)
         layout.addLayout(self.controls)
@@ -142,6 +222,7 @@ class PlotPane(QWidget):
         self.show_message("")
         self.save_button.setEnabled(True)
         self._stale = True
+        self.placeholder.refresh()
         if self.on_screen():
             self.ensure_drawn()
 
@@ -152,6 +233,7 @@ class PlotPane(QWidget):
         self.erase()
         self.save_button.setEnabled(False)
         self.show_message(message, error)
+        self.placeholder.refresh()
 
     def on_screen(self) -> bool:
         """Shown to the user. (A dock behind another tab stays `isVisible()` in Qt 6.11, only

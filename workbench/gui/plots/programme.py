@@ -13,7 +13,13 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from workbench.gui.plots.base import HEATMAP_COLORMAP, freq_ticks, style_plot
+from workbench.gui.plots.base import (
+    HEATMAP_COLORMAP,
+    NO_DATA,
+    EmptyPlotPlaceholder,
+    freq_ticks,
+    style_plot,
+)
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
 
 MODES = ("levels", "spectrogram")
@@ -38,6 +44,7 @@ class ProgrammeView(QWidget):
             self.mode_combo.addItem(MODE_LABELS[m], m)
         self.info_label = QLabel()
         self.info_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.info_label.setWordWrap(True)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.mode_combo)
@@ -62,6 +69,7 @@ class ProgrammeView(QWidget):
         self.region.setVisible(False)
         self.plot.addItem(self.region)
         self.region.sigRegionChangeFinished.connect(self._on_region_edited)
+        self.placeholder = EmptyPlotPlaceholder(self.plot)
         self.plot.scene().sigMouseClicked.connect(self._on_click)
         self.mode_combo.currentIndexChanged.connect(lambda _i: self.redraw())
         layout = QVBoxLayout(self)
@@ -97,7 +105,8 @@ class ProgrammeView(QWidget):
             curve.setData([], [])
         self.image.clear()
         self.region.setVisible(False)
-        self.info_label.setText(message)
+        self.info_label.setText("")
+        self.placeholder.set_text(message or NO_DATA)  # wraps where the info line would cut
 
     def redraw(self) -> None:
         levels_mode = self.mode == "levels"

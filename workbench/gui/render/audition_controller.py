@@ -35,7 +35,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from dsp import audition
 from dsp.audio_io import AudioFileError
@@ -49,6 +49,7 @@ from sim.scene import Scene
 from sim.scene_io import SceneError
 from workbench.gui.audio import engine as audio_engine
 from workbench.gui.scene.document import SceneDocument
+from workbench.gui.shell.settings import AUDIO_DEVICE, RENDERER_BLOCK, RENDERER_PATHS
 from workbench.gui.shell.worker import JobRunner
 from workbench.jobs import render as render_job
 from workbench.jobs.design import design_relevant
@@ -75,7 +76,6 @@ MIN_LOOP_S = 0.1
 IDLE_CLOSE_S = 1.5
 SWAP_FADE_MS = 120
 SEEK_HOLD_S = 0.4
-DEVICE_KEY, BLOCK_KEY, MODE_KEY = "audio/device", "renderer/block", "renderer/paths"
 
 
 def is_audio_file(path: str | Path) -> bool:
@@ -124,9 +124,7 @@ class AuditionController(QObject):
     def __init__(self, document: SceneDocument, parent: QObject | None = None):
         super().__init__(parent)
         self.document = document
-        s = QSettings()
-        block = int(s.value(BLOCK_KEY, 512))
-        mode = str(s.value(MODE_KEY, "auto"))
+        block, mode = RENDERER_BLOCK.get(), RENDERER_PATHS.get()
         self.settings = AuditionSettings(block=block if block in BLOCKS else 512,
                                          mode=mode if mode in MODES else "auto")
         self.programme: Programme | None = None
@@ -170,7 +168,7 @@ class AuditionController(QObject):
         self.levels_runner.done.connect(self._on_levels_done)
         self._workerState.connect(self._on_worker_state, Qt.ConnectionType.QueuedConnection)
         document.changed.connect(self._check_stale)
-        self.device = self._initial_device(str(s.value(DEVICE_KEY, "")))
+        self.device = self._initial_device(AUDIO_DEVICE.get())
         self.refresh_audio()
 
     # -- properties ------------------------------------------------------------------------------
@@ -290,6 +288,24 @@ class AuditionController(QObject):
             self.errorChanged.emit(message)
 
     # -- the scene ---------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Another scene was opened: stop, and drop the programme and its player (built for the
+        old scene); the settings stay."""
+        self.cancel_build()
+        if self.levels_runner.is_running:
+            self.levels_runner.cancel()
+        self._live_timer.stop()
+        self._swap = None
+        self._close_engine()
+        self.programme = self.player = self.levels = self.spectrogram = self.loop = None
+        self._built_scene = self._network = None
+        self._position = 0.0
+        self._set_error("")
+        self._set_stale(False)
+        self._set_state("stopped")
+        self.playerChanged.emit(None)
+        self.programmeChanged.emit(None)
+
     def _check_stale(self) -> None:
         if self._built_scene is not None:
             self._set_stale(design_relevant(self.document.scene)
@@ -518,7 +534,7 @@ class AuditionController(QObject):
         if mode not in MODES:
             raise ValueError(f"mode {mode!r} must be one of {', '.join(MODES)}")
         if mode != self.settings.mode:
-            QSettings().setValue(MODE_KEY, mode)
+            RENDERER_PATHS.set(mode)
             self._set_settings(replace(self.settings, mode=mode))
             if self.programme is not None:
                 self.rebuild()
@@ -530,7 +546,7 @@ class AuditionController(QObject):
             raise ValueError(f"block {block} must be one of {BLOCKS}")
         if block == self.settings.block:
             return
-        QSettings().setValue(BLOCK_KEY, block)
+        RENDERER_BLOCK.set(block)
         self._set_settings(replace(self.settings, block=block))
         current = self._swap[0] if self._swap is not None else self.player
         if current is not None and self.programme is not None:
@@ -579,7 +595,7 @@ class AuditionController(QObject):
         self.device = device
         label = next((audio_engine.device_label(d) for d in self.devices()
                       if d["index"] == device), "")
-        QSettings().setValue(DEVICE_KEY, label)
+        AUDIO_DEVICE.set(label)
         self.refresh_audio()
         if resume is not None and self._swap is None:
             # Fade out, close the stream, reopen on the new device where it was.

@@ -20,33 +20,26 @@ listener of the open scene.
 
 Without PortAudio or an output device the panel says why, Play is disabled and Render to
 Files… is offered. The panel shows what the `AuditionController` holds and sends it the user's
-requests; it computes nothing.
+requests; it computes nothing. Its transport (`render.transport`) and its parameters
+(`render.parameters`) are mixins of its own; its commands are the Audio menu (`ACTIONS`).
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractSlider,
     QButtonGroup,
-    QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
-    QSlider,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -54,32 +47,24 @@ from PySide6.QtWidgets import (
 )
 
 from dsp.listening import PATHS
-from dsp.renderer import C_METHODS, DESIGN_SPACES, LR_METHODS
 from workbench.gui.audio.meters import LevelMeters
 from workbench.gui.plots.programme import ProgrammeView
 from workbench.gui.render.audition_controller import (
     AUDIO_FILTER,
-    BLOCKS,
     MODE_LABELS,
     PATH_LABELS,
     AuditionController,
     is_audio_file,
 )
+from workbench.gui.render.parameters import ParameterControls
 from workbench.gui.render.render_dialog import OfflineRenderer
+from workbench.gui.render.transport import TransportControls
+from workbench.gui.shell.actions import Action, ActionSet
+from workbench.gui.shell.settings import RENDERER_OPEN_DIR
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
-from workbench.gui.shell.widgets import double_spin
-from workbench.jobs.render import MODES, format_time
 
 POLL_MS = 33
-OPEN_DIR_KEY = "renderer/openDir"
 PATH_KEYS = {"A": ("1", "A"), "B": ("2", "B"), "X": ("3", "X")}
-WIDTH_RANGE = (-3.0, -1.0)   # centre width slider: log10 of 0.001 .. 0.1
-WIDTH_STEPS = 100
-LR_LABELS = {"virtualizer": "Virtualizer + CTC", "ctc": "CTC / null steering",
-             "direct": "Direct (matrix)"}
-C_LABELS = {"auto": "Auto (beam if ≥ 3 drivers)", "beam": "Beam", "phantom": "Phantom (L+R)",
-            "direct": "Direct (matrix)"}
-SPACE_LABELS = {"freefield": "Free field", "room_early": "Room (early, < 2 kHz)"}
 
 
 def audio_paths(mime) -> list[Path]:
@@ -90,35 +75,40 @@ def audio_paths(mime) -> list[Path]:
             if u.isLocalFile() and is_audio_file(u.toLocalFile())]
 
 
-def _width_to_slider(width: float) -> int:
-    lo, hi = WIDTH_RANGE
-    v = (math.log10(max(width, 1e-6)) - lo) / (hi - lo)
-    return round(min(max(v, 0.0), 1.0) * WIDTH_STEPS)
+def _has_programme(p: RendererPanel) -> bool:
+    return p.controller.programme is not None
 
 
-def _slider_to_width(v: int) -> float:
-    lo, hi = WIDTH_RANGE
-    return float(f"{10.0 ** (lo + (hi - lo) * v / WIDTH_STEPS):.2g}")
+ACTIONS = (
+    Action("actionOpenAudio", "&Open Audio File…", lambda p: p.open_file(), ("Ctrl+Shift+O",),
+           "Open a WAV/FLAC file to audition", menu="audio", attr="action_open"),
+    Action("actionPlayPause", "&Play", lambda p: p.play_pause(), ("Space",), "Play or pause",
+           menu="audio", group=1, panel_only=True,
+           enabled_when=lambda p: p.controller.can_play, attr="action_play"),
+    Action("actionStopAudio", "&Stop", lambda p: p.controller.stop(), ("Shift+Space",),
+           "Stop and go back to the start", menu="audio", group=1, panel_only=True,
+           enabled_when=lambda p: (p.controller.player is not None
+                                   and not p.controller.audio_problem), attr="action_stop"),
+    *(Action(f"actionPath{path}", f"Listen to &{path}: {PATH_LABELS[path]}",
+             lambda p, path=path: p.controller.select(path), PATH_KEYS[path],
+             f"Switch to path {path}: {PATH_LABELS[path]}", menu="audio", group=2)
+      for path in PATHS),
+    Action("actionRenderFiles", "&Render to Files…", lambda p: p.render_to_files(),
+           ("Ctrl+Shift+R",), "Render the programme offline: driver feeds, binaural A/B/X and"
+           " a report", menu="audio", group=3,
+           enabled_when=lambda p: _has_programme(p) and not p.offline.is_running,
+           attr="action_render"),
+    Action("actionRebuildPaths", "Re&build Paths", lambda p: p.controller.rebuild(),
+           tip="Build the player again for the current scene", menu="audio", group=3,
+           enabled_when=_has_programme, attr="action_rebuild"),
+    Action("actionRescanDevices", "Rescan &Devices", lambda p: p.rescan_devices(),
+           tip="Ask PortAudio for the output devices again", menu="audio", group=3,
+           attr="action_rescan"),
+)
+"""The Audio menu (owner: the panel; Space and Shift+Space work while focus is in it)."""
 
 
-def _action(parent: QWidget, text: str, slot, shortcuts=(), tip: str = "", name: str = "",
-            context=Qt.ShortcutContext.WindowShortcut) -> QAction:
-    action = QAction(text, parent)
-    action.setShortcuts([QKeySequence(s) for s in shortcuts])
-    action.setShortcutContext(context)
-    keys = " / ".join(QKeySequence(s).toString(QKeySequence.SequenceFormat.NativeText)
-                      for s in shortcuts)
-    tip = tip or text.replace("&", "").rstrip(".…")
-    action.setStatusTip(tip)
-    action.setToolTip(f"{tip} ({keys})" if keys else tip)
-    if name:
-        action.setObjectName(name)
-    action.triggered.connect(slot)
-    parent.addAction(action)
-    return action
-
-
-class RendererPanel(QWidget):
+class RendererPanel(TransportControls, ParameterControls, QWidget):
     """The audition UI over an `AuditionController`. `message` carries status-bar text."""
 
     message = Signal(str)
@@ -130,7 +120,6 @@ class RendererPanel(QWidget):
         self.setAcceptDrops(True)
         self.colors = scene_colors(current_theme())
         self.offline = OfflineRenderer(self)
-        self._slider_dragging = False
         self._create_actions()
         self._create_widgets()
         self._layout()
@@ -148,31 +137,8 @@ class RendererPanel(QWidget):
 
     # -- construction ----------------------------------------------------------------------------
     def _create_actions(self) -> None:
-        c = self.controller
-        panel_only = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        self.action_open = _action(self, "&Open Audio File…", lambda: self.open_file(),
-                                   ["Ctrl+Shift+O"], "Open a WAV/FLAC file to audition",
-                                   "actionOpenAudio")
-        self.action_play = _action(self, "&Play", lambda: self.play_pause(), ["Space"],
-                                   "Play or pause", "actionPlayPause", panel_only)
-        self.action_stop = _action(self, "&Stop", c.stop, ["Shift+Space"],
-                                   "Stop and go back to the start", "actionStopAudio",
-                                   panel_only)
-        self.path_actions: dict[str, QAction] = {}
-        for p in PATHS:
-            self.path_actions[p] = _action(self, f"Listen to &{p}: {PATH_LABELS[p]}",
-                                           lambda _c=False, p=p: c.select(p), PATH_KEYS[p],
-                                           f"Switch to path {p}: {PATH_LABELS[p]}",
-                                           f"actionPath{p}")
-        self.action_render = _action(self, "&Render to Files…", lambda: self.render_to_files(),
-                                     ["Ctrl+Shift+R"], "Render the programme offline: driver"
-                                     " feeds, binaural A/B/X and a report", "actionRenderFiles")
-        self.action_rebuild = _action(self, "Re&build Paths", lambda: c.rebuild(), [],
-                                      "Build the player again for the current scene",
-                                      "actionRebuildPaths")
-        self.action_rescan = _action(self, "Rescan &Devices", lambda: self.rescan_devices(),
-                                     [], "Ask PortAudio for the output devices again",
-                                     "actionRescanDevices")
+        self.action_set = ActionSet(self, ACTIONS)
+        self.path_actions = {p: self.action_set[f"actionPath{p}"] for p in PATHS}
 
     def _create_widgets(self) -> None:
         for action, text in ((self.action_open, "Open…"), (self.action_rebuild, "Rebuild"),
@@ -185,6 +151,7 @@ class RendererPanel(QWidget):
         self.file_label = QLabel("No programme")
         self.file_label.setObjectName("programmeLabel")
         self.file_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.file_label.setWordWrap(True)  # never wider than the dock, never cut
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.rebuild_button = QToolButton()
         self.rebuild_button.setDefaultAction(self.action_rebuild)
@@ -222,27 +189,14 @@ class RendererPanel(QWidget):
         self.render_cancel = QPushButton("Cancel")
         self.render_cancel.setObjectName("cancelRender")
         self.render_cancel.clicked.connect(self.cancel_render)
+        self._create_listen_widgets()
+        self.meters = LevelMeters()
+        self._create_parameter_widgets()
+        self.view = ProgrammeView()
+        self._create_transport_widgets()
 
-        self.play_button = QToolButton()
-        self.play_button.setObjectName("playButton")
-        self.play_button.setDefaultAction(self.action_play)
-        self.play_button.setMinimumWidth(64)
-        self.stop_button = QToolButton()
-        self.stop_button.setObjectName("stopButton")
-        self.stop_button.setDefaultAction(self.action_stop)
-        self.position_slider = QSlider(Qt.Orientation.Horizontal)
-        self.position_slider.setObjectName("positionSlider")
-        self.position_slider.setRange(0, 0)
-        self.position_slider.setPageStep(5000)
-        self.position_slider.setSingleStep(1000)
-        self.time_label = QLabel("0:00.0 / 0:00.0")
-        self.time_label.setObjectName("timeLabel")
-        self.time_label.setMinimumWidth(110)
-        self.loop_check = QCheckBox("Loop")
-        self.loop_check.setObjectName("loopCheck")
-        self.loop_start = self._seconds_spin("loopStart")
-        self.loop_end = self._seconds_spin("loopEnd")
-
+    def _create_listen_widgets(self) -> None:
+        """The A / B / X buttons, what is heard, the output device."""
         self.path_group = QButtonGroup(self)
         self.path_group.setExclusive(True)
         self.path_buttons: dict[str, QPushButton] = {}
@@ -266,68 +220,9 @@ class RendererPanel(QWidget):
         self.device_combo.setObjectName("deviceCombo")
         self.device_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.device_combo.setMinimumContentsLength(12)
+        self.device_combo.setMinimumContentsLength(14)  # "System default" whole
         self.rescan_button = QToolButton()
         self.rescan_button.setDefaultAction(self.action_rescan)
-
-        self.meters = LevelMeters()
-
-        self.width_slider = QSlider(Qt.Orientation.Horizontal)
-        self.width_slider.setObjectName("centreWidth")
-        self.width_slider.setRange(0, WIDTH_STEPS)
-        self.width_slider.setToolTip("Centre width ξ: wider puts more of the half-panned "
-                                     "sources in C; narrower is more selective")
-        self.width_value = QLabel()
-        self.width_value.setMinimumWidth(44)
-        self.smoothing_spin = self._spin("smoothing", 0.0, 500.0, 5.0, " ms", 0)
-        self.smoothing_spin.setToolTip("Time constant of the cross-spectrum smoothing")
-        self.ambience_slider = QSlider(Qt.Orientation.Horizontal)
-        self.ambience_slider.setObjectName("ambience")
-        self.ambience_slider.setRange(0, 100)
-        self.ambience_slider.setToolTip("How far incoherent (ambient) sound is kept out of C")
-        self.ambience_value = QLabel()
-        self.ambience_value.setMinimumWidth(44)
-        self.centre_gain_spin = self._spin("centreGain", -20.0, 12.0, 0.5, " dB", 1)
-        self.centre_gain_spin.setToolTip("Gain of C (dialogue lift); 0 dB reconstructs the "
-                                         "input exactly")
-        self.block_combo = QComboBox()
-        self.block_combo.setObjectName("blockSize")
-        for n in BLOCKS:
-            self.block_combo.addItem(f"{n} samples", n)
-        self.block_combo.setToolTip("Processing block of the player (latency of commands, CPU)")
-        self.lr_combo = QComboBox()
-        self.lr_combo.setObjectName("lrMethod")
-        for m in LR_METHODS:
-            self.lr_combo.addItem(LR_LABELS.get(m, m), m)
-        self.c_combo = QComboBox()
-        self.c_combo.setObjectName("cMethod")
-        for m in C_METHODS:
-            self.c_combo.addItem(C_LABELS.get(m, m), m)
-        self.space_combo = QComboBox()
-        self.space_combo.setObjectName("designSpace")
-        for m in DESIGN_SPACES:
-            self.space_combo.addItem(SPACE_LABELS.get(m, m), m)
-        self.space_combo.setToolTip("Plant the filters are designed on. Room: also compensates"
-                                    " the room's first reflections at the listener below 2 kHz"
-                                    " — exact in the simulated early room, fragile where the"
-                                    " room holds more than that model")
-        self.mode_combo = QComboBox()
-        self.mode_combo.setObjectName("pathsEngine")
-        for m in MODES:
-            self.mode_combo.addItem(MODE_LABELS[m], m)
-        self.mode_combo.setToolTip("How the device and the reference pair are heard: the "
-                                   "room simulation or free field (changing it rebuilds)")
-
-        self.view = ProgrammeView()
-
-    def _seconds_spin(self, name: str) -> QDoubleSpinBox:
-        w = self._spin(name, 0.0, 0.0, 0.5, " s", 2)
-        w.setEnabled(False)
-        return w
-
-    def _spin(self, name: str, lo: float, hi: float, step: float, suffix: str,
-              decimals: int) -> QDoubleSpinBox:
-        return double_spin(lo, hi, step, suffix, decimals, name=name)
 
     def _layout(self) -> None:
         top = QHBoxLayout()
@@ -343,16 +238,7 @@ class RendererPanel(QWidget):
         for w in (self.build_progress, self.build_cancel, self.render_progress,
                   self.render_cancel):
             w.setVisible(False)
-        transport = QHBoxLayout()
-        transport.addWidget(self.play_button)
-        transport.addWidget(self.stop_button)
-        transport.addWidget(self.position_slider, 1)
-        transport.addWidget(self.time_label)
-        transport.addSpacing(8)
-        transport.addWidget(self.loop_check)
-        transport.addWidget(self.loop_start)
-        transport.addWidget(QLabel("–"))
-        transport.addWidget(self.loop_end)
+        transport = self._transport_row()
 
         abx = QGroupBox("Listen")
         v = QVBoxLayout(abx)
@@ -360,52 +246,28 @@ class RendererPanel(QWidget):
         for p in PATHS:
             row.addWidget(self.path_buttons[p])
         v.addLayout(row)
-        v.addWidget(self.hearing_label)
-        v.addStretch(1)
+        # The free height goes to the label: its text wraps to up to three lines in the
+        # narrow group, more than a label's size hint allows for beside the meters.
+        self.hearing_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.hearing_label.setMinimumHeight(3 * self.hearing_label.fontMetrics().lineSpacing())
+        v.addWidget(self.hearing_label, 1)
         dev = QHBoxLayout()
         dev.addWidget(self.device_combo, 1)
         dev.addWidget(self.rescan_button)
         v.addWidget(QLabel("Output"))
         v.addLayout(dev)
-        abx.setMinimumWidth(150)
-        abx.setMaximumWidth(210)
 
         meters_box = QGroupBox("Meters")
         QVBoxLayout(meters_box).addWidget(self.meters)
         meters_box.setMaximumWidth(220)
 
-        params = QWidget()
-        form = QFormLayout(params)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.setContentsMargins(4, 2, 4, 2)
-        width_row = QHBoxLayout()
-        width_row.addWidget(self.width_slider, 1)
-        width_row.addWidget(self.width_value)
-        form.addRow("Centre width", width_row)
-        form.addRow("Smoothing", self.smoothing_spin)
-        amb_row = QHBoxLayout()
-        amb_row.addWidget(self.ambience_slider, 1)
-        amb_row.addWidget(self.ambience_value)
-        form.addRow("Ambience", amb_row)
-        form.addRow("Centre gain", self.centre_gain_spin)
-        form.addRow("Block", self.block_combo)
-        form.addRow("L / R", self.lr_combo)
-        form.addRow("Centre", self.c_combo)
-        form.addRow("Design in", self.space_combo)
-        form.addRow("Paths", self.mode_combo)
-        scroll = QScrollArea()
-        scroll.setObjectName("rendererParams")
-        scroll.setWidget(params)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         # The overview and the parameters share the space beside the meters: a tab each
         # (the meters' L/R/C bars show a parameter's effect while the parameters are up).
         self.tabs = QTabWidget()
         self.tabs.setObjectName("rendererTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.view, "Programme")
-        self.tabs.addTab(scroll, "Settings")
+        self.tabs.addTab(self._parameters_page(), "Settings")
         self.tabs.setTabToolTip(1, "Upmix and renderer parameters")
 
         main = QHBoxLayout()
@@ -436,33 +298,9 @@ class RendererPanel(QWidget):
         c.errorChanged.connect(self._on_error)
         c.staleChanged.connect(lambda _s: self._show_error_or_stale())
         c.settingsChanged.connect(self._sync_settings)
-        s = self.position_slider
-        s.sliderPressed.connect(self._on_slider_pressed)
-        s.sliderReleased.connect(self._on_slider_released)
-        s.sliderMoved.connect(lambda v: self._show_time(v / 1000.0))
-        s.actionTriggered.connect(self._on_slider_action)
-        self.loop_check.toggled.connect(self._on_loop_toggled)
-        self.loop_start.valueChanged.connect(lambda _v: self._apply_loop())
-        self.loop_end.valueChanged.connect(lambda _v: self._apply_loop())
-        self.view.seekRequested.connect(self.seek)
-        self.view.loopEdited.connect(self._on_loop_dragged)
+        self._connect_transport()
         self.device_combo.currentIndexChanged.connect(self._on_device_chosen)
-        self.width_slider.valueChanged.connect(self._on_width)
-        self.smoothing_spin.valueChanged.connect(
-            lambda v: self._set_upmix(smoothing_ms=float(v)))
-        self.ambience_slider.valueChanged.connect(self._on_ambience)
-        self.centre_gain_spin.valueChanged.connect(
-            lambda v: self._set_upmix(centre_gain_db=float(v)))
-        self.block_combo.currentIndexChanged.connect(
-            lambda _i: c.set_block(self.block_combo.currentData()))
-        self.lr_combo.currentIndexChanged.connect(
-            lambda _i: c.set_render(lr_method=self.lr_combo.currentData()))
-        self.c_combo.currentIndexChanged.connect(
-            lambda _i: c.set_render(c_method=self.c_combo.currentData()))
-        self.space_combo.currentIndexChanged.connect(
-            lambda _i: c.set_render(design_space=self.space_combo.currentData()))
-        self.mode_combo.currentIndexChanged.connect(
-            lambda _i: c.set_mode(self.mode_combo.currentData()))
+        self._connect_parameters()
         o = self.offline
         o.progress.connect(self._on_render_progress)
         o.finished.connect(self._on_render_finished)
@@ -474,15 +312,20 @@ class RendererPanel(QWidget):
     def open_file(self, path: str | Path | None = None) -> bool:
         """Open an audio file (asks when `path` is None)."""
         if path is None:
-            start = str(QSettings().value(OPEN_DIR_KEY, str(Path.home())))
+            start = RENDERER_OPEN_DIR.get()
             chosen, _ = QFileDialog.getOpenFileName(self, "Open Audio File", start,
                                                     AUDIO_FILTER)
             if not chosen:
                 return False
             path = chosen
         path = Path(path)
-        QSettings().setValue(OPEN_DIR_KEY, str(path.parent))
+        RENDERER_OPEN_DIR.set(str(path.parent))
         return self.controller.load(path)
+
+    def reset(self) -> None:
+        """Another scene was opened: back to no programme (a render to files under way goes
+        on: its files were asked for)."""
+        self.controller.reset()
 
     def dragEnterEvent(self, event) -> None:
         if audio_paths(event.mimeData()):
@@ -500,98 +343,6 @@ class RendererPanel(QWidget):
             self.open_file(paths[0])
         else:
             event.ignore()
-
-    # -- transport -------------------------------------------------------------------------------
-    def play_pause(self) -> None:
-        self.controller.play_pause()
-
-    def seek(self, seconds: float) -> None:
-        self.controller.seek(seconds)
-        self._show_position(self.controller.position_s)
-
-    def _on_slider_pressed(self) -> None:
-        self._slider_dragging = True
-
-    def _on_slider_released(self) -> None:
-        self._slider_dragging = False
-        self.seek(self.position_slider.value() / 1000.0)
-
-    def _on_slider_action(self, action: int) -> None:
-        if action != QAbstractSlider.SliderAction.SliderMove.value:
-            QTimer.singleShot(0, lambda: self.seek(self.position_slider.value() / 1000.0))
-
-    def _on_loop_toggled(self, on: bool) -> None:
-        self.loop_start.setEnabled(on)
-        self.loop_end.setEnabled(on)
-        if on:
-            if self.loop_end.value() <= self.loop_start.value():
-                self._set_loop_spins(0.0, self.controller.duration_s)
-            self._apply_loop()
-        else:
-            self.controller.clear_loop()
-            self.view.set_loop(None)
-
-    def _apply_loop(self) -> None:
-        if not self.loop_check.isChecked():
-            return
-        problem = self.controller.set_loop(self.loop_start.value(), self.loop_end.value())
-        if problem:
-            self.message.emit(problem)
-            self._show_error(problem)
-        else:
-            self._show_error_or_stale()
-        self.view.set_loop(self.controller.loop)
-
-    def _on_loop_dragged(self, start: float, end: float) -> None:
-        self._set_loop_spins(start, end)
-        self._apply_loop()
-
-    def _set_loop_spins(self, start: float, end: float) -> None:
-        for spin, value in ((self.loop_start, start), (self.loop_end, end)):
-            spin.blockSignals(True)
-            spin.setValue(value)
-            spin.blockSignals(False)
-
-    # -- settings --------------------------------------------------------------------------------
-    def _set_upmix(self, **changes) -> None:
-        problem = self.controller.set_upmix(**changes)
-        if problem:
-            self._show_error(f"Upmix: {problem}")
-
-    def _on_width(self, v: int) -> None:
-        width = _slider_to_width(v)
-        self.width_value.setText(f"{width:.2g}")
-        self._set_upmix(centre_width=width)
-
-    def _on_ambience(self, v: int) -> None:
-        self.ambience_value.setText(f"{v / 100:.2f}")
-        self._set_upmix(ambience=v / 100.0)
-
-    def _sync_settings(self, settings) -> None:
-        """Show the controller's settings (no signals back)."""
-        up = settings.params.upmix
-        widgets = (self.width_slider, self.smoothing_spin, self.ambience_slider,
-                   self.centre_gain_spin, self.block_combo, self.lr_combo, self.c_combo,
-                   self.space_combo, self.mode_combo)
-        for w in widgets:
-            w.blockSignals(True)
-        try:
-            if _slider_to_width(self.width_slider.value()) != up.centre_width:
-                self.width_slider.setValue(_width_to_slider(up.centre_width))
-            self.width_value.setText(f"{up.centre_width:.2g}")
-            self.smoothing_spin.setValue(up.smoothing_ms)
-            self.ambience_slider.setValue(round(100 * up.ambience))
-            self.ambience_value.setText(f"{up.ambience:.2f}")
-            self.centre_gain_spin.setValue(up.centre_gain_db)
-            self.block_combo.setCurrentIndex(self.block_combo.findData(settings.block))
-            self.lr_combo.setCurrentIndex(self.lr_combo.findData(settings.params.lr_method))
-            self.c_combo.setCurrentIndex(self.c_combo.findData(settings.params.c_method))
-            self.space_combo.setCurrentIndex(
-                self.space_combo.findData(settings.params.design_space))
-            self.mode_combo.setCurrentIndex(self.mode_combo.findData(settings.mode))
-        finally:
-            for w in widgets:
-                w.blockSignals(False)
 
     # -- devices ---------------------------------------------------------------------------------
     def _refresh_devices(self) -> None:
@@ -634,8 +385,7 @@ class RendererPanel(QWidget):
             for w in (self.render_progress, self.render_cancel):
                 w.setVisible(True)
             self.render_cancel.setEnabled(True)
-            self.action_render.setEnabled(False)
-            self.audio_render_button.setEnabled(False)
+            self._update_enabled()
             self.message.emit(f"Rendering {prog.name} to {self.offline.choice.folder}…")
         return started
 
@@ -667,14 +417,14 @@ class RendererPanel(QWidget):
     def _on_render_done(self) -> None:
         for w in (self.render_progress, self.render_cancel):
             w.setVisible(False)
-        self.action_render.setEnabled(True)
-        self.audio_render_button.setEnabled(True)
+        self._update_enabled()
 
     # -- controller → widgets --------------------------------------------------------------------
     def _on_programme(self, prog) -> None:
         c = self.controller
         if prog is None:
             self.file_label.setText("No programme: open or drop a WAV/FLAC file")
+            self.file_label.setToolTip("")
             self.view.clear("Open or drop a WAV/FLAC file to audition it.")
         else:
             self.file_label.setText(prog.describe())
@@ -767,12 +517,9 @@ class RendererPanel(QWidget):
     def _update_enabled(self) -> None:
         c = self.controller
         loaded = c.player is not None
-        self.action_play.setEnabled(c.can_play)
-        self.action_stop.setEnabled(loaded and not c.audio_problem)
+        self.action_set.refresh()
         self.position_slider.setEnabled(loaded)
         self.loop_check.setEnabled(loaded)
-        self.action_rebuild.setEnabled(c.programme is not None)
-        self.action_render.setEnabled(c.programme is not None and not self.offline.is_running)
         self.audio_render_button.setEnabled(c.programme is not None
                                             and not self.offline.is_running)
         self.audio_render_button.setToolTip("" if c.programme is not None else
@@ -787,18 +534,6 @@ class RendererPanel(QWidget):
         self.meters.set_meter(c.meter())
         self._show_position(c.position_s)
         self._show_hearing(c.heard_path(), heard=True)
-
-    def _show_position(self, seconds: float) -> None:
-        if not self._slider_dragging:
-            self.position_slider.blockSignals(True)
-            self.position_slider.setValue(round(1000 * seconds))
-            self.position_slider.blockSignals(False)
-            self._show_time(seconds)
-        self.view.set_position(seconds)
-
-    def _show_time(self, seconds: float) -> None:
-        self.time_label.setText(f"{format_time(seconds)} / "
-                                f"{format_time(self.controller.duration_s)}")
 
     # -- theme -----------------------------------------------------------------------------------
     def apply_theme(self, colors: SceneColors) -> None:

@@ -2,9 +2,9 @@
 dialog for the folder and the paths, run in the background with progress and cancel.
 
 The work is the render job (`workbench.jobs.render.run`: drivers.wav, binaural_A/B/X.wav as
-asked, report.json). It needs no audio device, which makes it the way to listen when PortAudio or an
-output is missing. The last folder, paths and cue choice are remembered in QSettings
-(`renderer/renderDir`, `renderer/renderPaths`, `renderer/renderCues`).
+asked, report.json). It needs no audio device, which makes it the way to listen when PortAudio
+or an output is missing. The last folder, paths and cue choice are remembered
+(`RENDER_DIR`, `RENDER_PATHS`, `RENDER_CUES` of `gui.shell.settings`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -31,11 +31,11 @@ from dsp.listening import PATHS
 from dsp.params import DesignError
 from dsp.renderer import RenderError
 from sim.scene import Scene
+from workbench.gui.shell.settings import RENDER_CUES, RENDER_DIR, RENDER_PATHS
 from workbench.gui.shell.worker import JobRunner
 from workbench.jobs import render as render_job
 from workbench.jobs.render import AuditionSettings, Programme, RenderRequest
 
-DIR_KEY, PATHS_KEY, CUES_KEY = "renderer/renderDir", "renderer/renderPaths", "renderer/renderCues"
 PATH_TEXT = {"A": "A — plain stereo through the device", "B": "B — spatial renderer",
              "X": "X — reference stereo pair"}
 
@@ -102,19 +102,15 @@ class RenderDialog(QDialog):
 
 def ask_render(parent: QWidget | None, suggestion: Path, summary: str = "") -> RenderChoice | None:
     """Ask where to render and which paths (tests replace this); None when cancelled."""
-    s = QSettings()
-    saved = s.value(PATHS_KEY)
-    paths = tuple(p for p in str(saved).split(",") if p in PATHS) if saved else PATHS
-    cues = s.value(CUES_KEY, True)
-    cues = cues if isinstance(cues, bool) else str(cues).lower() == "true"
-    folder = Path(str(s.value(DIR_KEY, str(suggestion))))
-    dialog = RenderDialog(parent, RenderChoice(folder, paths, cues), summary)
+    folder = Path(RENDER_DIR.get() or suggestion)
+    saved = RenderChoice(folder, RENDER_PATHS.get(), RENDER_CUES.get())
+    dialog = RenderDialog(parent, saved, summary)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     choice = dialog.choice()
-    s.setValue(DIR_KEY, str(choice.folder))
-    s.setValue(PATHS_KEY, ",".join(choice.paths))
-    s.setValue(CUES_KEY, choice.cues)
+    RENDER_DIR.set(str(choice.folder))
+    RENDER_PATHS.set(choice.paths)
+    RENDER_CUES.set(choice.cues)
     return choice
 
 

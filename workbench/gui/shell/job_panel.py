@@ -4,8 +4,9 @@ WAV save.
 
 A subclass sets its own attributes in `_init_state()`, builds its widgets in `_build()`
 (calling `_add_job_controls` and creating `audition`), and implements `process()`,
-`save_output()`, `_on_finished(outcome)`, `_on_cancelled()`, `_update_enabled()` and
-`refresh_scene()`.
+`save_output()`, `_on_finished(outcome)`, `_on_cancelled()`, `_update_enabled()`,
+`refresh_scene()` and `clear_results()`. `reset()` (another scene was opened) cancels the job
+and clears what the panel shows; a job's result that arrives after its cancel is dropped.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class JobPanel(QWidget):
         self._init_state()
         self._build()
         self.runner.progress.connect(self._on_progress)
-        self.runner.finished.connect(self._on_finished)
+        self.runner.finished.connect(self._deliver)
         self.runner.failed.connect(self._on_failed)
         self.runner.cancelled.connect(self._on_cancelled)
         self.runner.done.connect(self._update_enabled)
@@ -91,6 +92,24 @@ class JobPanel(QWidget):
         started = self.runner.start(job, request, label=label)
         self._update_enabled()
         return started
+
+    def _deliver(self, outcome) -> None:
+        if not self.runner.is_cancelling:  # a job that ended as it was cancelled
+            self._on_finished(outcome)
+
+    def reset(self) -> None:
+        """Another scene was opened: cancel the running job and show no result."""
+        self.cancel()
+        self.outcome = None
+        self.progress.setVisible(False)
+        self.show_error("")
+        self.audition.set_clips(None)
+        self.clear_results()
+        self._update_enabled()
+
+    def clear_results(self) -> None:
+        """Empty the plots, tables and labels that show `outcome`."""
+        raise NotImplementedError
 
     def cancel(self) -> None:
         if self.runner.is_running:

@@ -1,8 +1,9 @@
-"""The main window: scene editor in the centre, properties and transfer docks, menus, status bar,
-file handling (new/open/save, recent files, autosave and crash recovery) and simulations run
-in the background. The filter design (panel, plot docks, zone overlay, Design menu) is a
-`DesignWorkspace` built into the window; the audition (Renderer dock, Audio menu, audio files
-dropped on the window) a `RendererWorkspace`.
+"""The main window: scene editor in the centre, properties, history and transfer docks, status
+bar, crash recovery and the transfer simulations run in the background. Around it:
+the commands (menus and toolbar) are declared in `actions`, the docks and their layout live in
+`docks`, the file handling in `scene_files`; the features — the filter design
+(`DesignWorkspace`), the audition (`RendererWorkspace`), the Enhancement and DRED tool panels
+(`PanelDock`) — each follow the `panel_dock.Feature` pattern.
 """
 
 from __future__ import annotations
@@ -10,12 +11,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -26,30 +25,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sim.presets import list_presets
 from sim.scene import Scene
-from sim.scene_io import SceneError, load_scene
+from sim.scene_io import SceneError
 from workbench import APP_NAME, __version__
 from workbench.gui.design.transfer_view import TransferView
 from workbench.gui.design.workspace import DesignWorkspace
 from workbench.gui.dred.panel import DredPanel
 from workbench.gui.enhance.panel import EnhancePanel
+from workbench.gui.plots.base import install_placeholders
 from workbench.gui.render.workspace import RendererWorkspace
 from workbench.gui.scene import edits
 from workbench.gui.scene.document import SceneDocument
 from workbench.gui.scene.properties import PropertiesPanel
 from workbench.gui.scene.scene_view import SceneView
-from workbench.gui.shell.panel_dock import PanelDock
-from workbench.gui.shell.recent import add_recent_file, clear_recent_files, recent_files
+from workbench.gui.shell.actions import ActionRegistry, window_actions
+from workbench.gui.shell.docks import Docks, Place
+from workbench.gui.shell.panel_dock import PanelDock, tool_place
 from workbench.gui.shell.recovery import Recovery, RecoveryFile
-from workbench.gui.shell.theme import THEMES, apply_theme, current_theme, save_theme, scene_colors
+from workbench.gui.shell.scene_files import SceneFiles
+from workbench.gui.shell.settings import SNAP, THEME
+from workbench.gui.shell.theme import THEMES, apply_theme, scene_colors
 from workbench.gui.shell.worker import JobRunner
 from workbench.jobs import transfer as transfer_job
 from workbench.jobs.transfer import TransferRequest
 
 log = logging.getLogger(__name__)
 
-SCENE_FILTER = "Scene files (*.json);;All files (*)"
 ENGINE_LABELS = {("freefield", False): "Free-field simulation",
                  ("room", False): "Room simulation",
                  ("room", True): "Room simulation (early part)"}
@@ -81,7 +82,7 @@ def describe_job_error(error: BaseException, what: str) -> str:
     return f"{what} failed: {type(error).__name__}: {error}"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(SceneFiles, QMainWindow):
     """The application window over one SceneDocument."""
 
     AUTOSAVE_MS = 1000
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.document = SceneDocument(scene, path, self)
         self.view = SceneView(self.document, self)
         self.view.setObjectName("sceneView")
+        self.view.snapping = SNAP.get()
         self.setCentralWidget(self.view)
         self.properties = PropertiesPanel(self.document)
         self.transfer_view = TransferView()
@@ -109,205 +111,48 @@ class MainWindow(QMainWindow):
         self._autosave_timer.setInterval(self.AUTOSAVE_MS)
         self._autosave_timer.timeout.connect(self.autosave_now)
 
+        self.docks = Docks(self)
         self._create_docks()
+        self.registry = ActionRegistry()
+        self.registry.add(self, window_actions())
+        self.theme_actions = {t: self.registry[f"actionTheme_{t}"] for t in THEMES}
         self.design = DesignWorkspace(self)
         self.renderer = RendererWorkspace(self)
         self.enhance = PanelDock(self, EnhancePanel(self.document), "Enhancement", "enhanceDock",
-                                 "actionViewEnhancement", height=380)
-        self.dred = PanelDock(self, DredPanel(self.document), "DRED", "dredDock", "actionViewDred",
-                              height=440, min_width=1100)
-        self._create_actions()
-        self._create_menus()
+                                 "actionViewEnhancement", tool_place(height=380))
+        self.dred = PanelDock(self, DredPanel(self.document), "DRED", "dredDock",
+                              "actionViewDred", tool_place(440, width_share=0.7))
+        self.features = (self.design, self.renderer, self.enhance, self.dred)
+        self.registry.build_menus(self.menuBar())
+        self.recent_menu = self.registry.menus["file/recent"]
+        self.recent_menu.aboutToShow.connect(self._rebuild_recent_menu)
+        self._rebuild_recent_menu()
         self._create_toolbar()
         self._create_status_bar()
         self._connect()
+        install_placeholders(self)
         self.setAcceptDrops(True)
-        self.resize(1380, 880)
-        self._restore_settings()
+        self.docks.restore()
         self._update_title()
         self._update_selection_status()
 
     # -- construction ------------------------------------------------------------------------------
-    def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        return dock
-
     def _create_docks(self) -> None:
         right = Qt.DockWidgetArea.RightDockWidgetArea
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        self.properties_dock = self._dock("Properties", "propertiesDock", self.properties, right)
-        self.history_dock = self._dock("History", "historyDock", self.history_view, right)
-        self.tabifyDockWidget(self.properties_dock, self.history_dock)
-        self.properties_dock.raise_()
-        self.transfer_dock = self._dock("Transfer", "transferDock", self.transfer_view, bottom)
-        self.resizeDocks([self.properties_dock], [330], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.transfer_dock], [250], Qt.Orientation.Vertical)
-
-    def _action(self, text: str, slot=None, shortcut=None, tip: str = "", name: str = "",
-                checkable: bool = False) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            if isinstance(shortcut, (list, tuple)):
-                action.setShortcuts([QKeySequence(s) for s in shortcut])
-            else:
-                action.setShortcut(QKeySequence(shortcut))
-        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-        tip = tip or text.replace("&", "").rstrip(".…")
-        action.setStatusTip(tip)
-        action.setToolTip(f"{tip} ({keys})" if keys else tip)
-        action.setCheckable(checkable)
-        if name:
-            action.setObjectName(name)
-        if slot is not None:
-            (action.toggled if checkable else action.triggered).connect(slot)
-        return action
-
-    def _create_actions(self) -> None:
-        ks = QKeySequence.StandardKey
-        self.action_new = self._action("&New", lambda: self.new_from_preset("default"), ks.New,
-                                       "New scene from the default preset", "actionNew")
-        self.action_open = self._action("&Open…", lambda: self.open_file(), ks.Open,
-                                        "Open a scene file", "actionOpen")
-        self.action_save = self._action("&Save", self.save, ks.Save, "Save the scene",
-                                        "actionSave")
-        self.action_save_as = self._action("Save &As…", self.save_as, ks.SaveAs,
-                                           "Save the scene to a new file", "actionSaveAs")
-        if self.action_save_as.shortcut().isEmpty():
-            self.action_save_as.setShortcut(QKeySequence("Ctrl+Shift+S"))
-        self.action_quit = self._action("&Quit", self.close, ks.Quit, "Quit the application",
-                                        "actionQuit")
-        if self.action_quit.shortcut().isEmpty():
-            self.action_quit.setShortcut(QKeySequence("Ctrl+Q"))
-
-        stack = self.document.undo_stack
-        self.action_undo = stack.createUndoAction(self, "&Undo")
-        self.action_undo.setObjectName("actionUndo")
-        self.action_undo.setShortcuts(QKeySequence.keyBindings(ks.Undo))
-        self.action_redo = stack.createRedoAction(self, "&Redo")
-        self.action_redo.setObjectName("actionRedo")
-        redo_keys = QKeySequence.keyBindings(ks.Redo)
-        if QKeySequence("Ctrl+Y") not in redo_keys:
-            redo_keys.append(QKeySequence("Ctrl+Y"))
-        self.action_redo.setShortcuts(redo_keys)
-
-        self.action_snap = self._action("&Snap to Grid (5 cm, 5°)", self._set_snapping, "Ctrl+G",
-                                        "Snap moves to a 5 cm grid and rotations to 5°",
-                                        "actionSnap", checkable=True)
-        self.action_fit = self._action("&Fit to Room", self.view.fit_to_room, "Ctrl+0",
-                                       "Zoom to show the whole room", "actionFit")
-        self.action_zoom_in = self._action("Zoom &In", lambda: self.view.zoom_by(1.25),
-                                           ks.ZoomIn, "Zoom in", "actionZoomIn")
-        self.action_zoom_out = self._action("Zoom &Out", lambda: self.view.zoom_by(0.8),
-                                            ks.ZoomOut, "Zoom out", "actionZoomOut")
-        self.theme_group = QActionGroup(self)
-        self.theme_actions: dict[str, QAction] = {}
-        for theme in THEMES:
-            action = self._action(f"&{theme.capitalize()}", None, None,
-                                  f"Switch to the {theme} theme", f"actionTheme_{theme}",
-                                  checkable=True)
-            action.triggered.connect(lambda _c=False, t=theme: self.set_theme(t))
-            self.theme_group.addAction(action)
-            self.theme_actions[theme] = action
-
-        self.action_sim_free = self._action("&Free Field", lambda: self.simulate("freefield"),
-                                            "F5", "Simulate the free-field transfer",
-                                            "actionSimulateFreeField")
-        self.action_sim_room = self._action("&Room (full)", lambda: self.simulate("room"),
-                                            "Ctrl+F5", "Simulate the room (image sources + "
-                                            "ray tracing)", "actionSimulateRoom")
-        self.action_sim_early = self._action(
-            "Room (&early only)", lambda: self.simulate("room", early_only=True), "Shift+F5",
-            "Simulate the early part of the room response (fast)", "actionSimulateRoomEarly")
-        self.action_stop = self._action("&Stop", self.cancel_job, "Ctrl+.",
-                                        "Cancel the running simulation", "actionStop")
-        self.action_stop.setEnabled(False)
-        self.action_about = self._action(f"&About {APP_NAME}", self._about, None, "",
-                                         "actionAbout")
-        self.action_help_mouse = self._action("&Mouse and Keys", self._mouse_help, "F1", "",
-                                              "actionMouseHelp")
-
-    def _create_menus(self) -> None:
-        bar = self.menuBar()
-        m = bar.addMenu("&File")
-        m.addAction(self.action_new)
-        self.preset_menu = m.addMenu("New from &Preset")
-        self.preset_menu.setObjectName("menuNewFromPreset")
-        for info in list_presets("scene"):
-            action = self.preset_menu.addAction(info.name)
-            action.setObjectName(f"actionPreset_{info.name}")
-            action.setStatusTip(info.description)
-            action.setToolTip(info.description)
-            action.triggered.connect(lambda _c=False, n=info.name: self.new_from_preset(n))
-        m.addSeparator()
-        m.addAction(self.action_open)
-        self.recent_menu = m.addMenu("Open &Recent")
-        self.recent_menu.setObjectName("menuRecent")
-        self.recent_menu.aboutToShow.connect(self._rebuild_recent_menu)
-        self._rebuild_recent_menu()
-        m.addSeparator()
-        m.addAction(self.action_save)
-        m.addAction(self.action_save_as)
-        m.addSeparator()
-        m.addAction(self.action_quit)
-
-        m = bar.addMenu("&Edit")
-        m.addAction(self.action_undo)
-        m.addAction(self.action_redo)
-
-        m = bar.addMenu("&View")
-        m.addAction(self.properties_dock.toggleViewAction())
-        m.addAction(self.transfer_dock.toggleViewAction())
-        m.addAction(self.history_dock.toggleViewAction())
-        self.design.populate_view_menu(m)
-        self.renderer.populate_view_menu(m)
-        self.enhance.populate_view_menu(m)
-        self.dred.populate_view_menu(m)
-        m.addSeparator()
-        m.addAction(self.action_snap)
-        m.addAction(self.action_fit)
-        m.addAction(self.action_zoom_in)
-        m.addAction(self.action_zoom_out)
-        m.addSeparator()
-        theme_menu = m.addMenu("&Theme")
-        for action in self.theme_actions.values():
-            theme_menu.addAction(action)
-
-        m = bar.addMenu("&Simulate")
-        m.addAction(self.action_sim_free)
-        m.addAction(self.action_sim_room)
-        m.addAction(self.action_sim_early)
-        m.addSeparator()
-        m.addAction(self.action_stop)
-
-        m = bar.addMenu("&Design")
-        m.setObjectName("menuDesign")
-        self.design.populate_design_menu(m)
-
-        m = bar.addMenu("&Audio")
-        m.setObjectName("menuAudio")
-        self.renderer.populate_audio_menu(m)
-
-        m = bar.addMenu("&Help")
-        m.addAction(self.action_help_mouse)
-        m.addAction(self.action_about)
+        self.properties_dock = self.docks.add("Properties", "propertiesDock", self.properties,
+                                              Place(right, front=True, width=330))
+        self.history_dock = self.docks.add("History", "historyDock", self.history_view,
+                                           Place(right, tab_with="propertiesDock"))
+        self.transfer_dock = self.docks.add("Transfer", "transferDock", self.transfer_view,
+                                            Place(bottom, width=480, height=250))
 
     def _create_toolbar(self) -> None:
         tb = QToolBar("Main", self)
         tb.setObjectName("mainToolBar")
         tb.setMovable(False)
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        for action in (self.action_open, self.action_save, None, self.action_undo,
-                       self.action_redo, None, self.action_snap, self.action_fit, None,
-                       self.action_sim_free, self.action_sim_early, self.action_sim_room,
-                       self.action_stop, None, self.design.action_redesign,
-                       self.design.action_export):
-            if action is None:
-                tb.addSeparator()
-            else:
-                tb.addAction(action)
+        self.registry.build_toolbar(tb)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
         self.toolbar = tb
 
@@ -354,29 +199,6 @@ class MainWindow(QMainWindow):
         r.cancelled.connect(self._on_job_cancelled)
         r.done.connect(self._on_job_done)
 
-    # -- settings ----------------------------------------------------------------------------------
-    def _restore_settings(self) -> None:
-        s = QSettings()
-        geometry = s.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        state = s.value("window/state")
-        if state is not None:
-            self.restoreState(state)
-        snap = s.value("view/snap", True)
-        snap = snap if isinstance(snap, bool) else str(snap).lower() == "true"
-        self.action_snap.blockSignals(True)  # no "Snapping on" message at start
-        self.action_snap.setChecked(snap)
-        self.action_snap.blockSignals(False)
-        self.view.snapping = snap
-        self.theme_actions[current_theme()].setChecked(True)
-
-    def _save_settings(self) -> None:
-        s = QSettings()
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState())
-        s.setValue("view/snap", self.view.snapping)
-
     # -- title, status -----------------------------------------------------------------------------
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.document.display_name}[*] — {APP_NAME}")
@@ -419,150 +241,7 @@ class MainWindow(QMainWindow):
             self.audio_label.setToolTip(problem)
             self.statusBar().showMessage(problem, 15000)
 
-    # -- file handling -----------------------------------------------------------------------------
-    def maybe_save(self) -> bool:
-        """True when it is fine to drop the current document (saved, discarded or unmodified)."""
-        if not self.document.is_modified:
-            return True
-        answer = QMessageBox.warning(
-            self, APP_NAME,
-            f"The scene “{self.document.display_name}” has unsaved changes.\n"
-            "Do you want to save them?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save()
-        return answer == QMessageBox.StandardButton.Discard
-
-    def _start_dir(self) -> str:
-        if self.document.path:
-            return str(self.document.path.parent)
-        return str(QSettings().value("file/lastDir", str(Path.home())))
-
-    def save(self) -> bool:
-        if self.document.path is None:
-            return self.save_as()
-        return self._write(self.document.path)
-
-    def save_as(self) -> bool:
-        suggestion = str(Path(self._start_dir()) / f"{self.document.display_name}.json")
-        path, _ = QFileDialog.getSaveFileName(self, "Save Scene As", suggestion, SCENE_FILTER)
-        if not path:
-            return False
-        path = Path(path)
-        if not path.suffix:
-            path = path.with_suffix(".json")
-        return self._write(path)
-
-    def _write(self, path: Path) -> bool:
-        try:
-            saved = self.document.save(path)
-        except (SceneError, OSError) as e:
-            log.error("saving %s failed: %s", path, e)
-            QMessageBox.critical(self, "Save failed", f"The scene was not saved.\n\n{e}")
-            return False
-        self.remember_recent(saved)
-        QSettings().setValue("file/lastDir", str(saved.parent))
-        self._autosave_timer.stop()
-        self.recovery.clear()
-        self.statusBar().showMessage(f"Saved {saved}", 5000)
-        log.info("saved %s", saved)
-        return True
-
-    def open_file(self, path: str | Path | None = None) -> bool:
-        if not self.maybe_save():
-            return False
-        if path is None:
-            chosen, _ = QFileDialog.getOpenFileName(self, "Open Scene", self._start_dir(),
-                                                    SCENE_FILTER)
-            if not chosen:
-                return False
-            path = chosen
-        path = Path(path)
-        try:
-            scene = load_scene(path)
-        except SceneError as e:
-            log.error("opening %s failed: %s", path, e)
-            QMessageBox.critical(self, "Cannot open scene", str(e))
-            return False
-        self._replace_document(scene, path)
-        self.remember_recent(path)
-        QSettings().setValue("file/lastDir", str(path.parent))
-        self.statusBar().showMessage(f"Opened {path}", 5000)
-        return True
-
-    def new_from_preset(self, name: str) -> bool:
-        if not self.maybe_save():
-            return False
-        try:
-            scene = load_scene(name)
-        except SceneError as e:
-            QMessageBox.critical(self, "Cannot load preset", str(e))
-            return False
-        self._replace_document(scene, None)
-        self.statusBar().showMessage(f"New scene from preset “{name}”", 5000)
-        return True
-
-    def _replace_document(self, scene: Scene, path: Path | None, modified: bool = False) -> None:
-        self.view.select(None)
-        self.document.reset(scene, path, modified=modified)
-        self._result_scene = None
-        self.transfer_view.clear()
-        self.transfer_view.show_message("New scene: press F5 to simulate.")
-        self.design.scene_replaced()
-        self.view.fit_to_room()
-        self._update_title()
-
-    def _rebuild_recent_menu(self) -> None:
-        menu = self.recent_menu
-        menu.clear()
-        files = recent_files()
-        for i, path in enumerate(files):
-            action = menu.addAction(f"&{(i + 1) % 10} {path.name}  —  {path.parent}")
-            action.setData(str(path))
-            action.setStatusTip(str(path))
-            action.triggered.connect(lambda _c=False, p=path: self.open_file(p))
-        if files:
-            menu.addSeparator()
-        clear = menu.addAction("&Clear Menu")
-        clear.setObjectName("actionClearRecent")
-        clear.setEnabled(bool(files))
-        clear.triggered.connect(self._clear_recent)
-
-    def remember_recent(self, path: str | Path) -> None:
-        """Put `path` first in the recent files (settings and menu)."""
-        add_recent_file(path)
-        self._rebuild_recent_menu()
-
-    def recent_paths(self) -> list[Path]:
-        """The files the Open Recent menu lists."""
-        return [Path(a.data()) for a in self.recent_menu.actions() if a.data()]
-
-    def _clear_recent(self) -> None:
-        clear_recent_files()
-        self._rebuild_recent_menu()
-
-    # -- autosave / recovery -----------------------------------------------------------------------
-    def _schedule_autosave(self) -> None:
-        if self.document.is_modified:
-            self._autosave_timer.start()
-        else:
-            self._autosave_timer.stop()
-            self.recovery.clear()
-
-    def autosave_now(self) -> None:
-        """Write (or, when clean, remove) the recovery copy of the document."""
-        try:
-            if self.document.is_modified:
-                self.recovery.write(self.document.scene, self.document.path)
-            else:
-                self.recovery.clear()
-        except OSError as e:
-            if not self._autosave_error_logged:
-                log.error("autosave to %s failed: %s", self.recovery.directory, e)
-                self.statusBar().showMessage(f"Autosave failed: {e}", 8000)
-                self._autosave_error_logged = True
-
+    # -- crash recovery --------------------------------------------------------------------------
     def offer_recovery(self) -> bool:
         """Offer to restore autosaves left by sessions that did not end cleanly, newest first.
         Declined copies are deleted. True when one was restored."""
@@ -597,9 +276,7 @@ class MainWindow(QMainWindow):
         self.runner.start(transfer_job.run,
                           TransferRequest(self._job_scene, engine, early_only=early_only),
                           label=label)
-        for action in (self.action_sim_free, self.action_sim_room, self.action_sim_early):
-            action.setEnabled(False)
-        self.action_stop.setEnabled(True)
+        self.registry.refresh()
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat(f"{label}: %p%")
         self.progress_bar.setVisible(True)
@@ -643,39 +320,36 @@ class MainWindow(QMainWindow):
         self.transfer_view.show_message(f"{self._job_label} cancelled.")
 
     def _on_job_done(self) -> None:
-        for action in (self.action_sim_free, self.action_sim_room, self.action_sim_early):
-            action.setEnabled(True)
-        self.action_stop.setEnabled(False)
+        self.registry.refresh()
         self.progress_bar.setVisible(False)
         self.cancel_button.setVisible(False)
 
     # -- view options ------------------------------------------------------------------------------
-    def _set_snapping(self, on: bool) -> None:
+    def set_snapping(self, on: bool) -> None:
+        """View ▸ Snap to Grid (remembered)."""
         self.view.snapping = on
-        QSettings().setValue("view/snap", on)
+        SNAP.set(on)
         self.statusBar().showMessage("Snapping " + ("on: 5 cm, 5°" if on else "off"), 3000)
 
     def set_theme(self, theme: str) -> None:
         app = QApplication.instance()
         theme = apply_theme(app, theme)
-        save_theme(theme)
+        THEME.set(theme)
         colors = scene_colors(theme)
         self.view.set_colors(colors)
         self.transfer_view.apply_theme(colors)
-        self.design.apply_theme(colors)
-        self.renderer.apply_theme(colors)
-        self.enhance.apply_theme(colors)
-        self.dred.apply_theme(colors)
+        for feature in self.features:
+            feature.apply_theme(colors)
         self.properties.refresh()
         self.theme_actions[theme].setChecked(True)
 
     # -- help --------------------------------------------------------------------------------------
-    def _about(self) -> None:
+    def show_about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}",
                           f"<b>{APP_NAME}</b> {__version__}<br>Loudspeaker devices, listeners "
                           "and rooms: transfer, filter design, rendering.")
 
-    def _mouse_help(self) -> None:
+    def show_mouse_help(self) -> None:
         from workbench.gui.scene import scene_view
 
         QMessageBox.information(self, "Mouse and Keys", scene_view.__doc__.split("Mouse and keys:")
@@ -703,7 +377,7 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        self.design.window_shown()
+        self.docks.window_shown()
 
     # -- closing -----------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -714,9 +388,9 @@ class MainWindow(QMainWindow):
             self.runner.cancel()
             if not self.runner.wait(10000):
                 log.warning("the background job did not stop within 10 s")
-        self.design.shutdown()
-        self.renderer.shutdown()
+        for feature in self.features:
+            feature.shutdown()
         self._autosave_timer.stop()
-        self._save_settings()
+        self.docks.save()
         self.recovery.clear()
         event.accept()

@@ -1,7 +1,7 @@
 """Dark and light themes: an explicit Fusion QPalette (the platform colour scheme is not reliable
 offscreen or on Linux), matching pyqtgraph colours and the colours of the scene editor.
 
-The chosen theme is kept in QSettings under `view/theme`.
+The chosen theme is kept in `settings.THEME`.
 """
 
 from __future__ import annotations
@@ -9,13 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyqtgraph as pg
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 THEMES = ("dark", "light")
 DEFAULT_THEME = "dark"
-SETTINGS_KEY = "view/theme"
 
 
 @dataclass(frozen=True)
@@ -128,11 +126,3 @@ def current_theme() -> str:
     theme = app.property("awb_theme") if app is not None else None
     return theme if theme in THEMES else DEFAULT_THEME
 
-
-def saved_theme() -> str:
-    value = QSettings().value(SETTINGS_KEY, DEFAULT_THEME)
-    return value if value in THEMES else DEFAULT_THEME
-
-
-def save_theme(theme: str) -> None:
-    QSettings().setValue(SETTINGS_KEY, theme)
