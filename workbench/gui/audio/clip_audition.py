@@ -5,10 +5,11 @@ clip (keys 1, 2, 3 … while the host panel has the focus, Space plays and pause
 slider with the time, and output meters (peak/RMS per ear after the −1 dBFS limiter, gain
 reduction). The clips play through `dsp.clip_paths.clip_player` — the Renderer's `Player`
 with the same transport fades, crossfaded switching, limiter and meters — streamed by
-`workbench.gui.audio.engine.AudioEngine` exactly as the Renderer panel does: the engine is made on
-Play and closed after the transport has been idle a moment, its PortAudio callback only copies
-from the ring its worker fills, its state callback only emits a signal (delivered queued on the
-GUI thread), and meters and position are polled by a timer.
+`workbench.gui.audio.engine.AudioEngine` through the transport the Renderer panel uses
+(`workbench.gui.audio.playback.EnginePlayback`): the engine is made on Play and closed after
+the transport has been idle a moment, its PortAudio callback only copies from the ring its
+worker fills, its state callback only emits a signal (delivered queued on the GUI thread), and
+meters and position are polled by a timer.
 
 The output device is the Renderer's choice (the saved "audio/device"), else the system default
 or the first that can play. Clips at a rate the device cannot play (16 kHz speech on a 48 kHz
@@ -23,15 +24,12 @@ import time
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractSlider,
     QApplication,
     QButtonGroup,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QSizePolicy,
-    QSlider,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -41,13 +39,13 @@ from dsp.audition import Player
 from dsp.clip_paths import ClipSet, clip_player
 from workbench.gui.audio import engine as audio_engine
 from workbench.gui.audio.meters import LevelMeters
+from workbench.gui.audio.playback import EnginePlayback
+from workbench.gui.audio.widgets import AudioProblemBox, PositionSlider, choice_button_style
 from workbench.gui.shell.settings import AUDIO_DEVICE
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
 from workbench.jobs.render import format_time
 
 POLL_MS = 33
-IDLE_CLOSE_S = 1.5
-SEEK_HOLD_S = 0.4
 BLOCK = 512
 CLIP_KEYS = (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5,
              Qt.Key.Key_6, Qt.Key.Key_7, Qt.Key.Key_8, Qt.Key.Key_9)
@@ -70,7 +68,7 @@ class OutputMeters(LevelMeters):
         return QSize(120, 96)
 
 
-class ClipAudition(QWidget):
+class ClipAudition(EnginePlayback, QWidget):
     """Clip player strip. `set_clips(ClipSet | None)` loads; `set_shortcut_scope(panel)`
     makes the keys work anywhere in the host panel. Signals: message(str) for the status bar,
     saveRequested() from the Save button offered when audio cannot play, stateChanged(str:
@@ -80,10 +78,7 @@ class ClipAudition(QWidget):
     saveRequested = Signal()
     stateChanged = Signal(str)
     _workerState = Signal(str, float)
-
-    engine_factory = None
-    """Callable(player, device=...) → engine; None = `audio_engine.AudioEngine` (tests put a
-    stand-in here)."""
+    engine_hint = "save the output and play it elsewhere"
 
     def __init__(self, save_text: str = "Save Output Instead…", parent: QWidget | None = None):
         super().__init__(parent)
@@ -92,24 +87,15 @@ class ClipAudition(QWidget):
         self.clips: ClipSet | None = None
         self.player: Player | None = None
         self.path: str | None = None  # the clip asked for (the player applies it at its next block)
-        self.engine = None
         self.device: int | None = None
-        self.state = "stopped"
         self.audio_problem = ""
         self._scope: QWidget | None = None
         self._swallow: tuple | None = None  # (key, widget): its next key press is dropped
-        self._position = 0.0
-        self._seek_target = 0.0
-        self._seek_until = 0.0
-        self._dragging = False
         self._build(save_text)
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self._on_poll)
-        self._idle_timer = QTimer(self)
-        self._idle_timer.setSingleShot(True)
-        self._idle_timer.timeout.connect(self._close_if_idle)
-        self._workerState.connect(self._on_worker_state, Qt.ConnectionType.QueuedConnection)
+        self._init_playback()
         self.apply_theme(self.colors)
         self.set_clips(None)
 
@@ -124,11 +110,7 @@ class ClipAudition(QWidget):
         self.stop_button.setObjectName("clipStop")
         self.stop_button.setText("■ Stop")
         self.stop_button.setToolTip("Stop and go back to the start")
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setObjectName("clipPosition")
-        self.slider.setRange(0, 0)
-        self.slider.setPageStep(1000)
-        self.slider.setSingleStep(100)
+        self.slider = PositionSlider("clipPosition", page_ms=1000, step_ms=100)
         self.time_label = QLabel("0:00.0 / 0:00.0")
         self.time_label.setMinimumWidth(100)
         self.clip_row = QHBoxLayout()
@@ -139,18 +121,9 @@ class ClipAudition(QWidget):
         self.hearing_label.setObjectName("clipHearing")
         self.meters = OutputMeters()
 
-        self.problem_label = QLabel()
-        self.problem_label.setObjectName("clipAudioProblem")
-        self.problem_label.setWordWrap(True)
-        self.problem_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.save_instead = QPushButton(save_text)
-        self.save_instead.setObjectName("clipSaveInstead")
-        self.problem_box = QFrame()
-        self.problem_box.setObjectName("clipAudioBox")
-        box = QHBoxLayout(self.problem_box)
-        box.setContentsMargins(6, 2, 6, 2)
-        box.addWidget(self.problem_label, 1)
-        box.addWidget(self.save_instead)
+        self.problem_box = AudioProblemBox("clipAudioBox", "clipAudioProblem", save_text,
+                                           "clipSaveInstead")
+        self.problem_label, self.save_instead = self.problem_box.label, self.problem_box.button
 
         transport = QHBoxLayout()
         transport.addWidget(self.play_button)
@@ -174,10 +147,8 @@ class ClipAudition(QWidget):
         self.play_button.clicked.connect(self.play_pause)
         self.stop_button.clicked.connect(self.stop)
         self.save_instead.clicked.connect(self.saveRequested)
-        self.slider.sliderPressed.connect(self._on_slider_pressed)
-        self.slider.sliderReleased.connect(self._on_slider_released)
-        self.slider.sliderMoved.connect(lambda v: self._show_time(v / 1000.0))
-        self.slider.actionTriggered.connect(self._on_slider_action)
+        self.slider.seekRequested.connect(self.seek)
+        self.slider.dragged.connect(self._show_time)
 
     def _make_clip_buttons(self, names: tuple[str, ...]) -> None:
         if tuple(self.clip_buttons) == names:
@@ -292,57 +263,6 @@ class ClipAudition(QWidget):
         return self.clips.duration_s if self.clips is not None else 0.0
 
     # -- transport -------------------------------------------------------------------------------
-    def play(self) -> bool:
-        """Start or resume; False (the reason shown) when there is no audio output."""
-        if self.player is None:
-            return False
-        if self.audio_problem:
-            self.message.emit(self.audio_problem)
-            return False
-        self._idle_timer.stop()
-        if self.engine is None:
-            engine, problem = audio_engine.start_engine(
-                self.player, self.device, self.engine_factory or audio_engine.AudioEngine,
-                self._workerState.emit, hint="save the output and play it elsewhere")
-            if engine is None:
-                self._set_problem(problem)
-                return False
-            self.engine = engine
-            self._poll.start()
-        else:
-            self.engine.play()
-        self._set_state("playing")
-        return True
-
-    def pause(self) -> None:
-        if self.player is None or self.state != "playing":
-            return
-        self._position = self.position_s
-        (self.engine or self.player).pause()
-        self._set_state("paused")
-
-    def play_pause(self) -> bool:
-        if self.state == "playing":
-            self.pause()
-            return True
-        return self.play()
-
-    def stop(self) -> None:
-        if self.player is None:
-            return
-        (self.engine or self.player).stop()
-        self._hold_position(0.0)
-        self._set_state("stopped")
-        self._show_position(0.0)
-
-    def seek(self, seconds: float) -> None:
-        if self.player is None:
-            return
-        seconds = min(max(float(seconds), 0.0), self.duration_s)
-        (self.engine or self.player).seek(seconds)
-        self._hold_position(seconds)
-        self._show_position(seconds)
-
     def select(self, name: str) -> None:
         """Switch to clip `name` (crossfaded by the player)."""
         if self.player is None:
@@ -367,45 +287,21 @@ class ClipAudition(QWidget):
         m = self.engine.meter() if self.engine is not None else None
         return m.path if m is not None else self.path
 
-    def _hold_position(self, seconds: float) -> None:
-        self._position = self._seek_target = seconds
-        self._seek_until = time.monotonic() + SEEK_HOLD_S if self.engine is not None else 0.0
+    def _position_set(self, seconds: float) -> None:
+        self._show_position(seconds)
 
     def _set_state(self, state: str) -> None:
-        if state != "playing" and self.engine is not None:
-            self._idle_timer.start(round(1e3 * IDLE_CLOSE_S))
-        playing = state == "playing"
-        self.play_button.setText("❚❚ Pause" if playing else "▶ Play")
-        if state != self.state:
-            self.state = state
-            self.stateChanged.emit(state)
-
-    def _on_worker_state(self, state: str, _position_s: float) -> None:
-        """The end of the programme is the one change only the worker knows of (playing →
-        stopped without a Stop)."""
-        if self.engine is None or self.player is None:
-            return
-        if state == "stopped" and self.state == "playing" and self.player.state == "stopped":
-            self._position = 0.0
-            self._seek_until = 0.0
-            self._set_state("stopped")
-            self._show_position(0.0)
-
-    def _close_if_idle(self) -> None:
-        if self.state != "playing":
-            self._close_engine()
+        if state == "playing":
+            self._poll.start()  # meters and position follow the engine until it closes
+        self.play_button.setText("❚❚ Pause" if state == "playing" else "▶ Play")
+        super()._set_state(state)
 
     def _close_engine(self) -> None:
-        self._idle_timer.stop()
         self._poll.stop()
-        engine, self.engine = self.engine, None
         self.meters.reset()
-        if engine is None:
-            return
-        if self.state != "stopped":
-            self._position = engine.position_s
-        error = getattr(engine, "worker_error", None)
-        engine.close()
+        super()._close_engine()
+
+    def _engine_closed(self, error: BaseException | None) -> None:
         if error is not None:
             self.message.emit(f"Audio worker stopped: {type(error).__name__}: {error}")
         if self.path is not None:
@@ -422,30 +318,17 @@ class ClipAudition(QWidget):
         # Nothing to play yet: nothing to warn about (the Save offer needs clips too).
         problem = "" if fs is None else audio_engine.output_problem(
             self.device, audio_engine.output_rate(self.device, fs)) or ""
-        self._set_problem(problem)
+        self._set_audio_problem(problem)
         return problem
 
-    def _set_problem(self, problem: str) -> None:
+    def _set_audio_problem(self, problem: str) -> None:
         self.audio_problem = problem
-        self.problem_label.setText(problem)
-        self.problem_label.setToolTip(problem)
-        self.problem_box.setVisible(bool(problem))
+        self.problem_box.show_problem(problem)
         if problem:
             self.message.emit(problem)
         self._update_enabled()
 
     # -- slider and display ----------------------------------------------------------------------
-    def _on_slider_pressed(self) -> None:
-        self._dragging = True
-
-    def _on_slider_released(self) -> None:
-        self._dragging = False
-        self.seek(self.slider.value() / 1000.0)
-
-    def _on_slider_action(self, action: int) -> None:
-        if action != QAbstractSlider.SliderAction.SliderMove.value:
-            QTimer.singleShot(0, lambda: self.seek(self.slider.value() / 1000.0))
-
     def _on_poll(self) -> None:
         if self.engine is None:
             self._poll.stop()
@@ -457,11 +340,7 @@ class ClipAudition(QWidget):
             self._show_hearing(heard, heard=True)
 
     def _show_position(self, seconds: float) -> None:
-        if not self._dragging:
-            self.slider.blockSignals(True)
-            self.slider.setRange(0, round(1000 * self.duration_s))
-            self.slider.setValue(round(1000 * seconds))
-            self.slider.blockSignals(False)
+        if self.slider.show_position(seconds, self.duration_s):
             self._show_time(seconds)
 
     def _show_time(self, seconds: float) -> None:
@@ -487,16 +366,13 @@ class ClipAudition(QWidget):
     def apply_theme(self, colors: SceneColors) -> None:
         self.colors = colors
         self.meters.apply_theme(colors)
-        self.problem_box.setStyleSheet(
-            f"#clipAudioBox {{ border: 1px solid {colors.error}; border-radius: 3px; }}"
-            f" #clipAudioProblem {{ color: {colors.error}; }}")
+        self.problem_box.apply_theme(colors)
         self._style_buttons()
 
     def _style_buttons(self) -> None:
-        c = self.colors
+        style = choice_button_style(self.colors)
         for b in self.clip_buttons.values():
-            b.setStyleSheet(f"QPushButton:checked {{ background: {c.listener};"
-                            f" color: {c.background}; border-radius: 3px; }}")
+            b.setStyleSheet(style)
 
     def shutdown(self) -> None:
         """Close the engine (the host is closing)."""

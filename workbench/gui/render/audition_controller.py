@@ -8,11 +8,12 @@ loudness matching) and the display overviews (`dsp.programme_view`, `dsp.spectru
 previous programme and player stay in place until a new one is ready, and stay when the new
 one fails (a bad file's one-line reason goes to `errorChanged`) or is cancelled.
 
-Playback: `workbench.gui.audio.engine.AudioEngine` (PortAudio) is made on Play and closed after
-the transport has been idle (paused or stopped) for a moment, so an idle window costs no CPU.
-Its `on_state` callback runs on the audio worker thread: it only emits a signal, delivered
-queued on the GUI thread. Meters and position are polled (`meter()`, `position_s`) by the
-panel's timer. Commands (play, pause, seek, loop, select, network) are queued to the player,
+Playback (`workbench.gui.audio.playback.EnginePlayback`):
+`workbench.gui.audio.engine.AudioEngine` (PortAudio) is made on Play and closed after the
+transport has been idle (paused or stopped) for a moment, so an idle window costs no CPU. Its
+`on_state` callback runs on the audio worker thread: it only emits a signal, delivered queued
+on the GUI thread. Meters and position are polled (`meter()`, `position_s`) by the panel's
+timer. Commands (play, pause, seek, loop, select, network) are queued to the player,
 which applies them at its next block, so a change while playing is ramped or crossfaded by the
 engine, never cut.
 
@@ -34,8 +35,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from dsp import audition
 from dsp.audio_io import AudioFileError
@@ -48,6 +48,7 @@ from dsp.upmix import UpmixError, check_upmix_params
 from sim.scene import Scene
 from sim.scene_io import SceneError
 from workbench.gui.audio import engine as audio_engine
+from workbench.gui.audio.playback import IDLE_CLOSE_S, EnginePlayback
 from workbench.gui.scene.document import SceneDocument
 from workbench.gui.shell.settings import AUDIO_DEVICE, RENDERER_BLOCK, RENDERER_PATHS
 from workbench.gui.shell.worker import JobRunner
@@ -73,9 +74,7 @@ PATH_LABELS = {"A": "plain stereo through the device", "B": "spatial renderer th
                "X": "reference stereo pair (the target)"}
 LIVE_DELAY_MS = 120
 MIN_LOOP_S = 0.1
-IDLE_CLOSE_S = 1.5
 SWAP_FADE_MS = 120
-SEEK_HOLD_S = 0.4
 
 
 def is_audio_file(path: str | Path) -> bool:
@@ -93,7 +92,7 @@ def describe_build_error(error: BaseException) -> str:
     return f"Preparing the audition failed: {type(error).__name__}: {error}"
 
 
-class AuditionController(QObject):
+class AuditionController(EnginePlayback, QObject):
     """Programme, player, engine and jobs of one window's Renderer panel.
 
     Signals: programmeChanged(Programme | None), playerChanged(Player | None),
@@ -117,10 +116,6 @@ class AuditionController(QObject):
     settingsChanged = Signal(object)
     _workerState = Signal(str, float)
 
-    engine_factory = None
-    """Callable(player, device=...) → engine; None = `audio_engine.AudioEngine` (tests put a
-    stand-in here)."""
-
     def __init__(self, document: SceneDocument, parent: QObject | None = None):
         super().__init__(parent)
         self.document = document
@@ -129,11 +124,9 @@ class AuditionController(QObject):
                                          mode=mode if mode in MODES else "auto")
         self.programme: Programme | None = None
         self.player: audition.Player | None = None
-        self.engine = None
         self.levels: LevelTrack | None = None
         self.spectrogram: Spectrogram | None = None
         self.path = "B"
-        self.state = "stopped"
         self.loop: tuple[float, float] | None = None
         self.audio_problem = ""
         self.error = ""
@@ -141,9 +134,6 @@ class AuditionController(QObject):
         self.device: int | None = None
         self._built_scene: Scene | None = None
         self._network = None
-        self._position = 0.0
-        self._seek_target = 0.0
-        self._seek_until = 0.0
         self._busy = False
         self._queued = None  # a build asked for while one runs: (source, resume)
         self._job: tuple | None = None
@@ -155,9 +145,7 @@ class AuditionController(QObject):
         self._live_timer.setSingleShot(True)
         self._live_timer.setInterval(LIVE_DELAY_MS)
         self._live_timer.timeout.connect(self._apply_live)
-        self._idle_timer = QTimer(self)
-        self._idle_timer.setSingleShot(True)
-        self._idle_timer.timeout.connect(self._close_if_idle)
+        self._init_playback()
         r = self.build_runner
         r.progress.connect(self.progress)
         r.finished.connect(self._on_built)
@@ -166,7 +154,6 @@ class AuditionController(QObject):
         r.done.connect(self._on_build_done)
         self.levels_runner.finished.connect(self._on_levels)
         self.levels_runner.done.connect(self._on_levels_done)
-        self._workerState.connect(self._on_worker_state, Qt.ConnectionType.QueuedConnection)
         document.changed.connect(self._check_stale)
         self.device = self._initial_device(AUDIO_DEVICE.get())
         self.refresh_audio()
@@ -365,55 +352,10 @@ class AuditionController(QObject):
         if self.player is None:
             self.message.emit("Open an audio file first.")
             return False
-        if self.audio_problem:
-            self.message.emit(self.audio_problem)
-            return False
-        self._idle_timer.stop()
-        if self.engine is None:
-            engine, problem = audio_engine.start_engine(
-                self.player, self.device, self.engine_factory or audio_engine.AudioEngine,
-                self._workerState.emit)
-            if engine is None:
-                self._set_audio_problem(problem)
-                return False
-            self.engine = engine
-        else:
-            self.engine.play()
-        self._set_state("playing")
-        return True
+        return super().play()
 
-    def pause(self) -> None:
-        if self.player is None or self.state != "playing":
-            return
-        self._position = self.position_s
-        (self.engine or self.player).pause()
-        self._set_state("paused")
-
-    def play_pause(self) -> bool:
-        if self.state == "playing":
-            self.pause()
-            return True
-        return self.play()
-
-    def stop(self) -> None:
-        if self.player is None:
-            return
-        (self.engine or self.player).stop()
-        self._hold_position(self.loop[0] if self.loop else 0.0)
-        self._set_state("stopped")
-
-    def seek(self, seconds: float) -> None:
-        if self.player is None:
-            return
-        seconds = float(np.clip(seconds, 0.0, self.duration_s))
-        (self.engine or self.player).seek(seconds)
-        self._hold_position(seconds)
-
-    def _hold_position(self, seconds: float) -> None:
-        """Report `seconds` as the position: at once without an engine, and for SEEK_HOLD_S
-        with one (its ring still plays the old place until the command has gone through)."""
-        self._position = self._seek_target = seconds
-        self._seek_until = time.monotonic() + SEEK_HOLD_S if self.engine is not None else 0.0
+    def _rest_position(self) -> float:
+        return self.loop[0] if self.loop else 0.0
 
     def set_loop(self, start_s: float, end_s: float) -> str:
         """Loop [start, end) seconds; returns "" or why not (too short, outside the file)."""
@@ -448,37 +390,19 @@ class AuditionController(QObject):
         m = self.meter()
         return m.path if m is not None else self.path
 
-    def _set_state(self, state: str) -> None:
-        if state != "playing" and self.engine is not None:
-            tail = (self.player._tail / self.player.fs_hz) if self.player is not None else 0.0
-            self._idle_timer.start(round(1e3 * (IDLE_CLOSE_S + tail)))
-        if state != self.state:
-            self.state = state
-            self.stateChanged.emit(state)
+    def _idle_close_s(self) -> float:
+        tail = (self.player._tail / self.player.fs_hz) if self.player is not None else 0.0
+        return IDLE_CLOSE_S + tail
 
     def _on_worker_state(self, state: str, position_s: float) -> None:
-        """The player changed state on the worker (delivered queued): what the user asked for
-        stays authoritative; the one change only the worker knows of is the end of the
-        programme (playing → stopped without a Stop)."""
-        if self.engine is None or self._swap is not None or self.player is None:
-            return
-        if state == "stopped" and self.state == "playing" and self.player.state == "stopped":
-            self._position = self.loop[0] if self.loop else 0.0
-            self._set_state("stopped")
+        if self._swap is None:  # while players swap, the outgoing one's states are stale
+            super()._on_worker_state(state, position_s)
 
     def _close_if_idle(self) -> None:
-        if self.state != "playing" and self._swap is None:
-            self._close_engine()
+        if self._swap is None:
+            super()._close_if_idle()
 
-    def _close_engine(self) -> None:
-        self._idle_timer.stop()
-        engine, self.engine = self.engine, None
-        if engine is None:
-            return
-        if self.state != "stopped":
-            self._position = engine.position_s
-        error = getattr(engine, "worker_error", None)
-        engine.close()
+    def _engine_closed(self, error: BaseException | None) -> None:
         if error is not None:
             self._set_error(f"Audio worker stopped: {type(error).__name__}: {error}")
 

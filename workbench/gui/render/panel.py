@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QFileDialog,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -48,6 +47,7 @@ from PySide6.QtWidgets import (
 
 from dsp.listening import PATHS
 from workbench.gui.audio.meters import LevelMeters
+from workbench.gui.audio.widgets import AudioProblemBox, choice_button_style
 from workbench.gui.plots.programme import ProgrammeView
 from workbench.gui.render.audition_controller import (
     AUDIO_FILTER,
@@ -158,19 +158,10 @@ class RendererPanel(TransportControls, ParameterControls, QWidget):
         self.render_button = QToolButton()
         self.render_button.setDefaultAction(self.action_render)
 
-        self.audio_label = QLabel()
-        self.audio_label.setObjectName("audioProblem")
-        self.audio_label.setWordWrap(True)
-        self.audio_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.audio_render_button = QPushButton("Render to Files Instead…")
-        self.audio_render_button.setObjectName("renderInstead")
+        self.audio_box = AudioProblemBox("audioBox", "audioProblem", "Render to Files Instead…",
+                                         "renderInstead")
+        self.audio_label, self.audio_render_button = self.audio_box.label, self.audio_box.button
         self.audio_render_button.clicked.connect(lambda: self.render_to_files())
-        self.audio_box = QFrame()
-        self.audio_box.setObjectName("audioBox")
-        box = QHBoxLayout(self.audio_box)
-        box.setContentsMargins(6, 2, 6, 2)
-        box.addWidget(self.audio_label, 1)
-        box.addWidget(self.audio_render_button)
         self.error_label = QLabel()
         self.error_label.setObjectName("rendererError")
         self.error_label.setWordWrap(True)
@@ -486,8 +477,7 @@ class RendererPanel(TransportControls, ParameterControls, QWidget):
         self.hearing_label.setText(f"{verb} <b>{path}</b>: {PATH_LABELS[path]}")
 
     def _on_audio_problem(self, problem: str) -> None:
-        self.audio_label.setText(problem)
-        self.audio_box.setVisible(bool(problem))
+        self.audio_box.show_problem(problem)
         if problem:
             self.message.emit(problem)
             if self.controller.engine is None:
@@ -541,9 +531,6 @@ class RendererPanel(TransportControls, ParameterControls, QWidget):
         self.meters.apply_theme(colors)
         self.view.apply_theme(colors)
         for b in self.path_buttons.values():
-            b.setStyleSheet(f"QPushButton:checked {{ background: {colors.listener};"
-                            f" color: {colors.background}; border-radius: 3px; }}")
-        self.audio_box.setStyleSheet(
-            f"#audioBox {{ border: 1px solid {colors.error}; border-radius: 3px; }}"
-            f" #audioProblem {{ color: {colors.error}; }}")
+            b.setStyleSheet(choice_button_style(colors))
+        self.audio_box.apply_theme(colors)
         self._show_error_or_stale()

@@ -8,17 +8,9 @@ region (spin boxes, or its edges dragged in the overview).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (
-    QAbstractSlider,
-    QCheckBox,
-    QDoubleSpinBox,
-    QHBoxLayout,
-    QLabel,
-    QSlider,
-    QToolButton,
-)
+from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QToolButton
 
+from workbench.gui.audio.widgets import PositionSlider
 from workbench.gui.shell.widgets import double_spin
 from workbench.jobs.render import format_time
 
@@ -33,7 +25,6 @@ class TransportControls:
     """The transport widgets of a `RendererPanel` and their wiring."""
 
     def _create_transport_widgets(self) -> None:
-        self._slider_dragging = False
         self.play_button = QToolButton()
         self.play_button.setObjectName("playButton")
         self.play_button.setDefaultAction(self.action_play)
@@ -41,11 +32,7 @@ class TransportControls:
         self.stop_button = QToolButton()
         self.stop_button.setObjectName("stopButton")
         self.stop_button.setDefaultAction(self.action_stop)
-        self.position_slider = QSlider(Qt.Orientation.Horizontal)
-        self.position_slider.setObjectName("positionSlider")
-        self.position_slider.setRange(0, 0)
-        self.position_slider.setPageStep(5000)
-        self.position_slider.setSingleStep(1000)
+        self.position_slider = PositionSlider("positionSlider", page_ms=5000, step_ms=1000)
         self.time_label = QLabel("0:00.0 / 0:00.0")
         self.time_label.setObjectName("timeLabel")
         self.time_label.setMinimumWidth(110)
@@ -68,11 +55,8 @@ class TransportControls:
         return transport
 
     def _connect_transport(self) -> None:
-        s = self.position_slider
-        s.sliderPressed.connect(self._on_slider_pressed)
-        s.sliderReleased.connect(self._on_slider_released)
-        s.sliderMoved.connect(lambda v: self._show_time(v / 1000.0))
-        s.actionTriggered.connect(self._on_slider_action)
+        self.position_slider.seekRequested.connect(self.seek)
+        self.position_slider.dragged.connect(self._show_time)
         self.loop_check.toggled.connect(self._on_loop_toggled)
         self.loop_start.valueChanged.connect(lambda _v: self._apply_loop())
         self.loop_end.valueChanged.connect(lambda _v: self._apply_loop())
@@ -85,17 +69,6 @@ class TransportControls:
     def seek(self, seconds: float) -> None:
         self.controller.seek(seconds)
         self._show_position(self.controller.position_s)
-
-    def _on_slider_pressed(self) -> None:
-        self._slider_dragging = True
-
-    def _on_slider_released(self) -> None:
-        self._slider_dragging = False
-        self.seek(self.position_slider.value() / 1000.0)
-
-    def _on_slider_action(self, action: int) -> None:
-        if action != QAbstractSlider.SliderAction.SliderMove.value:
-            QTimer.singleShot(0, lambda: self.seek(self.position_slider.value() / 1000.0))
 
     def _on_loop_toggled(self, on: bool) -> None:
         self.loop_start.setEnabled(on)
@@ -130,10 +103,7 @@ class TransportControls:
             spin.blockSignals(False)
 
     def _show_position(self, seconds: float) -> None:
-        if not self._slider_dragging:
-            self.position_slider.blockSignals(True)
-            self.position_slider.setValue(round(1000 * seconds))
-            self.position_slider.blockSignals(False)
+        if self.position_slider.show_position(seconds):
             self._show_time(seconds)
         self.view.set_position(seconds)
 
