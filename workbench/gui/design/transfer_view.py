@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLa
 
 from dsp.spectrum import magnitude_db
 from sim.scene import Scene
+from workbench.gui.plots.base import set_combo_items, set_freq_axis, style_plot
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
 
 EAR_NAMES = ("left", "right")
@@ -65,14 +66,7 @@ class TransferView(QWidget):
         self.mag_plot.setLabel("left", "level", units="dB")
         self.mag_plot.setLogMode(x=True, y=False)
         self.ir_plot.getAxis("left").enableAutoSIPrefix(False)
-        freq_axis = self.mag_plot.getAxis("bottom")
-        freq_axis.enableAutoSIPrefix(False)
-        freq_axis.setLabel("frequency (Hz)")
-        major = (20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000)
-        minor = [m * d for d in (10, 100, 1000) for m in (2, 3, 4, 5, 6, 7, 8, 9)
-                 if 20 <= m * d <= 20000 and m * d not in major]
-        freq_axis.setTicks([[(np.log10(f), f"{f // 1000}k" if f >= 1000 else str(f))
-                             for f in major], [(np.log10(f), "") for f in minor]])
+        set_freq_axis(self.mag_plot, 20.0, 20000.0)
         self.ir_curves = {ear: self.ir_plot.plot(name=f"{ear} ear") for ear in EAR_NAMES}
         self.mag_curves = {ear: self.mag_plot.plot(name=f"{ear} ear") for ear in EAR_NAMES}
 
@@ -95,16 +89,8 @@ class TransferView(QWidget):
     def set_result(self, result, scene: Scene) -> None:
         """Show a TransferResult computed for `scene`."""
         self.result, self.scene, self.stale = result, scene, False
-        listener = max(self.listener_combo.currentIndex(), 0)
-        driver = max(self.driver_combo.currentIndex(), 0)
-        for combo, names, keep in (
-                (self.listener_combo, [li.name for li in scene.listeners], listener),
-                (self.driver_combo, [d.name for d in scene.device.drivers], driver)):
-            combo.blockSignals(True)
-            combo.clear()
-            combo.addItems(names)
-            combo.setCurrentIndex(min(keep, len(names) - 1))
-            combo.blockSignals(False)
+        set_combo_items(self.listener_combo, [li.name for li in scene.listeners])
+        set_combo_items(self.driver_combo, [d.name for d in scene.device.drivers])
         n_taps = result.ir.shape[-1]
         self.info_label.setText(f"{result.engine} engine · {result.fs_hz} Hz · {n_taps} taps "
                                 f"({n_taps / result.fs_hz * 1000:.1f} ms)")
@@ -168,15 +154,7 @@ class TransferView(QWidget):
     # -- theme -------------------------------------------------------------------------------------
     def apply_theme(self, colors: SceneColors) -> None:
         for plot in (self.ir_plot, self.mag_plot):
-            plot.setBackground(colors.plot_background)
-            item = plot.getPlotItem()
-            for name in ("left", "bottom"):
-                axis = item.getAxis(name)
-                axis.setPen(pg.mkPen(colors.plot_foreground))
-                axis.setTextPen(pg.mkPen(colors.plot_foreground))
-            item.titleLabel.setText(item.titleLabel.text, color=colors.plot_foreground)
-            if item.legend is not None:
-                item.legend.setLabelTextColor(colors.plot_foreground)
+            style_plot(plot, colors)
         for curves in (self.ir_curves, self.mag_curves):
             # Left drawn wider underneath: equal responses (a listener on axis) stay visible.
             curves["left"].setPen(pg.mkPen(colors.left_ear, width=3.0))

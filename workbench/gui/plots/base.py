@@ -162,7 +162,8 @@ class PlotPane(QWidget):
     """A control row (`controls`, with a Save Figure… button at its end), a message line and
     a `plot`, showing one design `Outcome`.
 
-    Subclasses draw `self.outcome` in `redraw()`, empty the plot in `erase()`, update their
+    Subclasses draw `self.outcome` in `redraw()` (curves they keep between redraws go in
+    `curves`, by key), empty the plot in `erase()`, update their
     controls for a new outcome in `prepare(outcome)`, restyle in `restyle(colors)` and give
     their data to matplotlib in `figure()`. A pane that is hidden (a tab behind another)
     redraws when it is shown (`showEvent`, or `ensure_drawn` from its dock's visibility
@@ -187,6 +188,7 @@ class PlotPane(QWidget):
         self._message_is_error = False
         self.outcome = None
         self._stale = False
+        self.curves: dict[str, pg.PlotDataItem] = {}
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(150)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
@@ -248,6 +250,14 @@ class PlotPane(QWidget):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.ensure_drawn()
+
+    def remove_curve(self, key: str) -> None:
+        """Take curve `key` off the plot and its legend."""
+        curve = self.curves.pop(key)
+        legend = self.plot.getPlotItem().legend
+        if legend is not None:
+            legend.removeItem(curve)
+        self.plot.removeItem(curve)
 
     def prepare(self, outcome) -> None:
         """Controls that depend on the outcome (input lists…), before drawing."""

@@ -45,7 +45,6 @@ class CancellationView(PlotPane):
         set_freq_axis(p, F_LO_HZ, F_HI_HZ)
         p.setLabel("left", "cancellation (dB)")
         p.addLegend(offset=(-10, -10), colCount=2)
-        self.curves: dict[str, pg.PlotDataItem] = {}
         self.reference = pg.InfiniteLine(pos=CEILING_DB, angle=0, movable=False)
         p.addItem(self.reference)
         self.apply_theme(self.colors)
@@ -90,16 +89,9 @@ class CancellationView(PlotPane):
         data["target"] = (r.band_hz, o.params.target_curve.at(r.band_hz))
         return data
 
-    def _remove(self, key: str) -> None:
-        curve = self.curves.pop(key)
-        legend = self.plot.getPlotItem().legend
-        if legend is not None:
-            legend.removeItem(curve)
-        self.plot.removeItem(curve)
-
     def erase(self) -> None:
         for key in list(self.curves):
-            self._remove(key)
+            self.remove_curve(key)
         self.series = {}
         self.info_label.setText("")
 
@@ -109,7 +101,7 @@ class CancellationView(PlotPane):
             return
         styles = self._styles(o)
         for key in [k for k in self.curves if k not in styles]:
-            self._remove(key)
+            self.remove_curve(key)
         self.series = self._data(o)
         for key, (label, style) in styles.items():
             if key not in self.curves:

@@ -52,7 +52,6 @@ class FilterView(PlotPane):
         self.plot.setObjectName("filterPlot")
         self.plot.addLegend(offset=(-10, 10))
         self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.curves: dict[str, pg.PlotDataItem] = {}
         self._drawn_kind = ""
         self.cap_line = pg.InfiniteLine(angle=0, movable=False)
         self.kind_combo.currentIndexChanged.connect(lambda _i: self.redraw())
@@ -69,19 +68,12 @@ class FilterView(PlotPane):
 
     def erase(self) -> None:
         for key in list(self.curves):
-            self._remove(key)
+            self.remove_curve(key)
         self.series = {}
         self._drawn_kind = ""
         if self.cap_line.scene() is not None:
             self.plot.removeItem(self.cap_line)
         self.info_label.setText("")
-
-    def _remove(self, key: str) -> None:
-        curve = self.curves.pop(key)
-        legend = self.plot.getPlotItem().legend
-        if legend is not None:
-            legend.removeItem(curve)
-        self.plot.removeItem(curve)
 
     def _series(self) -> tuple[dict, dict]:
         """{label: (x, y)} of the chosen kind and input, and the axes' settings."""
@@ -116,7 +108,7 @@ class FilterView(PlotPane):
         self.series = series
         p = self.plot
         for key in [k for k in self.curves if k not in series]:
-            self._remove(key)
+            self.remove_curve(key)
         kind_changed = self.kind != self._drawn_kind
         if kind_changed:
             self._drawn_kind = self.kind

@@ -83,7 +83,6 @@ class PolarView(PlotPane):
         self._labels: list[pg.TextItem] = []
         self._ring_labels: list[pg.TextItem] = []
         self._build_grid()
-        self.curves: dict[str, pg.PlotDataItem] = {}
         self.rays: list[pg.PlotDataItem] = []
         p.setRange(xRange=(-1.15, 1.75), yRange=(-1.15, 1.15), padding=0)
         self.choice_combo.currentIndexChanged.connect(lambda _i: self.redraw())
