@@ -29,10 +29,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QFrame,
@@ -42,11 +40,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QRadioButton,
     QScrollArea,
-    QSpinBox,
     QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -54,10 +49,11 @@ from PySide6.QtWidgets import (
 
 from dsp.dred.loss import SPEC_SYNTAX, burst_stats
 from dsp.dred.sender import DredSettings
-from workbench.gui.audio.clip_audition import ClipAudition
 from workbench.gui.enhance.panel import SpectrogramPlot
-from workbench.gui.shell.job_panel import JobPanel
+from workbench.gui.plots.base import style_plot
+from workbench.gui.shell.job_panel import JobPanel, number_item
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
+from workbench.gui.shell.widgets import spin_box
 from workbench.jobs import dred as dred_job
 from workbench.jobs.dred import (
     BASELINE_LABEL,
@@ -172,9 +168,7 @@ class DredPanel(JobPanel):
         self.view_tabs.addTab(self.wave_plot, "Waveform")
         self.view_tabs.addTab(self.spec_plot, "Spectrogram (decoded)")
         plots.addWidget(self.view_tabs, 1)
-        self.audition = ClipAudition()
-        self.audition.set_shortcut_scope(self)
-        plots.addWidget(self.audition)
+        self._add_audition(plots)
 
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 4, 4, 4)
@@ -182,23 +176,16 @@ class DredPanel(JobPanel):
         row.addWidget(mid)
         row.addLayout(plots, 1)
 
-        self.radio_scene.toggled.connect(self._update_enabled)
         self.dred_check.toggled.connect(self._update_enabled)
         self.browse_file.clicked.connect(self._browse_speech)
         self.browse_trace.clicked.connect(self._browse_trace)
-        self.audition.saveRequested.connect(lambda: self.save_output())
-        self.audition.message.connect(self.message)
         self.apply_theme(self.colors)
 
     def _input_box(self) -> QGroupBox:
         box = QGroupBox("Speech")
         v = QVBoxLayout(box)
-        self.radio_file = QRadioButton("Audio file (any rate; mono mix)")
-        self.radio_scene = QRadioButton("Scene: talker at a device microphone")
-        self.radio_file.setChecked(True)
-        group = QButtonGroup(self)
-        group.addButton(self.radio_file)
-        group.addButton(self.radio_scene)
+        self._make_source_choice("Scene: talker at a device microphone",
+                                 "Audio file (any rate; mono mix)", scene_first=False)
         v.addWidget(self.radio_file)
         file_row = QHBoxLayout()
         self.file_edit = QLineEdit()
@@ -211,26 +198,13 @@ class DredPanel(JobPanel):
         self.file_widgets.setLayout(file_row)
         v.addWidget(self.file_widgets)
         v.addWidget(self.radio_scene)
-        form = QFormLayout()
-        self.mic_combo = QComboBox()
-        self.engine_combo = QComboBox()
-        self.engine_combo.addItem("Free field", "freefield")
-        self.engine_combo.addItem("Room", "room")
-        self.talker_combo = QComboBox()
-        form.addRow("Microphone", self.mic_combo)
-        form.addRow("Engine", self.engine_combo)
-        form.addRow("Talker", self.talker_combo)
         self.scene_widgets = QWidget()
-        self.scene_widgets.setLayout(form)
+        self.scene_widgets.setLayout(self._scene_source_form())
         v.addWidget(self.scene_widgets)
         length = QFormLayout()
-        self.seconds_spin = QDoubleSpinBox()
-        self.seconds_spin.setObjectName("dredSeconds")
-        self.seconds_spin.setRange(1.0, 60.0)
-        self.seconds_spin.setValue(8.0)
-        self.seconds_spin.setSuffix(" s")
-        self.seconds_spin.setToolTip("At most this much of the file; the scene's talker "
-                                     "is simulated this long")
+        self.seconds_spin = spin_box(1.0, 60.0, 8.0, decimals=2, suffix=" s", name="dredSeconds",
+                                     tip="At most this much of the file; the scene's talker "
+                                         "is simulated this long")
         length.addRow("Length", self.seconds_spin)
         v.addLayout(length)
         return box
@@ -238,40 +212,25 @@ class DredPanel(JobPanel):
     def _settings_box(self) -> QGroupBox:
         box = QGroupBox("Opus and redundancy")
         form = QFormLayout(box)
-        self.bitrate_spin = QSpinBox()
-        self.bitrate_spin.setObjectName("dredBitrate")
-        self.bitrate_spin.setRange(6, 510)
-        self.bitrate_spin.setValue(DredSettings().bitrate // 1000)
-        self.bitrate_spin.setSuffix(" kb/s")
-        self.bitrate_spin.setToolTip("Opus target bitrate (LBRR comes out of it; DRED is added)")
+        defaults = DredSettings()
+        self.bitrate_spin = spin_box(
+            6, 510, defaults.bitrate // 1000, suffix=" kb/s", name="dredBitrate",
+            tip="Opus target bitrate (LBRR comes out of it; DRED is added)")
         self.lbrr_check = QCheckBox("LBRR (in-band FEC)")
-        self.lbrr_check.setChecked(DredSettings().lbrr)
-        self.expect_spin = QSpinBox()
-        self.expect_spin.setObjectName("dredExpectedLoss")
-        self.expect_spin.setRange(-1, 100)
-        self.expect_spin.setSpecialValueText("from the loss model")
-        self.expect_spin.setValue(-1)
-        self.expect_spin.setSuffix(" %")
-        self.expect_spin.setToolTip("The loss the encoder is told to expect (sizes LBRR)")
+        self.lbrr_check.setChecked(defaults.lbrr)
+        self.expect_spin = spin_box(
+            -1, 100, -1, suffix=" %", special="from the loss model", name="dredExpectedLoss",
+            tip="The loss the encoder is told to expect (sizes LBRR)")
         self.dred_check = QCheckBox("Deep redundancy (DRED)")
         self.dred_check.setChecked(True)
-        self.depth_spin = QSpinBox()
-        self.depth_spin.setObjectName("dredDepth")
-        self.depth_spin.setRange(40, 1040)
-        self.depth_spin.setSingleStep(40)
-        self.depth_spin.setValue(DredSettings().dred_ms)
-        self.depth_spin.setSuffix(" ms")
-        self.depth_spin.setToolTip("How far back each packet's redundancy reaches (rounded to "
-                                   "whole 40 ms chunks)")
-        self.budget_spin = QDoubleSpinBox()
-        self.budget_spin.setObjectName("dredBudget")
-        self.budget_spin.setRange(0.0, 64.0)
-        self.budget_spin.setSingleStep(0.5)
-        self.budget_spin.setDecimals(1)
-        self.budget_spin.setSpecialValueText("auto (libopus quality)")
-        self.budget_spin.setSuffix(" kb/s")
-        self.budget_spin.setToolTip("DRED budget: each packet takes the finest quality that "
-                                    "fits; auto: libopus's quality for the bitrate")
+        self.depth_spin = spin_box(
+            40, 1040, defaults.dred_ms, step=40, suffix=" ms", name="dredDepth",
+            tip="How far back each packet's redundancy reaches (rounded to whole 40 ms chunks)")
+        self.budget_spin = spin_box(
+            0.0, 64.0, 0.0, decimals=1, step=0.5, suffix=" kb/s",
+            special="auto (libopus quality)", name="dredBudget",
+            tip="DRED budget: each packet takes the finest quality that fits; auto: libopus's "
+                "quality for the bitrate")
         self.plc_check = QCheckBox("Neural PLC (else Opus PLC)")
         self.plc_check.setChecked(True)
         self.loss_combo = QComboBox()
@@ -285,9 +244,7 @@ class DredPanel(JobPanel):
         loss_row = QHBoxLayout()
         loss_row.addWidget(self.loss_combo, 1)
         loss_row.addWidget(self.browse_trace)
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setObjectName("dredSeed")
-        self.seed_spin.setRange(0, 99999)
+        self.seed_spin = spin_box(0, 99999, 0, name="dredSeed")
         form.addRow("Bitrate", self.bitrate_spin)
         form.addRow("", self.lbrr_check)
         form.addRow("Expected loss", self.expect_spin)
@@ -300,9 +257,7 @@ class DredPanel(JobPanel):
         return box
 
     def _browse_speech(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open Speech", self.file_edit.text() or str(Path.home()),
-            "Audio (*.wav *.flac *.ogg *.aiff);;All files (*)")
+        path = self._ask_audio_file("Open Speech", self.file_edit.text())
         if path:
             self.file_edit.setText(path)
             self.radio_file.setChecked(True)
@@ -317,10 +272,7 @@ class DredPanel(JobPanel):
     def apply_theme(self, colors: SceneColors | None = None) -> None:
         self.colors = c = colors or scene_colors(current_theme())
         for plot in (self.wave_plot, self.spec_plot):
-            plot.setBackground(c.plot_background)
-            for axis in ("left", "bottom"):
-                plot.getAxis(axis).setPen(c.plot_foreground)
-                plot.getAxis(axis).setTextPen(c.plot_foreground)
+            style_plot(plot, c)
         clean = pg.mkColor(c.plot_foreground)
         clean.setAlpha(150)
         self.clean_curve.setPen(pg.mkPen(clean, width=1))
@@ -332,19 +284,7 @@ class DredPanel(JobPanel):
     # -- scene choices ---------------------------------------------------------------------------
     def refresh_scene(self) -> None:
         """Fill the microphone and talker choices from the scene (keeping current picks)."""
-        scene = self.document.scene
-        mic, talker = self.mic_combo.currentText(), self.talker_combo.currentText()
-        self.mic_combo.clear()
-        for i, m in enumerate(scene.device.microphones):
-            self.mic_combo.addItem(m.name, i)
-        self.talker_combo.clear()
-        for i, s in enumerate(scene.sources):
-            if s.kind == "talker":
-                self.talker_combo.addItem(s.name, i)
-        for combo, text in ((self.mic_combo, mic), (self.talker_combo, talker)):
-            k = combo.findText(text)
-            if k >= 0:
-                combo.setCurrentIndex(k)
+        self._refresh_scene_choices()
 
     # -- the request -----------------------------------------------------------------------------
     def request(self) -> DredRequest:
@@ -366,13 +306,11 @@ class DredPanel(JobPanel):
             if not path:
                 raise DredInputError("Choose a speech file first (or the scene's talker).")
             return DredRequest("file", path=path, **common)
-        scene = self.document.scene
-        if not scene.device.microphones:
-            raise DredInputError("The device has no microphones: add one, or use a file.")
-        if self.talker_combo.count() == 0:
-            raise DredInputError("The scene has no talker: add one, or use a file.")
-        return DredRequest("scene", scene=scene, engine=self.engine_combo.currentData(),
-                           mic=self.mic_combo.currentData(),
+        problem = self._scene_source_problem("use a file")
+        if problem:
+            raise DredInputError(problem)
+        return DredRequest("scene", scene=self.document.scene,
+                           engine=self.engine_combo.currentData(), mic=self.mic_combo.currentData(),
                            talker=self.talker_combo.currentData(), **common)
 
     # -- processing ------------------------------------------------------------------------------
@@ -488,10 +426,8 @@ class DredPanel(JobPanel):
         for r, (key, _name, fmt) in enumerate(ROWS):
             for c, values in enumerate(columns):
                 value = values.get(key)
-                item = QTableWidgetItem("—" if value is None else fmt.format(value))
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight
-                                      | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(r, c, item)
+                self.table.setItem(r, c, number_item("—" if value is None
+                                                     else fmt.format(value)))
         self.table.setToolTip(
             f"Both columns saw the same {int(np.count_nonzero(o.run.lost))} lost packets;"
             " PESQ-WB and STOI against the clean 16 kHz input")
@@ -503,16 +439,10 @@ class DredPanel(JobPanel):
                         "Cancelled.")
 
     def _update_enabled(self) -> None:
-        busy = self.runner.is_running
-        scene = self.radio_scene.isChecked()
-        self.scene_widgets.setEnabled(scene)
-        self.file_widgets.setEnabled(not scene)
+        super()._update_enabled()
         dred = self.dred_check.isChecked()
         self.depth_spin.setEnabled(dred)
         self.budget_spin.setEnabled(dred)
-        self.process_button.setEnabled(not busy)
-        self.cancel_button.setEnabled(busy)
-        self.save_button.setEnabled(not busy and self.outcome is not None)
 
     # -- saving ----------------------------------------------------------------------------------
     def save_output(self, path: str | Path | None = None) -> Path | None:

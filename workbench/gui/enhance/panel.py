@@ -25,11 +25,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -39,17 +35,16 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QRadioButton,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from dsp.percepnet.postfilter import STRENGTH
-from workbench.gui.audio.clip_audition import ClipAudition
-from workbench.gui.shell.job_panel import JobPanel
+from workbench.gui.plots.base import style_plot
+from workbench.gui.shell.job_panel import JobPanel, number_item
 from workbench.gui.shell.theme import current_theme, scene_colors
+from workbench.gui.shell.widgets import spin_box
 from workbench.jobs import enhance as enhance_job
 from workbench.jobs.enhance import EnhanceOutcome, EnhanceRequest
 
@@ -113,9 +108,7 @@ class EnhancePanel(JobPanel):
         self.after_plot.setYLink(self.before_plot)
         plots.addWidget(self.before_plot)
         plots.addWidget(self.after_plot)
-        self.audition = ClipAudition()
-        self.audition.set_shortcut_scope(self)
-        plots.addWidget(self.audition)
+        self._add_audition(plots)
         self.apply_theme()
 
         row = QHBoxLayout(self)
@@ -125,41 +118,23 @@ class EnhancePanel(JobPanel):
         row.addWidget(side)
         row.addLayout(plots, 1)
 
-        self.radio_scene.toggled.connect(self._update_enabled)
         self.clean_edit.textChanged.connect(self._update_enabled)
         self.postfilter_check.toggled.connect(self._update_enabled)
         self.browse_noisy.clicked.connect(lambda: self._browse(self.noisy_edit, "Open Noisy Audio"))
         self.browse_clean.clicked.connect(
             lambda: self._browse(self.clean_edit, "Open Clean Reference"))
-        self.audition.saveRequested.connect(lambda: self.save_output())
-        self.audition.message.connect(self.message)
 
     def _input_box(self) -> QGroupBox:
         """Scene (microphone, engine, talker, noise, length) or file (input, clean reference)."""
         src_box = QGroupBox("Input")
         src = QVBoxLayout(src_box)
-        self.radio_scene = QRadioButton("Scene: talker + noise at a device microphone")
-        self.radio_file = QRadioButton("Audio file")
-        self.radio_scene.setChecked(True)
-        group = QButtonGroup(self)
-        group.addButton(self.radio_scene)
-        group.addButton(self.radio_file)
+        self._make_source_choice("Scene: talker + noise at a device microphone", "Audio file",
+                                 scene_first=True)
         src.addWidget(self.radio_scene)
-        scene_form = QFormLayout()
-        self.mic_combo = QComboBox()
-        self.engine_combo = QComboBox()
-        self.engine_combo.addItem("Free field", "freefield")
-        self.engine_combo.addItem("Room", "room")
-        self.talker_combo = QComboBox()
+        scene_form = self._scene_source_form()
         self.noise_list = QListWidget()
         self.noise_list.setMaximumHeight(70)
-        self.seconds_spin = QDoubleSpinBox()
-        self.seconds_spin.setRange(1.0, 30.0)
-        self.seconds_spin.setValue(4.0)
-        self.seconds_spin.setSuffix(" s")
-        scene_form.addRow("Microphone", self.mic_combo)
-        scene_form.addRow("Engine", self.engine_combo)
-        scene_form.addRow("Talker", self.talker_combo)
+        self.seconds_spin = spin_box(1.0, 30.0, 4.0, decimals=2, suffix=" s")
         scene_form.addRow("Noise", self.noise_list)
         scene_form.addRow("Length", self.seconds_spin)
         self.scene_widgets = QWidget()
@@ -193,15 +168,10 @@ class EnhancePanel(JobPanel):
         self.comb_check.setChecked(True)
         self.postfilter_check = QCheckBox("Postfilter")
         self.postfilter_check.setChecked(True)
-        self.strength_spin = QDoubleSpinBox()
-        self.strength_spin.setObjectName("enhanceStrength")
-        self.strength_spin.setRange(0.0, 3.0)
-        self.strength_spin.setSingleStep(0.1)
-        self.strength_spin.setDecimals(2)
-        self.strength_spin.setValue(STRENGTH)
-        self.strength_spin.setToolTip("Postfilter warp exponent s in g·sin(πg/2)^s: 1 = the "
-                                      f"PercepNet paper's warping, 0 = none ({STRENGTH:g}, the "
-                                      "best measured)")
+        self.strength_spin = spin_box(
+            0.0, 3.0, STRENGTH, decimals=2, step=0.1, name="enhanceStrength",
+            tip=f"Postfilter warp exponent s in g·sin(πg/2)^s: 1 = the PercepNet paper's "
+                f"warping, 0 = none ({STRENGTH:g}, the best measured)")
         self.gate_check = QCheckBox("SNR gate (fade out at high SNR)")
         self.gate_check.setToolTip("Fade the postfilter out where the gains imply a high SNR")
         postfilter_form = QFormLayout()
@@ -220,16 +190,12 @@ class EnhancePanel(JobPanel):
     def apply_theme(self, colors=None) -> None:
         colors = colors or scene_colors(current_theme())
         for plot in (self.before_plot, self.after_plot):
-            plot.setBackground(colors.plot_background)
-            for axis in ("left", "bottom"):
-                plot.getAxis(axis).setPen(colors.plot_foreground)
-                plot.getAxis(axis).setTextPen(colors.plot_foreground)
+            style_plot(plot, colors)
         self.error_label.setStyleSheet(f"color: {colors.error}")
         self.audition.apply_theme(colors)
 
     def _browse(self, edit: QLineEdit, caption: str) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, caption, edit.text() or str(Path.home()),
-                                              "Audio (*.wav *.flac *.ogg *.aiff);;All files (*)")
+        path = self._ask_audio_file(caption, edit.text())
         if path:
             edit.setText(path)
 
@@ -237,37 +203,18 @@ class EnhancePanel(JobPanel):
     def refresh_scene(self) -> None:
         """Fill the microphone, talker and noise choices from the document's scene (keeping the
         current picks where they still exist)."""
-        scene = self.document.scene
-        mic, talker = self.mic_combo.currentText(), self.talker_combo.currentText()
+        self._refresh_scene_choices()
         unchecked = {self.noise_list.item(i).text() for i in range(self.noise_list.count())
                      if self.noise_list.item(i).checkState() != Qt.CheckState.Checked}
-        self.mic_combo.clear()
-        for i, m in enumerate(scene.device.microphones):
-            self.mic_combo.addItem(m.name, i)
-        self.talker_combo.clear()
         self.noise_list.clear()
-        for i, s in enumerate(scene.sources):
-            if s.kind == "talker":
-                self.talker_combo.addItem(s.name, i)
-            elif s.kind == "noise":
+        for i, s in enumerate(self.document.scene.sources):
+            if s.kind == "noise":
                 item = QListWidgetItem(s.name)
                 item.setData(Qt.ItemDataRole.UserRole, i)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(Qt.CheckState.Unchecked if s.name in unchecked
                                    else Qt.CheckState.Checked)
                 self.noise_list.addItem(item)
-        for combo, text in ((self.mic_combo, mic), (self.talker_combo, talker)):
-            k = combo.findText(text)
-            if k >= 0:
-                combo.setCurrentIndex(k)
-
-    def _scene_problem(self) -> str | None:
-        scene = self.document.scene
-        if not scene.device.microphones:
-            return "The device has no microphones: add one, or process a file."
-        if self.talker_combo.count() == 0:
-            return "The scene has no talker: add one, or process a file."
-        return None
 
     def request(self) -> EnhanceRequest:
         common = dict(use_comb=self.comb_check.isChecked(),
@@ -294,7 +241,7 @@ class EnhancePanel(JobPanel):
         if self.runner.is_running:
             return False
         if self.radio_scene.isChecked():
-            problem = self._scene_problem()
+            problem = self._scene_source_problem("process a file")
         else:
             problem = None if self.noisy_edit.text().strip() else "Choose an input file first."
         if problem:
@@ -325,9 +272,7 @@ class EnhancePanel(JobPanel):
         for r, (key, _name, fmt) in enumerate(METRIC_ROWS):
             for c, m in enumerate((outcome.metrics_noisy, outcome.metrics_enhanced)):
                 text = "—" if m is None else fmt.format(m[key])
-                item = QTableWidgetItem(text)
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.metrics_table.setItem(r, c, item)
+                self.metrics_table.setItem(r, c, number_item(text))
         if outcome.metrics_noisy is None:
             self.metrics_table.setToolTip("No clean reference: no quality scores.")
         else:
@@ -347,17 +292,12 @@ class EnhancePanel(JobPanel):
         self.info_label.setText("Cancelled.")
 
     def _update_enabled(self) -> None:
-        busy = self.runner.is_running
-        scene = self.radio_scene.isChecked()
-        self.scene_widgets.setEnabled(scene)
-        self.file_widgets.setEnabled(not scene)
-        self.oracle_check.setEnabled(scene or bool(self.clean_edit.text().strip()))
+        super()._update_enabled()
+        self.oracle_check.setEnabled(self.radio_scene.isChecked()
+                                     or bool(self.clean_edit.text().strip()))
         postfilter = self.postfilter_check.isChecked()
         self.strength_spin.setEnabled(postfilter)
         self.gate_check.setEnabled(postfilter)
-        self.process_button.setEnabled(not busy)
-        self.cancel_button.setEnabled(busy)
-        self.save_button.setEnabled(not busy and self.outcome is not None)
 
     # -- saving ----------------------------------------------------------------------------------
     def save_output(self, path: str | Path | None = None) -> Path | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDoubleSpinBox
+from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
 
 
 def double_spin(lo: float, hi: float, step: float, suffix: str, decimals: int, *,
@@ -21,4 +21,27 @@ def double_spin(lo: float, hi: float, step: float, suffix: str, decimals: int, *
     w.setAlignment(Qt.AlignmentFlag.AlignRight)
     if special:
         w.setSpecialValueText(special)
+    return w
+
+
+def spin_box(lo: float, hi: float, value: float, *, decimals: int | None = None,
+             step: float | None = None, suffix: str = "", special: str = "", name: str = "",
+             tip: str = "") -> QSpinBox | QDoubleSpinBox:
+    """A spin box over [lo, hi] set to `value`: a QDoubleSpinBox showing `decimals` places
+    when they are given, else a QSpinBox. step: the arrow step (Qt's 1 when None); special:
+    the text shown at `lo`; name: the object name; tip: the tool tip."""
+    w = QSpinBox() if decimals is None else QDoubleSpinBox()
+    if decimals is not None:
+        w.setDecimals(decimals)
+    w.setRange(lo, hi)
+    if step is not None:
+        w.setSingleStep(step)
+    w.setSuffix(suffix)
+    if special:
+        w.setSpecialValueText(special)
+    w.setValue(value)
+    if name:
+        w.setObjectName(name)
+    if tip:
+        w.setToolTip(tip)
     return w
