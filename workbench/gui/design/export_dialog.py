@@ -16,19 +16,14 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
-    QFileDialog,
-    QFormLayout,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from dsp.export import export_formats, format_names
+from workbench.gui.shell.folder_dialog import FolderDialog
 from workbench.gui.shell.settings import EXPORT_DIR, EXPORT_FORMATS
 from workbench.gui.shell.worker import JobRunner
 from workbench.jobs import export as export_job
@@ -45,23 +40,14 @@ class ExportChoice:
     stem: str = "filters"
 
 
-class ExportDialog(QDialog):
+class ExportDialog(FolderDialog):
     """Folder, stem and format check boxes."""
 
     def __init__(self, parent: QWidget | None, folder: Path, formats: list[str], stem: str,
                  summary: str = ""):
-        super().__init__(parent)
-        self.setWindowTitle("Export Filters")
-        self.folder_edit = QLineEdit(str(folder))
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.addWidget(self.folder_edit, 1)
-        row.addWidget(browse)
+        super().__init__(parent, "Export Filters", folder, "Export Folder")
         self.stem_edit = QLineEdit(stem)
-        form = QFormLayout()
-        form.addRow("Folder", row)
-        form.addRow("File stem", self.stem_edit)
+        self.form.addRow("File stem", self.stem_edit)
         grid = QGridLayout()
         self.checks: dict[str, QCheckBox] = {}
         for k, fmt in enumerate(export_formats()):
@@ -69,25 +55,10 @@ class ExportDialog(QDialog):
             box.setChecked(fmt.name in formats)
             grid.addWidget(box, k // 2, k % 2)
             self.checks[fmt.name] = box
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        if summary:
-            layout.addWidget(QLabel(summary))
-        layout.addLayout(form)
-        layout.addWidget(QLabel("Formats"))
-        layout.addLayout(grid)
-        layout.addWidget(buttons)
-
-    def _browse(self) -> None:
-        chosen = QFileDialog.getExistingDirectory(self, "Export Folder", self.folder_edit.text())
-        if chosen:
-            self.folder_edit.setText(chosen)
+        self.finish(summary, QLabel("Formats"), grid)
 
     def choice(self) -> ExportChoice:
-        return ExportChoice(Path(self.folder_edit.text()).expanduser(),
+        return ExportChoice(self.folder(),
                             [f for f, box in self.checks.items() if box.isChecked()],
                             self.stem_edit.text().strip() or "filters")
 

@@ -16,13 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
-    QFileDialog,
-    QFormLayout,
-    QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +25,7 @@ from dsp.listening import PATHS
 from dsp.params import DesignError
 from dsp.renderer import RenderError
 from sim.scene import Scene
+from workbench.gui.shell.folder_dialog import FolderDialog
 from workbench.gui.shell.settings import RENDER_CUES, RENDER_DIR, RENDER_PATHS
 from workbench.gui.shell.worker import JobRunner
 from workbench.jobs import render as render_job
@@ -49,20 +44,11 @@ class RenderChoice:
     cues: bool = True
 
 
-class RenderDialog(QDialog):
+class RenderDialog(FolderDialog):
     """Folder, path check boxes, the cue report."""
 
     def __init__(self, parent: QWidget | None, choice: RenderChoice, summary: str = ""):
-        super().__init__(parent)
-        self.setWindowTitle("Render to Files")
-        self.folder_edit = QLineEdit(str(choice.folder))
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.addWidget(self.folder_edit, 1)
-        row.addWidget(browse)
-        form = QFormLayout()
-        form.addRow("Folder", row)
+        super().__init__(parent, "Render to Files", choice.folder, "Render Folder")
         self.path_checks: dict[str, QCheckBox] = {}
         paths = QVBoxLayout()
         for p in PATHS:
@@ -70,32 +56,16 @@ class RenderDialog(QDialog):
             box.setChecked(p in choice.paths)
             paths.addWidget(box)
             self.path_checks[p] = box
-        form.addRow("Binaural", paths)
+        self.form.addRow("Binaural", paths)
         self.cues_check = QCheckBox("Interaural cues in report.json (≈ 1 s more)")
         self.cues_check.setChecked(choice.cues)
-        form.addRow("", self.cues_check)
+        self.form.addRow("", self.cues_check)
         note = QLabel("drivers.wav (every driver feed) and report.json are always written.")
         note.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                        | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        if summary:
-            label = QLabel(summary)
-            label.setWordWrap(True)
-            layout.addWidget(label)
-        layout.addLayout(form)
-        layout.addWidget(note)
-        layout.addWidget(self.buttons)
-
-    def _browse(self) -> None:
-        chosen = QFileDialog.getExistingDirectory(self, "Render Folder", self.folder_edit.text())
-        if chosen:
-            self.folder_edit.setText(chosen)
+        self.finish(summary, note)
 
     def choice(self) -> RenderChoice:
-        return RenderChoice(Path(self.folder_edit.text()).expanduser(),
+        return RenderChoice(self.folder(),
                             tuple(p for p, box in self.path_checks.items() if box.isChecked()),
                             self.cues_check.isChecked())
 
