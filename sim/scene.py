@@ -105,24 +105,26 @@ class Room:
 
 
 @dataclass(frozen=True)
-class Driver:
-    """A loudspeaker driver: local position (m), axis [azimuth, elevation] (deg), device frame."""
+class Transducer:
+    """What drivers and microphones have alike: a name, a position (m) and an axis [azimuth,
+    elevation] (deg) in the device frame, and a directivity about that axis."""
 
     name: str
     position_m: Vec3
     axis_deg: tuple[float, float] = (0.0, 0.0)
     directivity: Directivity = field(default_factory=Omni)
+
+
+@dataclass(frozen=True)
+class Driver(Transducer):
+    """A loudspeaker driver, with its gain (dB)."""
+
     gain_db: float = 0.0
 
 
 @dataclass(frozen=True)
-class Microphone:
-    """A device microphone: local position (m) and axis (deg), omni or cardioid family."""
-
-    name: str
-    position_m: Vec3
-    axis_deg: tuple[float, float] = (0.0, 0.0)
-    directivity: Directivity = field(default_factory=Omni)
+class Microphone(Transducer):
+    """A device microphone (omni or cardioid family)."""
 
 
 @dataclass(frozen=True)

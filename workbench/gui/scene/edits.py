@@ -38,45 +38,48 @@ def exists(scene: Scene, key: tuple[str, int] | None) -> bool:
     return kind in ("device", "room")
 
 
-def position_of(scene: Scene, key: tuple[str, int]) -> Vec3 | None:
+POSITIONED = ("listener", "source", "device")
+TURNABLE = ("listener", "device")
+
+
+def _item(scene: Scene, key: tuple[str, int]):
+    """The listener, source or device `key` addresses (None for the room)."""
     kind, i = key
     if kind == "listener":
-        return scene.listeners[i].position_m
+        return scene.listeners[i]
     if kind == "source":
-        return scene.sources[i].position_m
-    if kind == "device":
-        return scene.device.position_m
-    return None
+        return scene.sources[i]
+    return scene.device if kind == "device" else None
+
+
+def _with(scene: Scene, key: tuple[str, int], **changes) -> Scene:
+    """A copy of `scene` with the listener, source or device `key` addresses changed."""
+    kind, i = key
+    if kind == "listener":
+        return scene.with_listener(i, **changes)
+    if kind == "source":
+        return scene.with_source(i, **changes)
+    return scene.with_device(**changes)
+
+
+def position_of(scene: Scene, key: tuple[str, int]) -> Vec3 | None:
+    return _item(scene, key).position_m if key[0] in POSITIONED else None
 
 
 def with_position(scene: Scene, key: tuple[str, int], position: Vec3) -> Scene:
-    kind, i = key
-    position = tuple(float(v) for v in position)
-    if kind == "listener":
-        return scene.with_listener(i, position_m=position)
-    if kind == "source":
-        return scene.with_source(i, position_m=position)
-    if kind == "device":
-        return scene.with_device(position_m=position)
-    raise ValueError(f"{kind} has no position")
+    if key[0] not in POSITIONED:
+        raise ValueError(f"{key[0]} has no position")
+    return _with(scene, key, position_m=tuple(float(v) for v in position))
 
 
 def yaw_of(scene: Scene, key: tuple[str, int]) -> float | None:
-    kind, i = key
-    if kind == "listener":
-        return scene.listeners[i].yaw_deg
-    if kind == "device":
-        return scene.device.yaw_deg
-    return None
+    return _item(scene, key).yaw_deg if key[0] in TURNABLE else None
 
 
 def with_yaw(scene: Scene, key: tuple[str, int], yaw_deg: float) -> Scene:
-    kind, i = key
-    if kind == "listener":
-        return scene.with_listener(i, yaw_deg=float(yaw_deg))
-    if kind == "device":
-        return scene.with_device(yaw_deg=float(yaw_deg))
-    raise ValueError(f"{kind} has no yaw")
+    if key[0] not in TURNABLE:
+        raise ValueError(f"{key[0]} has no yaw")
+    return _with(scene, key, yaw_deg=float(yaw_deg))
 
 
 def wrap_deg(angle: float) -> float:

@@ -44,26 +44,33 @@ class SceneColors:
     right_ear: str
 
 
-_COLORS = {
-    "dark": SceneColors(
-        background="#16181c", grid_minor="#1f2227", grid_major="#2b2f36",
-        room_fill="#1f242b", room_outline="#a9b4c2", axis="#6b7685",
-        device_fill="#34404f", device_outline="#c9d4e2", driver="#ffb454", mic="#5fd3bc",
-        listener="#6cb6ff", listener_fill="#1d3550", talker="#7ee08a", noise="#ff7b72",
-        selection="#ffd866", label_text="#d6dde6", label_back="#16181cc0", error="#ff6b6b",
-        plot_background="#1b1d21", plot_foreground="#c3cad3", left_ear="#58a6ff",
-        right_ear="#ff7b72",
-    ),
-    "light": SceneColors(
-        background="#e9ecf0", grid_minor="#dfe3e9", grid_major="#cfd5dd",
-        room_fill="#fbfcfd", room_outline="#3d4a5c", axis="#8a94a3",
-        device_fill="#d5dfeb", device_outline="#2c3a4d", driver="#d9731a", mic="#138a72",
-        listener="#1f6feb", listener_fill="#dbe9fd", talker="#2a9d46", noise="#d1242f",
-        selection="#d99a00", label_text="#1f2933", label_back="#fbfcfdd0", error="#c62828",
-        plot_background="#ffffff", plot_foreground="#303841", left_ear="#1f6feb",
-        right_ear="#d1242f",
-    ),
+_SCENE_COLORS = {
+    # field: (dark, light)
+    "background": ("#16181c", "#e9ecf0"),
+    "grid_minor": ("#1f2227", "#dfe3e9"),
+    "grid_major": ("#2b2f36", "#cfd5dd"),
+    "room_fill": ("#1f242b", "#fbfcfd"),
+    "room_outline": ("#a9b4c2", "#3d4a5c"),
+    "axis": ("#6b7685", "#8a94a3"),
+    "device_fill": ("#34404f", "#d5dfeb"),
+    "device_outline": ("#c9d4e2", "#2c3a4d"),
+    "driver": ("#ffb454", "#d9731a"),
+    "mic": ("#5fd3bc", "#138a72"),
+    "listener": ("#6cb6ff", "#1f6feb"),
+    "listener_fill": ("#1d3550", "#dbe9fd"),
+    "talker": ("#7ee08a", "#2a9d46"),
+    "noise": ("#ff7b72", "#d1242f"),
+    "selection": ("#ffd866", "#d99a00"),
+    "label_text": ("#d6dde6", "#1f2933"),
+    "label_back": ("#16181cc0", "#fbfcfdd0"),
+    "error": ("#ff6b6b", "#c62828"),
+    "plot_background": ("#1b1d21", "#ffffff"),
+    "plot_foreground": ("#c3cad3", "#303841"),
+    "left_ear": ("#58a6ff", "#1f6feb"),
+    "right_ear": ("#ff7b72", "#d1242f"),
 }
+_COLORS = {theme: SceneColors(**{name: pair[k] for name, pair in _SCENE_COLORS.items()})
+           for k, theme in enumerate(THEMES)}
 
 
 def scene_colors(theme: str) -> SceneColors:
