@@ -14,41 +14,24 @@ to extrapolate blind. Settings: plc_settings.json beside this file. Log: .cache/
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from dsp.dred.features import NB_BANDS, NB_FEATURES
 from dsp.dred.plc import DEFAULT_PATH, FeaturePredictor, cepstral_distance_db
-from sim.outputs import write_file, write_text
+from sim.outputs import write_text
+from training import runs
 from training.dred.data import CACHE, SHARED, load
 from training.dred.plc_torch import CORR, PITCH, PlcNet, export_npz, plc_loss
 
-HERE = Path(__file__).resolve().parent
-SETTINGS = HERE / "plc_settings.json"
-MANIFEST = HERE / "plc_manifest.json"
-WORK = CACHE / "plc"
-CKPT = WORK / "ckpt.pt"
-BEST = WORK / "best.pt"
-LOG = WORK / "train.log"
-EVAL = WORK / "eval.json"
-
-
-def load_settings() -> dict:
-    return json.loads(SETTINGS.read_text())
-
-
-def log(msg: str) -> None:
-    line = f"{time.strftime('%H:%M:%S')} {msg}"
-    print(line, flush=True)
-    WORK.mkdir(parents=True, exist_ok=True)
-    with LOG.open("a") as fh:
-        fh.write(line + "\n")
+FILES = runs.ModelFiles.beside(__file__, "plc", CACHE)
+BEST = FILES.work / "best.pt"
+EVAL = FILES.work / "eval.json"
+log = runs.run_log(FILES.work)
 
 
 def file_ranges(d: dict, min_frames: int) -> np.ndarray:
@@ -102,9 +85,8 @@ def validate(model: PlcNet, val: tuple[torch.Tensor, torch.Tensor], s: dict) -> 
 
 def write_manifest(train: dict, heldout: dict, s: dict) -> None:
     def entries(d: dict) -> list[dict]:
-        return [{"file": str(f), "sha1_16": str(h)} for f, h in zip(d["files"], d["sha1"],
-                                                                  strict=True)]
-    write_text(MANIFEST, json.dumps({
+        return runs.file_entries(d["files"], d["sha1"])
+    write_text(FILES.manifest, json.dumps({
         "shared_data_root": f"../{SHARED.relative_to(SHARED.parents[1])} (referenced, never "
                             "copied)",
         "cache": "training/dred/data.py: 16 kHz, -26 dBov normalized, LPCNet-style features "
@@ -117,7 +99,7 @@ def write_manifest(train: dict, heldout: dict, s: dict) -> None:
 
 
 def train() -> None:
-    s = load_settings()
+    s = FILES.load_settings()
     torch.set_num_threads(s["threads"])
     torch.manual_seed(s["seed"])
     d, h = load("train"), load("heldout")
@@ -128,10 +110,7 @@ def train() -> None:
     val = sample_batch(np.random.default_rng(s["seed"] + 1), h,
                        file_ranges(h, s["seq_frames"] + 1), s, s["val_sequences"])
     elapsed, step, best = 0.0, 0, math.inf
-    if CKPT.exists():
-        ck = torch.load(CKPT, weights_only=False)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
+    if (ck := runs.resume(FILES.checkpoint, model, opt)) is not None:
         rng.bit_generator.state = ck["rng"]
         elapsed, step, best = ck["elapsed"], ck["step"], ck["best"]
         log(f"resumed at step {step}, {elapsed / 60:.1f} min")
@@ -139,21 +118,20 @@ def train() -> None:
         n_par = sum(p.numel() for p in model.parameters())
         log(f"start: {len(ranges)} train files, {n_par} parameters, settings {s}")
     budget = s["max_minutes"] * 60.0
+
+    def checkpoint(best_loss: float) -> dict:
+        return {"model": model.state_dict(), "opt": opt.state_dict(), "elapsed": elapsed,
+                "step": step, "best": best_loss, "rng": rng.bit_generator.state}
+
     t0 = time.time() - elapsed
     last_ck = last_val = time.time()
     run_loss = {}
     while (elapsed := time.time() - t0) < budget:
-        frac = elapsed / budget
-        lr = s["lr_min"] + 0.5 * (s["lr"] - s["lr_min"]) * (1 + math.cos(math.pi * frac))
-        for g in opt.param_groups:
-            g["lr"] = lr
+        lr = runs.cosine_lr(s["lr"], s["lr_min"], elapsed / budget)
         x, lost = sample_batch(rng, d, ranges, s, s["batch"])
         pred = model.run(x, lost)
         loss, parts = plc_loss(pred, x[:, 1:], s["over_bias"], s["pitch_weight"])
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), s["grad_clip"])
-        opt.step()
+        runs.optimizer_step(opt, loss, model.parameters(), s["grad_clip"], lr)
         step += 1
         for k, v in parts.items():
             run_loss[k] = 0.98 * run_loss.get(k, v) + 0.02 * v
@@ -164,37 +142,30 @@ def train() -> None:
             tag = ""
             if v["loss"] < best:
                 best, tag = v["loss"], " *"
-                _save(BEST, model.state_dict())
+                runs.save_checkpoint(BEST, model.state_dict())
             log(f"step {step} {elapsed / 60:.1f} min lr {lr:.2e} train "
                 + " ".join(f"{k} {x:.3f}" for k, x in run_loss.items())
                 + f" | val loss {v['loss']:.4f} cd_lost {v['cd_lost_db']:.2f} dB{tag}")
         if now - last_ck >= s["checkpoint_every_s"]:
             last_ck = now
-            _save(CKPT, {"model": model.state_dict(), "opt": opt.state_dict(),
-                         "elapsed": elapsed, "step": step, "best": best,
-                         "rng": rng.bit_generator.state})
+            runs.save_checkpoint(FILES.checkpoint, checkpoint(best))
     v = validate(model, val, s)
     if v["loss"] < best:
-        _save(BEST, model.state_dict())
-    _save(CKPT, {"model": model.state_dict(), "opt": opt.state_dict(), "elapsed": elapsed,
-                 "step": step, "best": min(best, v["loss"]), "rng": rng.bit_generator.state})
+        runs.save_checkpoint(BEST, model.state_dict())
+    runs.save_checkpoint(FILES.checkpoint, checkpoint(min(best, v["loss"])))
     log(f"done: {step} steps in {elapsed / 60:.1f} min, final val {v}")
     export(d, h, s)
 
 
-def _save(path: Path, obj) -> None:
-    write_file(path, lambda tmp: torch.save(obj, tmp))
-
-
 def export(d: dict | None = None, h: dict | None = None, s: dict | None = None) -> None:
-    s = s or load_settings()
+    s = s or FILES.load_settings()
     d = d if d is not None else load("train")
     h = h if h is not None else load("heldout")
     model = PlcNet(*norm_stats(d, s), **s["model"])
     model.load_state_dict(torch.load(BEST))
     export_npz(model, DEFAULT_PATH)
     write_manifest(d, h, s)
-    log(f"exported {DEFAULT_PATH} ({DEFAULT_PATH.stat().st_size} bytes) and {MANIFEST.name}")
+    log(f"exported {DEFAULT_PATH} ({DEFAULT_PATH.stat().st_size} bytes) and {FILES.manifest.name}")
 
 
 def gap_starts(n: int, e: dict) -> np.ndarray:
@@ -245,7 +216,7 @@ def gap_metrics(truth: np.ndarray, est: np.ndarray, e: dict) -> dict[str, dict[s
 
 def evaluate() -> None:
     """Heldout error at gap positions vs two baselines, 40-frame gap statistics, speed."""
-    e = load_settings()["eval"]
+    e = FILES.load_settings()["eval"]
     h = load("heldout")
     decay = fit_c0_decay(load("train"), e)
     plc = FeaturePredictor.load()
@@ -286,7 +257,7 @@ def evaluate() -> None:
     us = (time.perf_counter() - t) / frames.shape[0] * 1e6
     report = {"n_gaps": int(truth.shape[0]), "c0_decay_per_frame": decay, "table": table,
               "gap40_stats": stats, "numpy_us_per_frame": us, "settings": e}
-    WORK.mkdir(parents=True, exist_ok=True)
+    FILES.work.mkdir(parents=True, exist_ok=True)
     write_text(EVAL, json.dumps(report, indent=1) + "\n")
     print(f"{truth.shape[0]} gaps ({int(subsets['voiced_start'].sum())} voiced start); "
           f"c0 decay {decay:.3f}/frame; numpy {us:.1f} us/frame")
@@ -301,16 +272,9 @@ def evaluate() -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--export", action="store_true", help="export the best checkpoint only")
-    ap.add_argument("--eval", action="store_true", help="evaluate assets/dred/plc.npz")
-    a = ap.parse_args()
-    if a.export:
-        export()
-    elif a.eval:
-        evaluate()
-    else:
-        train()
+    runs.run_script(__doc__.splitlines()[0], train, {
+        "export": ("export the best checkpoint only", export),
+        "eval": ("evaluate assets/dred/plc.npz", evaluate)})
 
 
 if __name__ == "__main__":

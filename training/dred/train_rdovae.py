@@ -41,7 +41,8 @@ from dsp.dred.laplace import (  # noqa: E402
     laplace_pmf,
 )
 from dsp.dred.rdovae import RdoVae  # noqa: E402
-from sim.outputs import write_file, write_npz, write_text  # noqa: E402
+from sim.outputs import write_npz, write_text  # noqa: E402
+from training import runs  # noqa: E402
 from training.dred.data import CACHE as DATA_CACHE  # noqa: E402
 from training.dred.data import REPO, load  # noqa: E402
 from training.dred.rdovae_torch import (  # noqa: E402
@@ -54,16 +55,9 @@ from training.dred.rdovae_torch import (  # noqa: E402
     quality_levels,
 )
 
-HERE = Path(__file__).resolve().parent
-SETTINGS = HERE / "rdovae_settings.json"
-MANIFEST = HERE / "rdovae_manifest.json"
-CACHE = DATA_CACHE / "rdovae"
+FILES = runs.ModelFiles.beside(__file__, "rdovae", DATA_CACHE)
 ASSET = REPO / "assets" / "dred" / "rdovae.npz"
 ASSET_VERSION = 1
-
-
-def load_settings(path: Path = SETTINGS) -> dict:
-    return json.loads(Path(path).read_text())
 
 
 class Windows:
@@ -167,10 +161,6 @@ def validate(model: RdoVaeTorch, val: dict, chunks: int) -> dict[int, tuple[floa
     return res
 
 
-def _save(path: Path, state: dict) -> None:
-    write_file(path, lambda tmp: torch.save(state, tmp))
-
-
 def train(settings: dict, cache: Path, log) -> None:
     torch.set_num_threads(settings["threads"])
     torch.manual_seed(settings["seed"])
@@ -186,10 +176,7 @@ def train(settings: dict, cache: Path, log) -> None:
              "rate_ema": list(settings["target_bits"])}
     state["log_lambda"] = np.log(state["log_lambda"]).tolist()
     ckpt = cache / "ckpt.pt"
-    if ckpt.is_file():
-        ck = torch.load(ckpt, weights_only=False)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
+    if (ck := runs.resume(ckpt, model, opt)) is not None:
         state = ck["state"]
         log(f"resumed at step {state['step']} ({state['elapsed_s'] / 60:.1f} min trained)")
     else:
@@ -207,18 +194,14 @@ def train(settings: dict, cache: Path, log) -> None:
     losses = []
     while state["elapsed_s"] < budget_s:
         frac = state["elapsed_s"] / budget_s
-        cos = 0.5 * (1 + math.cos(math.pi * frac))
-        for grp, lr0 in zip(opt.param_groups, (settings["lr"], settings["lr_quant"]), strict=True):
-            grp["lr"] = settings["lr_min"] + (lr0 - settings["lr_min"]) * cos
+        lrs = [runs.cosine_lr(lr0, settings["lr_min"], frac)
+               for lr0 in (settings["lr"], settings["lr_quant"])]
         feats = torch.from_numpy(windows.batch(settings["batch"]))
         ends = draw_ends(rng, settings["batch"], settings["ends_per_seq"], steps, chunks)
         q = draw_levels(rng, ends.shape, chunks, settings["p_age_pattern"])
         out = forward(model, feats, ends, q)
         loss = rd_loss(out, q, np.exp(log_lam))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), settings["grad_clip"])
-        opt.step()
+        runs.optimizer_step(opt, loss, model.parameters(), settings["grad_clip"], lrs)
         # steer lambda_q towards the target rate of each level (multiplicative, smoothed)
         zb = out["zbits"].detach().numpy()
         for lv in range(N_LEVELS):
@@ -240,8 +223,8 @@ def train(settings: dict, cache: Path, log) -> None:
         if time.time() - t_ck > settings["checkpoint_every_s"] or state["elapsed_s"] >= budget_s:
             v = validate(model, val, chunks)
             state["val"] = v
-            _save(ckpt, {"model": model.state_dict(), "opt": opt.state_dict(), "state": state,
-                         "settings": settings})
+            runs.save_checkpoint(ckpt, {"model": model.state_dict(), "opt": opt.state_dict(),
+                                   "state": state, "settings": settings})
             log("val (q: cep dB / pitch err samples / bits per chunk / state bits) "
                 + "  ".join(f"{k}: {a:.2f}/{b:.1f}/{c:.1f}/{d:.1f}" for k, (a, b, c, d)
                             in v.items()))
@@ -347,8 +330,7 @@ def write_manifest(settings: dict, state: dict, arrays: dict[str, np.ndarray]) -
     train, held = load("train"), load("heldout")
 
     def files(split: dict) -> list[dict]:
-        return [{"file": str(f), "sha1_16": str(h)} for f, h in
-                zip(split["files"], split["sha1"], strict=True)]
+        return runs.file_entries(split["files"], split["sha1"])
 
     manifest = {
         "shared_data_root": "../shared/data (files are referenced, never copied)",
@@ -366,11 +348,11 @@ def write_manifest(settings: dict, state: dict, arrays: dict[str, np.ndarray]) -
         "latent_bits_per_chunk_train": np.round(arrays["latent_bits"], 2).tolist(),
         "state_bits_train": np.round(arrays["state_bits"], 2).tolist(),
     }
-    if MANIFEST.is_file():  # keep an evaluation of the same asset
-        old = json.loads(MANIFEST.read_text())
+    if FILES.manifest.is_file():  # keep an evaluation of the same asset
+        old = json.loads(FILES.manifest.read_text())
         if old.get("training") == manifest["training"] and "heldout_eval" in old:
             manifest["heldout_eval"] = old["heldout_eval"]
-    write_text(MANIFEST, json.dumps(manifest, indent=1) + "\n")
+    write_text(FILES.manifest, json.dumps(manifest, indent=1) + "\n")
 
 
 def _packet_ends(n_steps: int, chunks: int, hop: int) -> np.ndarray:
@@ -445,9 +427,9 @@ def evaluate(settings: dict, log, hop: int = 5) -> dict:
     res["default"] = {"q0": DEFAULT_Q0, "dq": DEFAULT_DQ, **run(DEFAULT_Q0, DEFAULT_DQ)}
     log(f"default q0={DEFAULT_Q0} dq={DEFAULT_DQ}: {res['default']}")
     log(f"encode {res['encode_ms_per_20ms_step']:.3f} ms per 20 ms step")
-    manifest = json.loads(MANIFEST.read_text())
+    manifest = json.loads(FILES.manifest.read_text())
     manifest["heldout_eval"] = res
-    write_text(MANIFEST, json.dumps(manifest, indent=1) + "\n")
+    write_text(FILES.manifest, json.dumps(manifest, indent=1) + "\n")
     return res
 
 
@@ -455,19 +437,12 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--export", action="store_true", help="write assets/dred/rdovae.npz")
     ap.add_argument("--eval", action="store_true", help="held-out evaluation of the asset")
-    ap.add_argument("--settings", type=Path, default=SETTINGS, help="settings json")
-    ap.add_argument("--cache", type=Path, default=CACHE, help="checkpoint/log folder")
+    ap.add_argument("--settings", type=Path, default=FILES.settings, help="settings json")
+    ap.add_argument("--cache", type=Path, default=FILES.work, help="checkpoint/log folder")
     args = ap.parse_args(argv)
-    settings = load_settings(args.settings)
+    settings = json.loads(args.settings.read_text())
     args.cache.mkdir(parents=True, exist_ok=True)
-    logf = (args.cache / "train.log").open("a")
-
-    def log(msg: str) -> None:
-        line = f"{time.strftime('%H:%M:%S')} {msg}"
-        print(line, flush=True)
-        logf.write(line + "\n")
-        logf.flush()
-
+    log = runs.run_log(args.cache)
     if args.export:
         export(settings, args.cache, log)
     elif args.eval:

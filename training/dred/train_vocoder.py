@@ -16,9 +16,7 @@ Settings: vocoder_settings.json beside this file. Log: .cache/dred/vocoder/train
 
 from __future__ import annotations
 
-import argparse
 import json
-import math
 import time
 from pathlib import Path
 
@@ -33,19 +31,13 @@ from dsp.dred.vocoder import (
     sources,
     subframe_priors,
 )
-from sim.outputs import write_file, write_text
+from sim.outputs import write_text
+from training import runs
 from training.dred.data import CACHE, load
 from training.dred.vocoder_torch import VocoderNet, export_weights, render, stft_loss
 
-HERE = Path(__file__).resolve().parent
-SETTINGS = HERE / "vocoder_settings.json"
-MANIFEST = HERE / "vocoder_manifest.json"
-OUT = CACHE / "vocoder"
-CKPT = OUT / "ckpt.pt"
-
-
-def load_settings() -> dict:
-    return json.loads(SETTINGS.read_text())
+FILES = runs.ModelFiles.beside(__file__, "vocoder", CACHE)
+log = runs.run_log(FILES.work)
 
 
 class Segments:
@@ -104,7 +96,7 @@ def lr_at(step: int, s: dict) -> float:
     if step < s["warmup_steps"]:
         return s["lr"] * (step + 1) / s["warmup_steps"]
     p = min(1.0, (step - s["warmup_steps"]) / max(1, s["max_steps"] - s["warmup_steps"]))
-    return s["lr_min"] + 0.5 * (s["lr"] - s["lr_min"]) * (1 + math.cos(math.pi * p))
+    return runs.cosine_lr(s["lr"], s["lr_min"], p)
 
 
 def new_net(s: dict, train: Segments) -> VocoderNet:
@@ -112,16 +104,8 @@ def new_net(s: dict, train: Segments) -> VocoderNet:
     return VocoderNet(feats.mean(axis=0), feats.std(axis=0) + 1e-3, **s["model"])
 
 
-def log(msg: str) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    line = f"{time.strftime('%H:%M:%S')} {msg}"
-    print(line, flush=True)
-    with open(OUT / "train.log", "a") as fh:
-        fh.write(line + "\n")
-
-
 def train() -> None:
-    s = load_settings()
+    s = FILES.load_settings()
     torch.set_num_threads(s["threads"])
     torch.manual_seed(s["seed"])
     trainset = Segments("train", s["segment_frames"], s["levels_dbov"])
@@ -132,34 +116,26 @@ def train() -> None:
     net = new_net(s, trainset)
     opt = torch.optim.AdamW(net.parameters(), lr=s["lr"], weight_decay=1e-5)
     step, train_s, rng_state = 0, 0.0, None
-    if CKPT.exists():
-        ck = torch.load(CKPT, weights_only=False)
-        net.load_state_dict(ck["net"])
-        opt.load_state_dict(ck["opt"])
+    if (ck := runs.resume(FILES.checkpoint, net, opt, key="net")) is not None:
         step, train_s, rng_state = ck["step"], ck["train_s"], ck["rng"]
         log(f"resumed at step {step} ({train_s / 60:.1f} min trained)")
     rng = np.random.default_rng(s["seed"])
     if rng_state is not None:
         rng.bit_generator.state = rng_state
 
-    OUT.mkdir(parents=True, exist_ok=True)
+    FILES.work.mkdir(parents=True, exist_ok=True)
 
     def save() -> None:
         state = {"net": net.state_dict(), "opt": opt.state_dict(), "step": step,
                  "train_s": train_s, "rng": rng.bit_generator.state, "settings": s}
-        write_file(CKPT, lambda tmp: torch.save(state, tmp))
+        runs.save_checkpoint(FILES.checkpoint, state)
 
     last_ckpt, t0, run_loss = time.time(), time.time(), []
     while step < s["max_steps"]:
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, s)
         b = make_batch([trainset.sample(rng) for _ in range(s["batch"])],
                        rng.integers(0, 2**31, s["batch"]))
         loss = stft_loss(synthesize(net, b), b["x"], tuple(s["stft_sizes"]))
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), s["grad_clip"])
-        opt.step()
+        runs.optimizer_step(opt, loss, net.parameters(), s["grad_clip"], lr_at(step, s))
         step += 1
         run_loss.append(loss.item())
         now = time.time()
@@ -181,9 +157,9 @@ def train() -> None:
 def export(net: VocoderNet | None = None, step: int | None = None,
            train_s: float | None = None) -> Path:
     """Write assets/dred/vocoder.npz (float16) from a net or the checkpoint."""
-    s = load_settings()
+    s = FILES.load_settings()
     if net is None:
-        ck = torch.load(CKPT, weights_only=False)
+        ck = torch.load(FILES.checkpoint, weights_only=False)
         trainset = Segments("train", s["segment_frames"], s["levels_dbov"])
         net = new_net(s, trainset)
         net.load_state_dict(ck["net"])
@@ -197,36 +173,27 @@ def export(net: VocoderNet | None = None, step: int | None = None,
 
 def manifest() -> Path:
     """Write vocoder_manifest.json: the files (and sha1) the training and validation used."""
-    s = load_settings()
+    s = FILES.load_settings()
     tr = Segments("train", s["segment_frames"], s["levels_dbov"])
     ho = Segments("heldout", s["segment_frames"], s["levels_dbov"])
     doc = {
         "shared_data_root": "../shared/data (files are referenced, never copied)",
         "cache": "training/dred/data.py (16 kHz, level-normalized to -26 dBov, features at "
                  "-16/-26/-36 dBov)",
-        "train": [{"file": str(f), "sha1_16": str(h)} for f, h in zip(tr.files, tr.sha1,
-                                                                       strict=True)],
+        "train": runs.file_entries(tr.files, tr.sha1),
         "heldout_note": "LibriSpeech test-other speakers: validation loss and evaluation "
                         "only, never trained on",
-        "heldout": [{"file": str(f), "sha1_16": str(h)} for f, h in zip(ho.files, ho.sha1,
-                                                                         strict=True)],
+        "heldout": runs.file_entries(ho.files, ho.sha1),
         "settings": s,
     }
-    write_text(MANIFEST, json.dumps(doc, indent=1) + "\n")
-    return MANIFEST
+    write_text(FILES.manifest, json.dumps(doc, indent=1) + "\n")
+    return FILES.manifest
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--export", action="store_true", help="export the checkpoint and stop")
-    ap.add_argument("--manifest", action="store_true", help="write the data manifest and stop")
-    args = ap.parse_args()
-    if args.manifest:
-        print(f"wrote {manifest()}")
-    elif args.export:
-        export()
-    else:
-        train()
+    runs.run_script(__doc__.splitlines()[0], train, {
+        "manifest": ("write the data manifest and stop", lambda: print(f"wrote {manifest()}")),
+        "export": ("export the checkpoint and stop", export)})
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ import numpy as np
 import torch
 
 from dsp.percepnet.bands import BIN_HZ, band_centres_bins
-from sim.outputs import write_file, write_npz
+from sim.outputs import write_npz
+from training import runs
 from training.percepnet.data import CACHE, REPO, STAGES, load_settings, stage_settings
 from training.percepnet.model_torch import PercepNetTorch, envelope_correlation_loss, percepnet_loss
 
@@ -115,10 +116,6 @@ def _val_loss(model: PercepNetTorch, val: dict, settings: dict) -> float:
     return float(loss)
 
 
-def _save(path: Path, state: dict) -> None:
-    write_file(path, lambda tmp: torch.save(state, tmp))
-
-
 def _totals(ck: dict) -> dict:
     """Steps, frames and seconds trained up to checkpoint ck over all its stages, and the list of
     its fine-tuning stages ({stage, steps, minutes, stoi_weight, over_attenuation_weight})."""
@@ -153,10 +150,7 @@ def train(settings: dict, log, out_dir: Path = CACHE, init_from: Path | None = N
     opt = torch.optim.AdamW(model.parameters(), lr=settings["lr"],
                             weight_decay=settings["weight_decay"])
     state = {"step": 0, "frames": 0, "elapsed_s": 0.0, "best_val": math.inf}
-    if ckpt_path.is_file():
-        ck = torch.load(ckpt_path, weights_only=False)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
+    if (ck := runs.resume(ckpt_path, model, opt)) is not None:
         state = ck["state"]
         log(f"resumed at step {state['step']} ({state['elapsed_s'] / 60:.1f} min trained)")
     elif init_from is not None:
@@ -178,18 +172,11 @@ def train(settings: dict, log, out_dir: Path = CACHE, init_from: Path | None = N
     run_start = time.time() - state["elapsed_s"]
     losses = []
     while state["elapsed_s"] < budget_s:
-        frac = state["elapsed_s"] / budget_s
-        lr_span = settings["lr"] - settings["lr_min"]
-        lr = settings["lr_min"] + 0.5 * lr_span * (1 + math.cos(math.pi * frac))
-        for grp in opt.param_groups:
-            grp["lr"] = lr
+        lr = runs.cosine_lr(settings["lr"], settings["lr_min"], state["elapsed_s"] / budget_s)
         x, g, r = pool.batch(settings["batch"], settings["seq_frames"])
         g_hat, r_hat = model(x)
         loss = _loss(g_hat, r_hat, x, g, r, settings)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), settings["grad_clip"])
-        opt.step()
+        runs.optimizer_step(opt, loss, model.parameters(), settings["grad_clip"], lr)
         losses.append(float(loss.detach()))
         n = g.shape[0] * g.shape[1]
         state["step"] += 1
@@ -209,8 +196,8 @@ def train(settings: dict, log, out_dir: Path = CACHE, init_from: Path | None = N
                   "settings": settings, "dims": (n_features, n_bands)}
             if v < state["best_val"]:
                 state["best_val"] = v
-                _save(best_path, ck)
-            _save(ckpt_path, ck)
+                runs.save_checkpoint(best_path, ck)
+            runs.save_checkpoint(ckpt_path, ck)
             log(f"checkpoint step {state['step']} val {v:.4f} (best {state['best_val']:.4f}) "
                 f"{state['frames'] / max(state['elapsed_s'], 1):.0f} frames/s overall")
             t_ck = time.time()
@@ -264,14 +251,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"wrote {p} ({p.stat().st_size / 1024:.0f} KiB)")
         return
     run_dir.mkdir(parents=True, exist_ok=True)
-    logf = open(run_dir / "train.log", "a")
-
-    def log(msg: str) -> None:
-        line = f"{time.strftime('%H:%M:%S')} {msg}"
-        print(line, flush=True)
-        logf.write(line + "\n")
-        logf.flush()
-
+    log = runs.run_log(run_dir)
     init = CACHE / settings["finetune_from"] if args.stage else None
     train(settings, log, run_dir, init)
 
