@@ -21,6 +21,18 @@ def shared_file(relative: str) -> Path:
     return path
 
 
+def play_blocks(player, blocks: int, events: dict | None = None):
+    """`player.next_block()` `blocks` times, concatenated; events {block index:
+    callable(player)} run just before that block."""
+    import numpy as np
+
+    out = []
+    for k in range(blocks):
+        if events and k in events:
+            events[k](player)
+        out.append(player.next_block())
+    return np.concatenate(out)
+
 
 def cancel_latencies(job, fractions) -> list[float]:
     """Seconds of the job's own CPU time from its last progress report before `state.cancel()`

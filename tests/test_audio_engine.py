@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import play_blocks
 
 from dsp.audition import Player, crossfade_bound
 from dsp.listening import PATHS, PathStream, build_paths, match_loudness
@@ -32,16 +33,6 @@ def _programme(seconds, seed=0):
     s = speech_like(FS, seconds, seed=seed + 1)
     return np.stack([s + music_like(FS, seconds, seed=seed + 2),
                      s + music_like(FS, seconds, seed=seed + 3)], 1) * 0.05
-
-
-def _render(player, blocks, events=None):
-    """player.next_block() `blocks` times; events {block index: callable(player)}."""
-    out = []
-    for k in range(blocks):
-        if events and k in events:
-            events[k](player)
-        out.append(player.next_block())
-    return np.concatenate(out)
 
 
 def test_ring_buffer_passes_frames_in_order_between_threads():
@@ -83,7 +74,7 @@ def test_switching_stays_within_the_crossfade_bound(paths):
     player = Player(paths, x, block=block, switch_ms=20.0, ceiling_db=0.0, path="A")
     player.play()
     switch_at = {20: "B", 40: "X", 41: "A", 70: "B"}  # 41: retarget in the middle of a fade
-    y = _render(player, blocks, {k: (lambda p, q=q: p.select(q)) for k, q in switch_at.items()})
+    y = play_blocks(player, blocks, {k: (lambda p, q=q: p.select(q)) for k, q in switch_at.items()})
     ps = PathStream(paths, block)
     fade = np.minimum(np.arange(1, len(x) + 1) / player.fade_samples, 1.0)[:, None]
     xs = x * fade
@@ -111,7 +102,7 @@ def test_a_hard_switch_would_break_the_bound(paths):
     hard = Player(paths, x, ceiling_db=0.0, path="A", switch_ms=1000.0 / FS)
     for p in (soft, hard):
         p.play()
-    y_soft, y_hard = _render(soft, 80, events), _render(hard, 80, events)
+    y_soft, y_hard = play_blocks(soft, 80, events), play_blocks(hard, 80, events)
     step_soft = np.max(np.abs(np.diff(y_soft[5000:], axis=0)))
     step_hard = np.max(np.abs(np.diff(y_hard[5000:], axis=0)))
     print(f"max step: crossfaded {step_soft:.4f}, hard switch {step_hard:.4f}")
@@ -124,7 +115,7 @@ def test_limiter_holds_minus_1_dbfs_with_20_db_more_input(paths):
     player = Player(paths, x * 10.0, block=512)
     player.play()
     events = {k: (lambda p, q=q: p.select(q)) for k, q in {60: "A", 120: "X", 200: "B"}.items()}
-    y = _render(player, 280, events)
+    y = play_blocks(player, 280, events)
     paths.gains_db = dict.fromkeys(PATHS, 0.0)
     assert 20 * np.log10(np.max(np.abs(y))) <= -1.0
     assert player.meter is not None and player.meter.gain_reduction_db <= 0.0
@@ -134,11 +125,11 @@ def test_pause_seek_stop_fade_and_silence(paths):
     x = _tones(3.0)  # small natural steps, large amplitude: a cut would stand out
     p = Player(paths, x, block=256, fade_ms=10.0, ceiling_db=0.0)
     p.play()
-    y1 = _render(p, 60)
+    y1 = play_blocks(p, 60)
     p.pause()
-    y2 = _render(p, 60)
+    y2 = play_blocks(p, 60)
     pos_paused = p.position_s
-    y3 = _render(p, 20)
+    y3 = play_blocks(p, 20)
     assert p.state == "paused" and p.position_s == pos_paused
     # The input fades out over 10 ms (480 samples); once that has rung out of the paths and
     # the limiter, the output is exactly silent (FIR tails end).
@@ -146,10 +137,10 @@ def test_pause_seek_stop_fade_and_silence(paths):
     assert np.max(np.abs(y3)) == 0.0
     p.play()
     p.seek(2.0)
-    y4 = _render(p, 60)
+    y4 = play_blocks(p, 60)
     assert p.state == "playing" and p.position_s == pytest.approx(2.0 + 60 * 256 / FS, abs=0.02)
     p.stop()
-    y5 = _render(p, 10)
+    y5 = play_blocks(p, 10)
     assert p.state == "stopped" and p.position_s == 0.0
     y = np.concatenate([y1, y2, y3, y4, y5])
     # Ramps, not steps: the largest step anywhere is no larger than in plain playback of the

@@ -5,6 +5,7 @@ loudness matching; bad clips get ClipError."""
 
 import numpy as np
 import pytest
+from conftest import play_blocks
 
 from dsp.audition import crossfade_bound
 from dsp.clip_paths import ClipError, ClipStream, clip_player, make_clips
@@ -28,15 +29,6 @@ def _three(seconds=3.0):
                        "Clean": _tone(310, seconds, 0.25, 1.0)}, FS, match_loudness=False)
 
 
-def _render(player, blocks, events=None):
-    out = []
-    for k in range(blocks):
-        if events and k in events:
-            events[k](player)
-        out.append(player.next_block())
-    return np.concatenate(out)
-
-
 def test_output_is_the_selected_clip_and_switches_obey_the_crossfade_bound():
     clips = _three()
     player = clip_player(clips, block=BLOCK, ceiling_db=0.0, path="Noisy")
@@ -44,7 +36,7 @@ def test_output_is_the_selected_clip_and_switches_obey_the_crossfade_bound():
         player.limiter.latency
     player.play()
     switches = {40: "Enhanced", 80: "Clean", 81: "Noisy", 120: "Enhanced"}  # 81: mid-fade
-    y = _render(player, 170, {k: (lambda p, q=q: p.select(q)) for k, q in switches.items()})
+    y = play_blocks(player, 170, {k: (lambda p, q=q: p.select(q)) for k, q in switches.items()})
     mix = y[player.limiter.latency:]
     sig = clips.signals
     n = len(mix)
@@ -66,7 +58,7 @@ def test_output_is_the_selected_clip_and_switches_obey_the_crossfade_bound():
     # The bound is not vacuous: a 1-sample "crossfade" breaks it.
     hard = clip_player(clips, block=BLOCK, ceiling_db=0.0, switch_ms=1000.0 / FS)
     hard.play()
-    yh = _render(hard, 170, {k: (lambda p, q=q: p.select(q)) for k, q in switches.items()})
+    yh = play_blocks(hard, 170, {k: (lambda p, q=q: p.select(q)) for k, q in switches.items()})
     assert np.max(np.abs(np.diff(yh[hard.fade_samples:], axis=0))) > 3 * bound
 
 
@@ -75,7 +67,7 @@ def test_limiter_holds_the_ceiling_with_20_db_more_and_meters_report_it():
                       match_loudness=False)
     player = clip_player(loud, block=BLOCK)
     player.play()
-    y = _render(player, 100, {50: lambda p: p.select("B")})
+    y = play_blocks(player, 100, {50: lambda p: p.select("B")})
     assert 20 * np.log10(np.max(np.abs(y))) <= -1.0
     m = player.meter
     # 2.5 peak into a −1 dBFS ceiling: about −9 dB of gain reduction.
@@ -88,7 +80,7 @@ def test_seek_loop_and_end_keep_every_clip_in_step():
     player = clip_player(clips, block=BLOCK, ceiling_db=0.0, path="Clean")
     player.seek(1.0)
     player.play()
-    y = _render(player, 20)
+    y = play_blocks(player, 20)
     lat = player.limiter.latency
     start = FS  # 1.0 s
     got = y[lat + player.fade_samples:20 * BLOCK]
@@ -97,19 +89,19 @@ def test_seek_loop_and_end_keep_every_clip_in_step():
     assert player.meter.position_s == pytest.approx(1.0 + 19 * BLOCK / FS)
     # Switching clips mid-programme continues at the same programme time.
     player.select("Noisy")
-    y2 = _render(player, 10)
+    y2 = play_blocks(player, 10)
     t = start + 20 * BLOCK
     np.testing.assert_allclose(y2[-BLOCK:], clips.signals[0, t + 9 * BLOCK - lat:t + 10 * BLOCK
                                                           - lat], atol=1e-12)
     # A loop region wraps every clip together.
     player.set_loop(0.25, 0.75)
-    _render(player, 200)
+    play_blocks(player, 200)
     assert 0.25 * FS <= player.transport.position < 0.75 * FS and player.state == "playing"
     # Without a loop the programme ends, rings out and stops back at the start.
     player.set_loop(None)
-    _render(player, round(2.0 * FS / BLOCK) + 4)
+    play_blocks(player, round(2.0 * FS / BLOCK) + 4)
     assert player.state == "stopped" and player.position_s == 0.0
-    assert np.max(np.abs(_render(player, 4))) == 0.0
+    assert np.max(np.abs(play_blocks(player, 4))) == 0.0
 
 
 def test_loudness_matching_gives_every_clip_the_first_clips_loudness():

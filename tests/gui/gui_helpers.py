@@ -1,4 +1,5 @@
-"""Real-input helpers for the GUI tests (mouse drags and wheel turns on the editor viewport)."""
+"""Helpers for the GUI tests: real input (mouse drags and wheel turns on the editor viewport), a
+tool panel's job run to its end, a table cell's text."""
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
@@ -33,3 +34,17 @@ def wheel(view, pos: QPoint, notches: float = 1.0,
 def listener_xy(window, i: int = 0) -> tuple[float, float]:
     p = window.document.scene.listeners[i].position_m
     return p[0], p[1]
+
+
+def run_panel_job(qtbot, panel, timeout_ms: int):
+    """Press the tool panel's Process (it must start) and wait for the job to end; returns the
+    panel's outcome."""
+    with qtbot.waitSignal(panel.runner.done, timeout=timeout_ms):
+        assert panel.process()
+    return panel.outcome
+
+
+def cell_text(table, row: int, col: int) -> str:
+    """The text of a table cell ("" when the cell is empty)."""
+    item = table.item(row, col)
+    return item.text() if item else ""

@@ -18,6 +18,9 @@ from dsp.signals import speech_like
 from workbench.gui.dred import panel as dred_panel
 from workbench.jobs.dred import PACKET_S
 
+from .fake_audio import fake_audio
+from .gui_helpers import cell_text, run_panel_job
+
 TIMEOUT_MS = 60000
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "dred"
 
@@ -39,10 +42,9 @@ def panel(window):
 
 
 def _process(qtbot, panel):
-    with qtbot.waitSignal(panel.runner.done, timeout=TIMEOUT_MS):
-        assert panel.process()
+    outcome = run_panel_job(qtbot, panel, TIMEOUT_MS)
     assert not panel.error_label.isVisible(), panel.error_label.text()
-    return panel.outcome
+    return outcome
 
 
 def _opus_only(panel, path, loss="ge:0.3,4", seed=3):
@@ -58,9 +60,7 @@ def _opus_only(panel, path, loss="ge:0.3,4", seed=3):
 
 
 def _cell(panel, key, col):
-    row = [r[0] for r in dred_panel.ROWS].index(key)
-    item = panel.table.item(row, col)
-    return item.text() if item else ""
+    return cell_text(panel.table, [r[0] for r in dred_panel.ROWS].index(key), col)
 
 
 def _shaded_packets(bars):
@@ -196,16 +196,9 @@ def test_scene_talker_at_a_microphone(qtbot, panel):
 
 
 def test_ab_playback_of_clean_and_decoded(qtbot, window, panel, speech, monkeypatch):
-    from workbench.gui.audio import engine as audio_engine
     from workbench.gui.audio.clip_audition import ClipAudition
 
-    from .test_gui_renderer import FakeEngine
-
-    FakeEngine.instances = []
-    FakeEngine.fail_start = None
-    monkeypatch.setattr(audio_engine, "output_problem", lambda *a, **k: None)
-    monkeypatch.setattr(audio_engine, "list_output_devices", lambda: [])
-    monkeypatch.setattr(ClipAudition, "engine_factory", FakeEngine)
+    FakeEngine = fake_audio(monkeypatch, ClipAudition)
     _opus_only(panel, speech)
     o = _process(qtbot, panel)
     a = panel.audition

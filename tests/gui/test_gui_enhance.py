@@ -9,6 +9,9 @@ from dsp.loudness import integrated_loudness
 from dsp.percepnet.audio_io import mix_at_snr
 from dsp.signals import pink_noise, speech_like
 
+from .fake_audio import fake_audio
+from .gui_helpers import cell_text, run_panel_job
+
 FS = 16000
 TIMEOUT_MS = 20000
 
@@ -29,9 +32,7 @@ def panel(window):
 
 
 def _process(qtbot, panel):
-    with qtbot.waitSignal(panel.runner.done, timeout=TIMEOUT_MS):
-        assert panel.process()
-    return panel.outcome
+    return run_panel_job(qtbot, panel, TIMEOUT_MS)
 
 
 def _use_file(panel, noisy, clean=None):
@@ -41,8 +42,7 @@ def _use_file(panel, noisy, clean=None):
 
 
 def _cell(panel, row, col):
-    item = panel.metrics_table.item(row, col)
-    return item.text() if item else ""
+    return cell_text(panel.metrics_table, row, col)
 
 
 def test_dock_is_in_view_menu(window):
@@ -162,17 +162,9 @@ def test_cancel(qtbot, panel, noisy_files):
 def clip_audio(monkeypatch):
     """Audio 'works' for the clip player: device checks pass, engines are FakeEngines (the
     Renderer tests' stand-in, pumped block by block)."""
-    from workbench.gui.audio import engine as audio_engine
     from workbench.gui.audio.clip_audition import ClipAudition
 
-    from .test_gui_renderer import FakeEngine
-
-    FakeEngine.instances = []
-    FakeEngine.fail_start = None
-    monkeypatch.setattr(audio_engine, "output_problem", lambda *a, **k: None)
-    monkeypatch.setattr(audio_engine, "list_output_devices", lambda: [])
-    monkeypatch.setattr(ClipAudition, "engine_factory", FakeEngine)
-    return FakeEngine
+    return fake_audio(monkeypatch, ClipAudition)
 
 
 def test_ab_playback_of_noisy_enhanced_and_clean(qtbot, window, panel, noisy_files, clip_audio):

@@ -9,7 +9,6 @@ tests/gui/test_gui_renderer_audio.py (JACK)."""
 import json
 import threading
 import time
-from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -26,6 +25,8 @@ from workbench.gui.render import audition_controller, render_dialog
 from workbench.gui.render.audition_controller import LIVE_DELAY_MS, AuditionController
 from workbench.gui.render.render_dialog import RenderChoice
 
+from .fake_audio import FakeEngine, fake_audio
+
 FS_IN = 44100
 SCENE = "design-stereo-2"  # anechoic, 2 drivers: the paths build in ~0.1 s
 
@@ -39,81 +40,10 @@ def write_programme(path, seconds=1.5, fs=FS_IN, seed=0):
     return x
 
 
-class FakeEngine:
-    """AudioEngine's interface over a player, without PortAudio: `pump(n)` runs n blocks as
-    the audio worker would (state callbacks included)."""
-
-    instances: ClassVar[list] = []
-    fail_start: ClassVar[str | None] = None
-
-    def __init__(self, player, device=None):
-        self.player, self.device = player, device
-        self._listeners = []
-        self.started = self.closed = False
-        self.worker_error = None
-        self.networks = []
-        FakeEngine.instances.append(self)
-
-    def start(self):
-        if FakeEngine.fail_start:
-            raise audio_engine.AudioUnavailable(FakeEngine.fail_start)
-        self.started = True
-
-    def close(self):
-        self.closed = True
-
-    def play(self):
-        self.player.play()
-
-    def pause(self):
-        self.player.pause()
-
-    def stop(self):
-        self.player.stop()
-
-    def seek(self, s):
-        self.player.seek(s)
-
-    def set_loop(self, start, end=None):
-        self.player.set_loop(start, end)
-
-    def select(self, path):
-        self.player.select(path)
-
-    def set_network(self, net):
-        self.networks.append(net)
-        self.player.command("network", net)
-
-    def on_state(self, fn):
-        self._listeners.append(fn)
-
-    def meter(self):
-        return self.player.meter
-
-    @property
-    def position_s(self):
-        m = self.player.meter
-        return 0.0 if m is None else max(0.0, m.position_s
-                                         - self.player.latency / self.player.fs_hz)
-
-    def pump(self, blocks):
-        for _ in range(blocks):
-            state = self.player.state
-            self.player.next_block()
-            if self.player.state != state:
-                for fn in self._listeners:
-                    fn(self.player.state, self.player.position_s)
-
-
 @pytest.fixture
 def audio_ok(monkeypatch):
     """Audio 'works': every device check passes and engines are FakeEngines."""
-    FakeEngine.instances = []
-    FakeEngine.fail_start = None
-    monkeypatch.setattr(audio_engine, "output_problem", lambda *a, **k: None)
-    monkeypatch.setattr(audio_engine, "list_output_devices", lambda: [])
-    monkeypatch.setattr(AuditionController, "engine_factory", FakeEngine)
-    return FakeEngine
+    return fake_audio(monkeypatch, AuditionController)
 
 
 @pytest.fixture
