@@ -1,5 +1,5 @@
 """Helpers for the GUI tests: real input (mouse drags and wheel turns on the editor viewport), a
-tool panel's job run to its end, a table cell's text."""
+feature's View menu entry and dock, a tool panel's job run to its end, a table cell's text."""
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
@@ -48,3 +48,13 @@ def cell_text(table, row: int, col: int) -> str:
     """The text of a table cell ("" when the cell is empty)."""
     item = table.item(row, col)
     return item.text() if item else ""
+
+
+def check_view_menu_dock(window, feature, action_name: str) -> None:
+    """The feature has its View menu entry `action_name`; its dock is hidden at first and
+    shows on `show_dock()`."""
+    menus = [a.menu() for a in window.menuBar().actions() if a.menu()]
+    assert action_name in [a.objectName() for m in menus for a in m.actions()]
+    assert not feature.dock.isVisible()
+    feature.show_dock()
+    assert feature.dock.isVisible()

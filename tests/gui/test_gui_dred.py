@@ -19,7 +19,7 @@ from workbench.gui.dred import panel as dred_panel
 from workbench.jobs.dred import PACKET_S
 
 from .fake_audio import fake_audio
-from .gui_helpers import cell_text, run_panel_job
+from .gui_helpers import cell_text, check_view_menu_dock, run_panel_job
 
 TIMEOUT_MS = 60000
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "dred"
@@ -72,12 +72,7 @@ def _shaded_packets(bars):
 def test_dock_is_in_view_menu_hidden_at_first_and_follows_the_theme(window):
     from workbench.gui.shell.theme import scene_colors
 
-    menus = [a.menu() for a in window.menuBar().actions() if a.menu()]
-    names = [a.objectName() for m in menus for a in m.actions()]
-    assert "actionViewDred" in names
-    assert not window.dred.dock.isVisible()
-    window.dred.show_dock()
-    assert window.dred.dock.isVisible()
+    check_view_menu_dock(window, window.dred, "actionViewDred")
     panel = window.dred.panel
     window.set_theme("light")
     light = scene_colors("light")

@@ -10,7 +10,7 @@ from dsp.percepnet.audio_io import mix_at_snr
 from dsp.signals import pink_noise, speech_like
 
 from .fake_audio import fake_audio
-from .gui_helpers import cell_text, run_panel_job
+from .gui_helpers import cell_text, check_view_menu_dock, run_panel_job
 
 FS = 16000
 TIMEOUT_MS = 20000
@@ -46,12 +46,7 @@ def _cell(panel, row, col):
 
 
 def test_dock_is_in_view_menu(window):
-    menus = [a.menu() for a in window.menuBar().actions() if a.menu()]
-    names = [a.objectName() for m in menus for a in m.actions()]
-    assert "actionViewEnhancement" in names
-    assert not window.enhance.dock.isVisible()
-    window.enhance.show_dock()
-    assert window.enhance.dock.isVisible()
+    check_view_menu_dock(window, window.enhance, "actionViewEnhancement")
 
 
 def test_file_with_clean_reference(qtbot, panel, noisy_files, tmp_path, dialogs):

@@ -64,6 +64,15 @@ def wait_built(qtbot, controller, timeout=20000):
     qtbot.waitUntil(lambda: not controller.is_busy, timeout=timeout)
 
 
+def open_programme(qtbot, window, path):
+    """Open `path` in the window's Renderer panel and wait for its player; returns (controller,
+    panel)."""
+    c, panel = window.renderer.controller, window.renderer.panel
+    panel.open_file(path)
+    wait_built(qtbot, c)
+    return c, panel
+
+
 def mime_for(path):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
@@ -148,9 +157,7 @@ def test_drop_on_the_window_and_the_open_dialog_use_the_same_loader(make_window,
 
 
 def test_bad_files_show_one_line_and_keep_the_previous_programme(rwin, wav, qtbot, tmp_path):
-    c, panel = rwin.renderer.controller, rwin.renderer.panel
-    panel.open_file(wav)
-    wait_built(qtbot, c)
+    c, panel = open_programme(qtbot, rwin, wav)
     good, player = c.programme, c.player
     nan = tmp_path / "broken.wav"
     x = write_programme(nan, seconds=0.5)
@@ -175,9 +182,7 @@ def test_bad_files_show_one_line_and_keep_the_previous_programme(rwin, wav, qtbo
 
 def test_cancel_while_building_keeps_the_previous_programme(rwin, wav, qtbot, monkeypatch,
                                                              tmp_path):
-    c, panel = rwin.renderer.controller, rwin.renderer.panel
-    panel.open_file(wav)
-    wait_built(qtbot, c)
+    c, panel = open_programme(qtbot, rwin, wav)
     good = c.programme
     started = threading.Event()
 
@@ -203,9 +208,7 @@ def test_cancel_while_building_keeps_the_previous_programme(rwin, wav, qtbot, mo
 
 
 def test_abx_buttons_and_keys_switch_the_players_path(rwin, wav, qtbot):
-    c, panel = rwin.renderer.controller, rwin.renderer.panel
-    panel.open_file(wav)
-    wait_built(qtbot, c)
+    c, panel = open_programme(qtbot, rwin, wav)
     player = c.player
     assert player.selected == "B" and panel.path_buttons["B"].isChecked()
     qtbot.mouseClick(panel.path_buttons["A"], Qt.MouseButton.LeftButton)
@@ -230,9 +233,7 @@ def test_abx_buttons_and_keys_switch_the_players_path(rwin, wav, qtbot):
 
 
 def test_transport_meters_seek_loop_and_the_end(rwin, wav, qtbot):
-    c, panel = rwin.renderer.controller, rwin.renderer.panel
-    panel.open_file(wav)
-    wait_built(qtbot, c)
+    c, panel = open_programme(qtbot, rwin, wav)
     assert panel.meters.updates == 0
     qtbot.mouseClick(panel.play_button, Qt.MouseButton.LeftButton)
     engine = c.engine
@@ -276,9 +277,7 @@ def test_transport_meters_seek_loop_and_the_end(rwin, wav, qtbot):
 
 
 def test_parameters_reach_the_player_while_playing(rwin, wav, qtbot):
-    c, panel = rwin.renderer.controller, rwin.renderer.panel
-    panel.open_file(wav)
-    wait_built(qtbot, c)
+    c, panel = open_programme(qtbot, rwin, wav)
     qtbot.mouseClick(panel.play_button, Qt.MouseButton.LeftButton)
     engine = c.engine
     engine.pump(5)
@@ -339,9 +338,7 @@ def test_design_space_combo_designs_the_network_in_the_room(make_window, audio_o
 def test_scene_edit_marks_the_paths_stale_until_rebuilt(rwin, wav, qtbot):
     from workbench.gui.scene import edits
 
-    c, panel = rwin.renderer.controller, rwin.renderer.panel
-    panel.open_file(wav)
-    wait_built(qtbot, c)
+    c, panel = open_programme(qtbot, rwin, wav)
     scene = rwin.document.scene
     x, y, z = edits.position_of(scene, ("listener", 0))
     rwin.document.push(edits.with_position(scene, ("listener", 0), (x, y + 0.2, z)), "move")
@@ -356,9 +353,7 @@ def test_scene_edit_marks_the_paths_stale_until_rebuilt(rwin, wav, qtbot):
 
 def test_render_to_files_writes_drivers_binaural_and_report(rwin, wav, qtbot, monkeypatch,
                                                              tmp_path):
-    c, panel = rwin.renderer.controller, rwin.renderer.panel
-    panel.open_file(wav)
-    wait_built(qtbot, c)
+    _, panel = open_programme(qtbot, rwin, wav)
     out = tmp_path / "render"
     asked = []
 
@@ -387,9 +382,7 @@ def test_render_to_files_writes_drivers_binaural_and_report(rwin, wav, qtbot, mo
 
 
 def test_render_to_files_can_be_cancelled(rwin, wav, qtbot, monkeypatch, tmp_path):
-    c, panel = rwin.renderer.controller, rwin.renderer.panel
-    panel.open_file(wav)
-    wait_built(qtbot, c)
+    _, panel = open_programme(qtbot, rwin, wav)
     out = tmp_path / "render"
     monkeypatch.setattr(render_dialog, "ask_render",
                         lambda *a, **k: RenderChoice(out, ("A", "B", "X"), cues=True))
@@ -444,9 +437,7 @@ def test_without_portaudio_the_panel_says_so_and_offline_render_works(
 
 
 def test_when_no_output_device_opens_play_is_disabled_with_the_reason(rwin, wav, qtbot):
-    c, panel = rwin.renderer.controller, rwin.renderer.panel
-    panel.open_file(wav)
-    wait_built(qtbot, c)
+    c, panel = open_programme(qtbot, rwin, wav)
     FakeEngine.fail_start = ("Cannot open the audio output (Device unavailable [PaErrorCode"
                              f" -9985]); {audio_engine.OFFLINE_HINT}")
     assert panel.action_play.isEnabled()
@@ -463,9 +454,7 @@ def test_when_no_output_device_opens_play_is_disabled_with_the_reason(rwin, wav,
 
 
 def test_window_closes_cleanly_while_playing_and_building(rwin, wav, qtbot):
-    c, panel = rwin.renderer.controller, rwin.renderer.panel
-    panel.open_file(wav)
-    wait_built(qtbot, c)
+    c, panel = open_programme(qtbot, rwin, wav)
     qtbot.mouseClick(panel.play_button, Qt.MouseButton.LeftButton)
     engine = c.engine
     panel.action_rebuild.trigger()
@@ -474,9 +463,7 @@ def test_window_closes_cleanly_while_playing_and_building(rwin, wav, qtbot):
 
 
 def test_the_overview_switches_to_the_spectrogram_and_follows_the_theme(rwin, wav, qtbot):
-    c, panel = rwin.renderer.controller, rwin.renderer.panel
-    panel.open_file(wav)
-    wait_built(qtbot, c)
+    c, panel = open_programme(qtbot, rwin, wav)
     view = panel.view
     assert view.mode == "levels" and view.curves["C"].isVisible()
     view.set_mode("spectrogram")
