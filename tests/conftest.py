@@ -21,6 +21,18 @@ def shared_file(relative: str) -> Path:
     return path
 
 
+def check_weights_file_errors(load, error: type[Exception], tmp_path: Path,
+                              unreadable: str) -> None:
+    """`load(path)` of a model's weights raises `error` for a missing file (saying "not found")
+    and for a file that is not a zip archive (matching `unreadable`)."""
+    with pytest.raises(error, match="not found"):
+        load(tmp_path / "missing.npz")
+    corrupt = tmp_path / "corrupt.npz"
+    corrupt.write_bytes(b"PK\x03\x04 not a zip")
+    with pytest.raises(error, match=unreadable):
+        load(corrupt)
+
+
 def play_blocks(player, blocks: int, events: dict | None = None):
     """`player.next_block()` `blocks` times, concatenated; events {block index:
     callable(player)} run just before that block."""

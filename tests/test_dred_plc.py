@@ -3,7 +3,7 @@ held-out speakers against "repeat the last frame", numpy == torch, input validat
 
 import numpy as np
 import pytest
-from conftest import shared_file
+from conftest import check_weights_file_errors, shared_file
 
 from dsp.dred.features import NB_FEATURES, compute_features
 from dsp.dred.plc import DEFAULT_PATH, FeaturePredictor, PlcError, cepstral_distance_db
@@ -163,12 +163,7 @@ def test_offline_calls_reject_bad_shapes(plc):
 
 
 def test_load_errors(tmp_path):
-    with pytest.raises(PlcError, match="not found"):
-        FeaturePredictor.load(tmp_path / "missing.npz")
-    corrupt = tmp_path / "corrupt.npz"
-    corrupt.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(PlcError, match="cannot read"):
-        FeaturePredictor.load(corrupt)
+    check_weights_file_errors(FeaturePredictor.load, PlcError, tmp_path, "cannot read")
     partial = tmp_path / "partial.npz"
     with np.load(DEFAULT_PATH) as z:
         np.savez(partial, **{k: z[k] for k in z.files if k != "gru2_bias_hh"})

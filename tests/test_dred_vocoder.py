@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import scipy.signal
-from conftest import shared_file
+from conftest import check_weights_file_errors, shared_file
 
 from dsp.dred.features import (
     FRAME_SIZE,
@@ -214,12 +214,7 @@ def test_bad_input_raises(voc, tmp_path):
             with pytest.raises(ValueError, match="features") as info:
                 fn(bad)
             assert isinstance(info.value, VocoderError), case
-    with pytest.raises(VocoderError, match="not found"):
-        Vocoder.load(tmp_path / "missing.npz")
-    corrupt = tmp_path / "corrupt.npz"
-    corrupt.write_bytes(b"PK\x03\x04 not a zip")
-    with pytest.raises(VocoderError, match="corrupt"):
-        Vocoder.load(corrupt)
+    check_weights_file_errors(Vocoder.load, VocoderError, tmp_path, "corrupt")
     with np.load(DEFAULT_WEIGHTS) as z:
         weights = {k: z[k] for k in z.files if k != "meta"}
     weights["gru_whh"] = weights["gru_whh"][:, :-1]

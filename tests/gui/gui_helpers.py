@@ -1,5 +1,6 @@
 """Helpers for the GUI tests: real input (mouse drags and wheel turns on the editor viewport), a
-feature's View menu entry and dock, a tool panel's job run to its end, a table cell's text."""
+feature's View menu entry and dock, a tool panel's job run to its end or cancelled, a table cell's
+text."""
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
@@ -42,6 +43,16 @@ def run_panel_job(qtbot, panel, timeout_ms: int):
     with qtbot.waitSignal(panel.runner.done, timeout=timeout_ms):
         assert panel.process()
     return panel.outcome
+
+
+def cancel_panel_job(qtbot, panel, timeout_ms: int) -> None:
+    """Start the tool panel's job, press Cancel while it runs (Cancel enabled, Process not) and
+    wait until it has ended."""
+    with qtbot.waitSignal(panel.runner.cancelled, timeout=timeout_ms):
+        assert panel.process()
+        assert panel.cancel_button.isEnabled() and not panel.process_button.isEnabled()
+        panel.cancel_button.click()
+    qtbot.waitUntil(lambda: not panel.runner.is_running, timeout=timeout_ms)
 
 
 def cell_text(table, row: int, col: int) -> str:

@@ -19,7 +19,7 @@ from workbench.gui.dred import panel as dred_panel
 from workbench.jobs.dred import PACKET_S
 
 from .fake_audio import fake_audio
-from .gui_helpers import cell_text, check_view_menu_dock, run_panel_job
+from .gui_helpers import cancel_panel_job, cell_text, check_view_menu_dock, run_panel_job
 
 TIMEOUT_MS = 60000
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "dred"
@@ -161,11 +161,7 @@ def test_bad_settings_are_refused_and_keep_the_previous_result(qtbot, panel, spe
 def test_cancel_keeps_the_previous_result(qtbot, panel, speech):
     _opus_only(panel, speech)
     o = _process(qtbot, panel)
-    with qtbot.waitSignal(panel.runner.cancelled, timeout=TIMEOUT_MS):
-        assert panel.process()
-        assert panel.cancel_button.isEnabled() and not panel.process_button.isEnabled()
-        panel.cancel_button.click()
-    qtbot.waitUntil(lambda: not panel.runner.is_running, timeout=TIMEOUT_MS)
+    cancel_panel_job(qtbot, panel, TIMEOUT_MS)
     assert panel.outcome is o
     assert "Cancelled" in panel.error_label.text()
     assert panel.process_button.isEnabled() and not panel.cancel_button.isEnabled()

@@ -10,7 +10,7 @@ from dsp.percepnet.audio_io import mix_at_snr
 from dsp.signals import pink_noise, speech_like
 
 from .fake_audio import fake_audio
-from .gui_helpers import cell_text, check_view_menu_dock, run_panel_job
+from .gui_helpers import cancel_panel_job, cell_text, check_view_menu_dock, run_panel_job
 
 FS = 16000
 TIMEOUT_MS = 20000
@@ -140,11 +140,7 @@ def test_bad_file_shows_one_line_error(qtbot, panel, tmp_path):
 def test_cancel(qtbot, panel, noisy_files):
     noisy, clean = noisy_files
     _use_file(panel, noisy, clean)
-    with qtbot.waitSignal(panel.runner.cancelled, timeout=TIMEOUT_MS):
-        assert panel.process()
-        assert panel.cancel_button.isEnabled() and not panel.process_button.isEnabled()
-        panel.cancel_button.click()
-    qtbot.waitUntil(lambda: not panel.runner.is_running, timeout=TIMEOUT_MS)
+    cancel_panel_job(qtbot, panel, TIMEOUT_MS)
     assert panel.outcome is None
     assert panel.info_label.text() == "Cancelled."
     assert panel.process_button.isEnabled() and not panel.cancel_button.isEnabled()
