@@ -375,6 +375,19 @@ def test_reference_pair_moves_in_when_the_room_is_small():
     assert all(ref.room.contains(p) for p in ref.device.driver_positions())
 
 
+def _stream_swapping_at_10(stream, process, new, programme, block, blocks):
+    """The programme (cut or zero-padded to `blocks` blocks) through `process(block)`, with
+    `stream.set_network(new)` before block 10; returns (input, output)."""
+    x = np.zeros((blocks * block, 2))
+    x[:len(programme)] = programme[:blocks * block]
+    out = []
+    for k in range(blocks):
+        if k == 10:
+            stream.set_network(new)
+        out.append(process(x[k * block:(k + 1) * block]))
+    return x, np.concatenate(out)
+
+
 def test_network_swap_while_streaming_crossfades_to_the_new_filters(soundbar, programme):
     # A new design (lower effort cap) while playing: the drivers crossfade, and once the fade
     # is over the stream is exactly the new network's offline render.
@@ -383,14 +396,7 @@ def test_network_swap_while_streaming_crossfades_to_the_new_filters(soundbar, pr
     from dsp.renderer import Renderer
 
     r = Renderer(net, block=256, crossfade=2048)
-    x = np.zeros((40 * 256, 2))
-    x[:len(programme)] = programme[:40 * 256]
-    out = []
-    for k in range(40):
-        if k == 10:
-            r.set_network(new)
-        out.append(r.process(x[k * 256:(k + 1) * 256]))
-    y = np.concatenate(out)
+    x, y = _stream_swapping_at_10(r, r.process, new, programme, 256, 40)
     after = 10 * 256 + 2048
     ref_new = render_drivers(x, new)[:len(y)]
     ref_old = render_drivers(x, net)[:len(y)]
@@ -406,14 +412,8 @@ def test_path_stream_network_swap_keeps_alignment(soundbar, programme):
 
     p = dc_replace(paths, filters=dict(paths.filters), gains_db=dict(paths.gains_db))
     ps = PathStream(p, block=512, crossfade=2048)
-    x = np.zeros((60 * 512, 2))
-    x[:len(programme)] = programme[:60 * 512]
-    out = []
-    for k in range(60):
-        if k == 10:
-            ps.set_network(new)
-        out.append(ps.process(x[k * 512:(k + 1) * 512])[1])
-    y = np.concatenate(out)
+    x, y = _stream_swapping_at_10(ps, lambda block: ps.process(block)[1], new, programme, 512,
+                                  60)
     ref = render_path(x, p, "B")[:len(y)]  # p now holds the new folded filters
     after = 10 * 512 + 2048
     assert np.max(np.abs(y[after:] - ref[after:])) < 1e-9
