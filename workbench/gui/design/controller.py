@@ -92,10 +92,8 @@ class DesignController(QObject):
         self._shown = 0  # generation of what is shown
         self._last_key: tuple | None = None
         document.changed.connect(self.request)
-        r = self.runner
-        r.finished.connect(self._on_finished)
-        r.failed.connect(self._on_failed)
-        r.done.connect(self._on_done)
+        self.runner.connect_handlers(finished=self._on_finished, failed=self._on_failed,
+                                     done=self._on_done)
         self.adapt_to_scene()
 
     # -- parameters ------------------------------------------------------------------------------

@@ -146,14 +146,10 @@ class AuditionController(EnginePlayback, QObject):
         self._live_timer.setInterval(LIVE_DELAY_MS)
         self._live_timer.timeout.connect(self._apply_live)
         self._init_playback()
-        r = self.build_runner
-        r.progress.connect(self.progress)
-        r.finished.connect(self._on_built)
-        r.failed.connect(self._on_build_failed)
-        r.cancelled.connect(self._on_build_cancelled)
-        r.done.connect(self._on_build_done)
-        self.levels_runner.finished.connect(self._on_levels)
-        self.levels_runner.done.connect(self._on_levels_done)
+        self.build_runner.connect_handlers(
+            progress=self.progress, finished=self._on_built, failed=self._on_build_failed,
+            cancelled=self._on_build_cancelled, done=self._on_build_done)
+        self.levels_runner.connect_handlers(finished=self._on_levels, done=self._on_levels_done)
         document.changed.connect(self._check_stale)
         self.device = self._initial_device(AUDIO_DEVICE.get())
         self.refresh_audio()

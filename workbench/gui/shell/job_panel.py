@@ -77,11 +77,9 @@ class JobPanel(QWidget):
         self.outcome = None
         self._init_state()
         self._build()
-        self.runner.progress.connect(self._on_progress)
-        self.runner.finished.connect(self._deliver)
-        self.runner.failed.connect(self._on_failed)
-        self.runner.cancelled.connect(self._on_cancelled)
-        self.runner.done.connect(self._update_enabled)
+        self.runner.connect_handlers(progress=self._on_progress, finished=self._deliver,
+                                     failed=self._on_failed, cancelled=self._on_cancelled,
+                                     done=self._update_enabled)
         document.changed.connect(self.refresh_scene)
         self.refresh_scene()
         self._update_enabled()

@@ -192,12 +192,9 @@ class MainWindow(SceneFiles, QMainWindow):
         self.view.cursorMoved.connect(self._on_cursor_moved)
         self.view.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.properties.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        r = self.runner
-        r.progress.connect(self._on_job_progress)
-        r.finished.connect(self._on_job_finished)
-        r.failed.connect(self._on_job_failed)
-        r.cancelled.connect(self._on_job_cancelled)
-        r.done.connect(self._on_job_done)
+        self.runner.connect_handlers(
+            progress=self._on_job_progress, finished=self._on_job_finished,
+            failed=self._on_job_failed, cancelled=self._on_job_cancelled, done=self._on_job_done)
 
     # -- title, status -----------------------------------------------------------------------------
     def _update_title(self) -> None:
