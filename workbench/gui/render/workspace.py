@@ -1,6 +1,7 @@
-"""The audition part of the main window: the Renderer dock (a tool panel: a tab beside Transfer
-once shown), its View toggle, the Audio menu (the panel's actions), audio files dropped on the
-window, and the status bar's audio report, wired to one `AuditionController`.
+"""The audition part of the main window: the Renderer dock (a tool panel, `PanelDock`: a tab
+beside Transfer once shown, with its View toggle), the Audio menu (the panel's actions), audio
+files dropped on the window, and the status bar's audio report, wired to one
+`AuditionController`.
 
 The dock starts hidden in the default layout and appears when a file is opened or dropped, or
 from View ▸ Renderer.
@@ -10,49 +11,36 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMainWindow
 
 from workbench.gui.render.audition_controller import AuditionController
 from workbench.gui.render.panel import RendererPanel, audio_paths
-from workbench.gui.shell.actions import Action
-from workbench.gui.shell.panel_dock import tool_place
-from workbench.gui.shell.theme import SceneColors
+from workbench.gui.shell.panel_dock import PanelDock, tool_place
 
-DOCK_NAME = "rendererDock"
 PLACE = tool_place(height=330, width_share=0.45)
 """Taller and wider than Transfer's share of the bottom row: the panel needs the room (the plot
 docks beside it give some up)."""
-ACTIONS = (Action("actionViewRenderer", handler=lambda ws, on: ws.show_dock() if on else None,
-                  menu="view", make=lambda ws: ws.dock.toggleViewAction()),)
 
 
-class RendererWorkspace(QObject):
+class RendererWorkspace(PanelDock):
     """Builds and wires the Renderer UI of `window` (a MainWindow with `document`, `docks`,
     `registry`, `set_audio_status`)."""
 
     def __init__(self, window: QMainWindow):
-        super().__init__(window)
-        self.window = window
-        self.controller = AuditionController(window.document, self)
-        self.panel = RendererPanel(self.controller)
-        self.dock = window.docks.add("Renderer", DOCK_NAME, self.panel, PLACE)
+        controller = AuditionController(window.document)
+        super().__init__(window, RendererPanel(controller), "Renderer", "rendererDock",
+                         "actionViewRenderer", PLACE)
+        controller.setParent(self)
+        self.controller = controller
         window.registry.include(self.panel.action_set)
-        window.registry.add(self, ACTIONS)
         self.panel.action_open.triggered.connect(lambda: self.show_dock())
         self.panel.action_render.triggered.connect(lambda: self.show_dock())
         self._reported = False
-        self.panel.message.connect(self._status)
         self.controller.message.connect(self._status)
         self.controller.audioProblemChanged.connect(self._report_audio)
         # After build_window's own PortAudio check (which would hide a device problem).
         QTimer.singleShot(0, lambda: self._report_audio(self.controller.audio_problem))
-
-    # -- the dock --------------------------------------------------------------------------------
-    def show_dock(self) -> None:
-        """Show and raise the Renderer dock (first time since the default layout: as a tab
-        beside Transfer, taller and wider)."""
-        self.window.docks.show_tool(DOCK_NAME)
 
     # -- files dropped on the window -------------------------------------------------------------
     def accepts_drop(self, mime) -> bool:
@@ -71,10 +59,6 @@ class RendererWorkspace(QObject):
         return self.panel.open_file(path)
 
     # -- status ----------------------------------------------------------------------------------
-    def _status(self, text: str) -> None:
-        if text:
-            self.window.statusBar().showMessage(text, 10000)
-
     def _report_audio(self, problem: str) -> None:
         """The status bar's "No audio" marker. A report already there (the app's PortAudio
         check at start) is the same cause in other words, and stays."""
@@ -84,12 +68,6 @@ class RendererWorkspace(QObject):
         self.window.set_audio_status(problem or None)
 
     # -- the feature pattern ---------------------------------------------------------------------
-    def apply_theme(self, colors: SceneColors) -> None:
-        self.panel.apply_theme(colors)
-
-    def reset(self) -> None:
-        self.panel.reset()
-
     def shutdown(self) -> None:
         self.controller.shutdown()
         if self.panel.offline.is_running:

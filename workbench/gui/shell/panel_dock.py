@@ -1,6 +1,6 @@
 """The panel pattern: a feature part of the main window (`Feature`), and `PanelDock`, the
-feature made of one tool panel (Enhancement, DRED) in a bottom dock that joins Transfer's tabs
-when first shown from its View menu entry.
+feature made of one tool panel (Enhancement, DRED; the Renderer's workspace builds on it) in a
+bottom dock that joins Transfer's tabs when first shown from its View menu entry.
 
 A tool panel is any QWidget with a `message(str)` signal (status-bar text), `apply_theme(colors)`,
 `reset()` (the scene was replaced: drop the results of the old one) and `shutdown()` (the window
