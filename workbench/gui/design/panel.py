@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QProgressBar,
-    QPushButton,
     QScrollArea,
     QSlider,
     QSpinBox,
@@ -30,7 +29,7 @@ from dsp.params import METHODS, DesignParams
 from workbench.gui.design.controller import METHOD_LABELS, DesignController
 from workbench.gui.design.target_curve_editor import TargetCurveEditor
 from workbench.gui.shell.theme import current_theme, scene_colors
-from workbench.gui.shell.widgets import double_spin
+from workbench.gui.shell.widgets import double_spin, push_button
 from workbench.jobs.design import DesignOutcome, parse_angles
 
 TAPS = (128, 256, 512, 1024, 2048, 4096, 8192)
@@ -38,9 +37,28 @@ EFFORT_STEPS_PER_DB = 2  # slider resolution 0.5 dB
 EFFORT_MAX_DB = 40.0
 
 
+READINGS = (
+    # (attribute, object name, row title, attribute of the row's label when it hides)
+    ("effort_label", "effortReading", "Effort", ""),
+    ("fir_label", "firErrorReading", "FIR error", ""),
+    ("zone_label", "zoneAreaReading", "Zone", ""),
+    ("cancel_label", "cancellationReading", "Sweet spot", "cancel_row_label"),
+    ("probe_reading", "probeReading", "Probe", "probe_row_label"),
+    ("beam_label", "beamReading", "Nulls", "beam_row_label"),
+    ("lobe_label", "lobeReading", "Main lobe", "lobe_row_label"),
+    ("virtual_label", "virtualReading", "vs reference", "virtual_row_label"),
+    ("timing_label", "timingReading", "Timing", ""),
+    ("state_label", "designState", "State", ""),
+)
+"""The Result box's rows, in order."""
+
+
 def _spin(lo: float, hi: float, step: float, suffix: str, decimals: int = 1,
-          special: str = "") -> QDoubleSpinBox:
-    return double_spin(lo, hi, step, suffix, decimals, special=special)
+          special: str = "", name: str = "", tip: str = "") -> QDoubleSpinBox:
+    w = double_spin(lo, hi, step, suffix, decimals, special=special, name=name)
+    if tip:
+        w.setToolTip(tip)
+    return w
 
 
 def _value_label(name: str) -> QLabel:
@@ -48,6 +66,12 @@ def _value_label(name: str) -> QLabel:
     label.setObjectName(name)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
+
+
+def _group(title: str, layout) -> QGroupBox:
+    box = QGroupBox(title)
+    box.setLayout(layout)
+    return box
 
 
 class DesignPanel(QWidget):
@@ -60,7 +84,38 @@ class DesignPanel(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.setObjectName("designPanel")
+        self.message_label = QLabel()
+        self.message_label.setObjectName("designMessage")
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message_label.setVisible(False)
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(6, 6, 6, 6)
+        for w in (self._params_box(), self._results_box(), self.message_label):
+            layout.addWidget(w)
+        layout.addLayout(self._buttons())
+        layout.addWidget(self.export_progress)
+        for w in (self._beam_box(), self._virtual_box(), self._target_box()):
+            layout.addWidget(w)
+        layout.addStretch(1)
+        content.setMinimumWidth(330)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll_area.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll_area)
 
+        self.sync_params(controller.params)
+        self.sync_listeners()
+        self._connect()
+
+    # -- construction ----------------------------------------------------------------------------
+    def _params_box(self) -> QGroupBox:
+        """Method, listener, effort cap, taps, modelling delay, robustness and probe."""
         self.method_combo = QComboBox()
         self.method_combo.setObjectName("designMethod")
         for m in METHODS:
@@ -88,15 +143,12 @@ class DesignPanel(QWidget):
         self.delay_spin.setSuffix(" samples")
         self.delay_spin.setKeyboardTracking(False)
         self.delay_spin.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.robust_spin = _spin(0.0, 20.0, 1.0, " cm", special="off")
-        self.robust_spin.setObjectName("designRobust")
-        self.robust_spin.setToolTip("Optimize over head positions within ± this lateral "
-                                    "displacement (a larger zone, less peak cancellation)")
-        self.probe_spin = _spin(0.0, 20.0, 1.0, " cm", special="off")
-        self.probe_spin.setObjectName("designProbe")
-        self.probe_spin.setToolTip("Also show the cancellation with the head moved ± this far "
-                                   "sideways (worst side)")
-
+        self.robust_spin = _spin(0.0, 20.0, 1.0, " cm", special="off", name="designRobust",
+                                 tip="Optimize over head positions within ± this lateral "
+                                     "displacement (a larger zone, less peak cancellation)")
+        self.probe_spin = _spin(0.0, 20.0, 1.0, " cm", special="off", name="designProbe",
+                                tip="Also show the cancellation with the head moved ± this far "
+                                    "sideways (worst side)")
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Method", self.method_combo)
@@ -112,78 +164,57 @@ class DesignPanel(QWidget):
         form.addRow(self.robust_label, self.robust_spin)
         self.probe_label = QLabel("Probe ±")
         form.addRow(self.probe_label, self.probe_spin)
-        params_box = QGroupBox("Design")
-        params_box.setLayout(form)
+        return _group("Design", form)
 
+    def _beam_box(self) -> QGroupBox:
         self.null_edit = QLineEdit()
         self.null_edit.setObjectName("beamNulls")
         self.null_edit.setToolTip("Null directions in degrees, device frame, counter-clockwise "
                                   "(e.g. 90, -90)")
         self.lobe_spin = _spin(5.0, 80.0, 5.0, "°", 0)
-        self.null_gain_spin = _spin(-80.0, 0.0, 5.0, " dB", 0)
-        self.null_gain_spin.setToolTip("Level asked for at the nulls, relative to on-axis")
+        self.null_gain_spin = _spin(-80.0, 0.0, 5.0, " dB", 0,
+                                    tip="Level asked for at the nulls, relative to on-axis")
         beam_form = QFormLayout()
         beam_form.addRow("Nulls at", self.null_edit)
         beam_form.addRow("Main lobe ±", self.lobe_spin)
         beam_form.addRow("Null level", self.null_gain_spin)
-        self.beam_box = QGroupBox("Beam")
-        self.beam_box.setLayout(beam_form)
+        self.beam_box = _group("Beam", beam_form)
+        return self.beam_box
 
+    def _virtual_box(self) -> QGroupBox:
         self.virtual_spin = _spin(1.0, 90.0, 5.0, "°", 0)
         virtual_form = QFormLayout()
         virtual_form.addRow("Virtual pair ±", self.virtual_spin)
-        self.virtual_box = QGroupBox("Virtualizer")
-        self.virtual_box.setLayout(virtual_form)
+        self.virtual_box = _group("Virtualizer", virtual_form)
+        return self.virtual_box
 
+    def _target_box(self) -> QGroupBox:
         self.target_editor = TargetCurveEditor()
         self.target_editor.setMinimumHeight(160)
         target_layout = QVBoxLayout()
         target_layout.setContentsMargins(4, 4, 4, 4)
         target_layout.addWidget(self.target_editor)
-        self.target_box = QGroupBox("Target cancellation")
-        self.target_box.setLayout(target_layout)
+        self.target_box = _group("Target cancellation", target_layout)
+        return self.target_box
 
-        self.effort_label = _value_label("effortReading")
-        self.fir_label = _value_label("firErrorReading")
-        self.zone_label = _value_label("zoneAreaReading")
-        self.cancel_label = _value_label("cancellationReading")
-        self.probe_reading = _value_label("probeReading")
-        self.beam_label = _value_label("beamReading")
-        self.virtual_label = _value_label("virtualReading")
-        self.timing_label = _value_label("timingReading")
-        self.state_label = _value_label("designState")
+    def _results_box(self) -> QGroupBox:
+        """The headline numbers (READINGS), each a selectable label in a form row."""
         numbers = QFormLayout()
-        numbers.addRow("Effort", self.effort_label)
-        numbers.addRow("FIR error", self.fir_label)
-        numbers.addRow("Zone", self.zone_label)
-        self.cancel_row_label = QLabel("Sweet spot")
-        numbers.addRow(self.cancel_row_label, self.cancel_label)
-        self.probe_row_label = QLabel("Probe")
-        numbers.addRow(self.probe_row_label, self.probe_reading)
-        self.beam_row_label = QLabel("Nulls")
-        numbers.addRow(self.beam_row_label, self.beam_label)
-        self.lobe_row_label = QLabel("Main lobe")
-        self.lobe_label = _value_label("lobeReading")
-        numbers.addRow(self.lobe_row_label, self.lobe_label)
-        self.virtual_row_label = QLabel("vs reference")
-        numbers.addRow(self.virtual_row_label, self.virtual_label)
-        numbers.addRow("Timing", self.timing_label)
-        numbers.addRow("State", self.state_label)
-        results_box = QGroupBox("Result")
-        results_box.setLayout(numbers)
+        for attr, name, title, row_attr in READINGS:
+            label = _value_label(name)
+            setattr(self, attr, label)
+            if row_attr:
+                setattr(self, row_attr, QLabel(title))
+                numbers.addRow(getattr(self, row_attr), label)
+            else:
+                numbers.addRow(title, label)
+        return _group("Result", numbers)
 
-        self.message_label = QLabel()
-        self.message_label.setObjectName("designMessage")
-        self.message_label.setWordWrap(True)
-        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message_label.setVisible(False)
-
-        self.redesign_button = QPushButton("Redesign")
-        self.redesign_button.setObjectName("redesignButton")
-        self.redesign_button.setToolTip("Redesign now (F6)")
-        self.export_button = QPushButton("Export…")
-        self.export_button.setObjectName("exportButton")
-        self.export_button.setToolTip("Write the filters in the chosen formats")
+    def _buttons(self) -> QHBoxLayout:
+        """Redesign and Export… in a row; the export's progress bar (under it)."""
+        self.redesign_button = push_button("Redesign", "redesignButton", "Redesign now (F6)")
+        self.export_button = push_button("Export…", "exportButton",
+                                         "Write the filters in the chosen formats")
         self.export_button.setEnabled(False)
         self.export_progress = QProgressBar()
         self.export_progress.setRange(0, 100)
@@ -192,30 +223,7 @@ class DesignPanel(QWidget):
         buttons.addWidget(self.redesign_button)
         buttons.addStretch(1)
         buttons.addWidget(self.export_button)
-
-        content = QWidget()
-        layout = QVBoxLayout(content)
-        layout.setContentsMargins(6, 6, 6, 6)
-        for w in (params_box, results_box, self.message_label):
-            layout.addWidget(w)
-        layout.addLayout(buttons)
-        layout.addWidget(self.export_progress)
-        for w in (self.beam_box, self.virtual_box, self.target_box):
-            layout.addWidget(w)
-        layout.addStretch(1)
-        content.setMinimumWidth(330)
-        self.scroll_area = QScrollArea()
-        self.scroll_area.setWidgetResizable(True)
-        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.scroll_area.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(self.scroll_area)
-
-        self.sync_params(controller.params)
-        self.sync_listeners()
-        self._connect()
+        return buttons
 
     # -- wiring ----------------------------------------------------------------------------------
     def _connect(self) -> None:

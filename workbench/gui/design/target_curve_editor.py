@@ -13,11 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from dsp.target_curve import TargetCurve
 from workbench.gui.plots.base import set_freq_axis, style_plot
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
+from workbench.gui.shell.widgets import push_button
 
 F_MIN_HZ, F_MAX_HZ = 20.0, 24000.0
 GAIN_MIN_DB, GAIN_MAX_DB = 0.0, 60.0
@@ -87,12 +88,9 @@ class TargetCurveEditor(QWidget):
         self.handles = _Handles(self)
         self.plot.addItem(self.handles)
         self.plot.scene().sigMouseClicked.connect(self._on_scene_click)
-        self.undo_button = QPushButton("Undo")
-        self.undo_button.setObjectName("targetUndo")
-        self.undo_button.setToolTip("Undo the last edit of the target curve")
-        self.reset_button = QPushButton("Reset")
-        self.reset_button.setObjectName("targetReset")
-        self.reset_button.setToolTip("Back to the default target curve")
+        self.undo_button = push_button("Undo", "targetUndo",
+                                       "Undo the last edit of the target curve")
+        self.reset_button = push_button("Reset", "targetReset", "Back to the default target curve")
         self.undo_button.clicked.connect(self.undo)
         self.reset_button.clicked.connect(self.reset)
         buttons = QHBoxLayout()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
+from PySide6.QtWidgets import QDoubleSpinBox, QPushButton, QSpinBox
 
 
 def double_spin(lo: float, hi: float, step: float, suffix: str, decimals: int, *,
@@ -22,6 +22,14 @@ def double_spin(lo: float, hi: float, step: float, suffix: str, decimals: int, *
     if special:
         w.setSpecialValueText(special)
     return w
+
+
+def push_button(text: str, name: str, tip: str) -> QPushButton:
+    """A push button with its object name and tool tip."""
+    button = QPushButton(text)
+    button.setObjectName(name)
+    button.setToolTip(tip)
+    return button
 
 
 def spin_box(lo: float, hi: float, value: float, *, decimals: int | None = None,
