@@ -21,6 +21,7 @@ test-other utterance from ../shared/data when present, else on generated speech-
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
@@ -35,7 +36,7 @@ DRED_SPEECH = (ROOT.parent / "shared" / "data" / "speech" / "librispeech_test-ot
                / "2033-164914-0000.flac")
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--no-simulate", action="store_true",
@@ -52,15 +53,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="speech file of dred-dark.png (generated speech when missing)")
     parser.add_argument("--only", action="append", choices=SHOTS,
                         help="write only these screenshots (repeatable; default: all)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
 
-    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from workbench.gui.app import build_window, configure_application
+    from workbench.gui.app import configure_application
     from workbench.gui.shell import recovery
-    from workbench.gui.shell.theme import apply_theme
 
     scratch = Path(tempfile.mkdtemp(prefix="awb-screenshots-"))
     app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -77,43 +81,12 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.01)
 
     wanted = set(args.only or SHOTS)
+    shots = [("main", functools.partial(main_screenshot, theme="dark")),
+             ("main", functools.partial(main_screenshot, theme="light")),
+             ("design", design_screenshot), ("renderer", renderer_screenshot),
+             ("dred", dred_screenshot)]
     written = []
-    for theme in ("dark", "light") if "main" in wanted else ():
-        apply_theme(app, theme)
-        window = build_window(args.scene, recovery_dir=scratch / "recovery",
-                              offer_recovery=False)
-        window.set_theme(theme)
-        window.resize(width, height)
-        window.show()
-        settle()
-        window.view.fit_to_room()
-        if window.document.scene.listeners:
-            window.view.select(("listener", 0))
-        if not args.no_simulate:
-            loop = QEventLoop()
-            window.runner.done.connect(loop.quit)
-            QTimer.singleShot(60000, loop.quit)
-            if window.simulate("freefield"):
-                loop.exec()
-            if window.transfer_view.result is None:
-                print(f"note: no simulation shown ({window.transfer_view.message_label.text()})")
-            else:
-                window.transfer_view.driver_combo.setCurrentIndex(
-                    max(window.transfer_view.driver_combo.findText("tweeter"), 0))
-        window.view.cursorMoved.emit(*window.view.room_point(
-            window.view.viewport().rect().center()))
-        settle()
-        path = args.out / f"main-{theme}.png"
-        if not window.grab().save(str(path)):
-            print(f"error: could not write {path}", file=sys.stderr)
-            return 1
-        written.append(path)
-        window.document.undo_stack.setClean()
-        window.close()
-        settle(0.1)
-    shots = {"design": design_screenshot, "renderer": renderer_screenshot,
-             "dred": dred_screenshot}
-    for name, shot in shots.items():
+    for name, shot in shots:
         if name not in wanted:
             continue
         path = shot(args, app, settle, scratch, width, height)
@@ -123,6 +96,40 @@ def main(argv: list[str] | None = None) -> int:
     for path in written:
         print(path)
     return 0
+
+
+def main_screenshot(args, app, settle, scratch: Path, width: int, height: int, theme: str
+                    ) -> Path | None:
+    """main-THEME.png: `args.scene` with the listener selected and, unless --no-simulate, a
+    free-field simulation in the transfer plots."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from workbench.gui.app import build_window
+    from workbench.gui.shell.theme import apply_theme
+
+    apply_theme(app, theme)
+    window = build_window(args.scene, recovery_dir=scratch / "recovery", offer_recovery=False)
+    window.set_theme(theme)
+    window.resize(width, height)
+    window.show()
+    settle()
+    window.view.fit_to_room()
+    if window.document.scene.listeners:
+        window.view.select(("listener", 0))
+    if not args.no_simulate:
+        loop = QEventLoop()
+        window.runner.done.connect(loop.quit)
+        QTimer.singleShot(60000, loop.quit)
+        if window.simulate("freefield"):
+            loop.exec()
+        if window.transfer_view.result is None:
+            print(f"note: no simulation shown ({window.transfer_view.message_label.text()})")
+        else:
+            window.transfer_view.driver_combo.setCurrentIndex(
+                max(window.transfer_view.driver_combo.findText("tweeter"), 0))
+    window.view.cursorMoved.emit(*window.view.room_point(window.view.viewport().rect().center()))
+    settle()
+    return _save_and_close(window, args.out / f"main-{theme}.png", settle)
 
 
 def _save_and_close(window, path: Path, settle) -> Path | None:
