@@ -17,7 +17,8 @@ from sim.budget import Limits, check_budget, estimate
 from sim.presets import list_presets
 from sim.room import RirCache
 from sim.scene import Room, Walls
-from sim.scene_io import SceneError, load_scene, scene_to_dict
+from sim.scene_io import SceneError, load_scene
+from sim.scene_json import scene_to_dict
 from sim.transfer import simulate
 from workbench.cli.main import main as cli_main
 

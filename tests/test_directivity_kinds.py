@@ -27,7 +27,8 @@ from sim.directivity import base as registry
 from sim.freefield import ear_transfer
 from sim.geometry import yaw_matrix
 from sim.scene import content_hash
-from sim.scene_io import load_scene, scene_from_dict, scene_to_dict
+from sim.scene_io import load_scene, scene_from_dict
+from sim.scene_json import scene_to_dict
 
 C, FS = 343.0, 48000
 

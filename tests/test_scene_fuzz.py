@@ -40,10 +40,10 @@ from sim.scene_io import (
     SceneError,
     load_room,
     load_scene,
-    room_to_dict,
     save_scene,
     validate_any,
 )
+from sim.scene_json import room_to_dict
 
 FUZZ_EXAMPLES = int(os.environ.get("AWB_FUZZ_EXAMPLES", "100"))
 LOAD_TIME_LIMIT_S = 5.0

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from sim.presets import list_presets
-from sim.scene_io import SceneError, load_scene, save_scene, scene_to_dict, validate_any
+from sim.scene_io import SceneError, load_scene, save_scene, validate_any
+from sim.scene_json import scene_to_dict
 from workbench.cli.main import main as cli_main
 
 

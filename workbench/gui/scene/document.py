@@ -19,7 +19,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from sim.scene import Scene
-from sim.scene_io import SceneError, check_scene, save_scene, scene_from_dict, scene_to_dict
+from sim.scene_io import SceneError, check_scene, save_scene, scene_from_dict
+from sim.scene_json import scene_to_dict
 
 MERGE_ID = 0x5CE1
 

@@ -19,7 +19,8 @@ from PySide6.QtCore import QStandardPaths
 
 from sim.outputs import write_text
 from sim.scene import Scene
-from sim.scene_io import load_scene, scene_to_json
+from sim.scene_io import load_scene
+from sim.scene_json import scene_to_json
 
 
 def default_recovery_dir() -> Path:
