@@ -36,12 +36,22 @@ DRED_SPEECH = (ROOT.parent / "shared" / "data" / "speech" / "librispeech_test-ot
                / "2033-164914-0000.flac")
 
 
+def _window_size(text: str) -> tuple[int, int]:
+    """"WxH" in pixels → (width, height)."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WxH, e.g. 1440x900") from None
+    return width, height
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--no-simulate", action="store_true",
                         help="skip the free-field simulation (empty plots)")
-    parser.add_argument("--size", default="1440x900", help="window size WxH in pixels")
+    parser.add_argument("--size", type=_window_size, default="1440x900",
+                        help="window size WxH in pixels")
     parser.add_argument("--scene", default="default", help="scene file or preset")
     parser.add_argument("--design-scene", default="design-soundbar-8",
                         help="scene of design-dark.png")
@@ -58,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    width, height = (int(v) for v in args.size.lower().split("x"))
+    width, height = args.size
 
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
