@@ -34,6 +34,7 @@ from dsp.design import check_design
 from dsp.params import DesignError, DesignParams
 from workbench.gui.scene.document import SceneDocument
 from workbench.gui.shell.settings import DESIGN_METHOD
+from workbench.gui.shell.signals import connect_signals
 from workbench.gui.shell.worker import JobRunner
 from workbench.jobs import design as design_job
 from workbench.jobs.design import DesignOutcome, DesignRequest, design_relevant
@@ -92,8 +93,8 @@ class DesignController(QObject):
         self._shown = 0  # generation of what is shown
         self._last_key: tuple | None = None
         document.changed.connect(self.request)
-        self.runner.connect_handlers(finished=self._on_finished, failed=self._on_failed,
-                                     done=self._on_done)
+        connect_signals(self.runner, finished=self._on_finished, failed=self._on_failed,
+                        done=self._on_done)
         self.adapt_to_scene()
 
     # -- parameters ------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ from workbench.gui.audio import engine as audio_engine
 from workbench.gui.audio.playback import IDLE_CLOSE_S, EnginePlayback
 from workbench.gui.scene.document import SceneDocument
 from workbench.gui.shell.settings import AUDIO_DEVICE, RENDERER_BLOCK, RENDERER_PATHS
+from workbench.gui.shell.signals import connect_signals
 from workbench.gui.shell.worker import JobRunner
 from workbench.jobs import render as render_job
 from workbench.jobs.design import design_relevant
@@ -146,10 +147,10 @@ class AuditionController(EnginePlayback, QObject):
         self._live_timer.setInterval(LIVE_DELAY_MS)
         self._live_timer.timeout.connect(self._apply_live)
         self._init_playback()
-        self.build_runner.connect_handlers(
-            progress=self.progress, finished=self._on_built, failed=self._on_build_failed,
-            cancelled=self._on_build_cancelled, done=self._on_build_done)
-        self.levels_runner.connect_handlers(finished=self._on_levels, done=self._on_levels_done)
+        connect_signals(self.build_runner, progress=self.progress, finished=self._on_built,
+                        failed=self._on_build_failed, cancelled=self._on_build_cancelled,
+                        done=self._on_build_done)
+        connect_signals(self.levels_runner, finished=self._on_levels, done=self._on_levels_done)
         document.changed.connect(self._check_stale)
         self.device = self._initial_device(AUDIO_DEVICE.get())
         self.refresh_audio()

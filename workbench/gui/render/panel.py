@@ -61,6 +61,7 @@ from workbench.gui.render.render_dialog import OfflineRenderer
 from workbench.gui.render.transport import TransportControls
 from workbench.gui.shell.actions import Action, ActionSet
 from workbench.gui.shell.settings import RENDERER_OPEN_DIR
+from workbench.gui.shell.signals import connect_signals
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
 
 POLL_MS = 33
@@ -277,27 +278,21 @@ class RendererPanel(TransportControls, ParameterControls, QWidget):
         layout.addLayout(main, 1)
 
     def _connect(self) -> None:
-        c = self.controller
-        c.programmeChanged.connect(self._on_programme)
-        c.playerChanged.connect(lambda _p: self._update_enabled())
-        c.overviewChanged.connect(self._on_overview)
-        c.busyChanged.connect(self._on_busy)
-        c.progress.connect(self._on_build_progress)
-        c.stateChanged.connect(self._on_state)
-        c.pathChanged.connect(self._on_path)
-        c.audioProblemChanged.connect(self._on_audio_problem)
-        c.errorChanged.connect(self._on_error)
-        c.staleChanged.connect(lambda _s: self._show_error_or_stale())
-        c.settingsChanged.connect(self._sync_settings)
+        connect_signals(
+            self.controller, programmeChanged=self._on_programme,
+            playerChanged=lambda _p: self._update_enabled(), overviewChanged=self._on_overview,
+            busyChanged=self._on_busy, progress=self._on_build_progress,
+            stateChanged=self._on_state, pathChanged=self._on_path,
+            audioProblemChanged=self._on_audio_problem, errorChanged=self._on_error,
+            staleChanged=lambda _s: self._show_error_or_stale(),
+            settingsChanged=self._sync_settings)
         self._connect_transport()
         self.device_combo.currentIndexChanged.connect(self._on_device_chosen)
         self._connect_parameters()
-        o = self.offline
-        o.progress.connect(self._on_render_progress)
-        o.finished.connect(self._on_render_finished)
-        o.failed.connect(self._on_render_failed)
-        o.cancelled.connect(self._on_render_cancelled)
-        o.runner.done.connect(self._on_render_done)
+        connect_signals(self.offline, progress=self._on_render_progress,
+                        finished=self._on_render_finished, failed=self._on_render_failed,
+                        cancelled=self._on_render_cancelled)
+        self.offline.runner.done.connect(self._on_render_done)
 
     # -- files -----------------------------------------------------------------------------------
     def open_file(self, path: str | Path | None = None) -> bool:

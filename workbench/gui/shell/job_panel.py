@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.gui.audio.clip_audition import ClipAudition
+from workbench.gui.shell.signals import connect_signals
 from workbench.gui.shell.worker import JobRunner
 
 AUDIO_FILES = "Audio (*.wav *.flac *.ogg *.aiff);;All files (*)"
@@ -77,9 +78,9 @@ class JobPanel(QWidget):
         self.outcome = None
         self._init_state()
         self._build()
-        self.runner.connect_handlers(progress=self._on_progress, finished=self._deliver,
-                                     failed=self._on_failed, cancelled=self._on_cancelled,
-                                     done=self._update_enabled)
+        connect_signals(self.runner, progress=self._on_progress, finished=self._deliver,
+                        failed=self._on_failed, cancelled=self._on_cancelled,
+                        done=self._update_enabled)
         document.changed.connect(self.refresh_scene)
         self.refresh_scene()
         self._update_enabled()

@@ -44,6 +44,7 @@ from workbench.gui.shell.panel_dock import PanelDock, tool_place
 from workbench.gui.shell.recovery import Recovery, RecoveryFile
 from workbench.gui.shell.scene_files import SceneFiles
 from workbench.gui.shell.settings import SNAP, THEME
+from workbench.gui.shell.signals import connect_signals
 from workbench.gui.shell.theme import THEMES, apply_theme, scene_colors
 from workbench.gui.shell.worker import JobRunner
 from workbench.jobs import transfer as transfer_job
@@ -176,11 +177,9 @@ class MainWindow(SceneFiles, QMainWindow):
         self.audio_label = QLabel()
         self.audio_label.setObjectName("audioStatus")
         self.audio_label.setVisible(False)
-        sb.addPermanentWidget(self.progress_bar)
-        sb.addPermanentWidget(self.cancel_button)
-        sb.addPermanentWidget(self.selection_label)
-        sb.addPermanentWidget(self.cursor_label)
-        sb.addPermanentWidget(self.audio_label)
+        for w in (self.progress_bar, self.cancel_button, self.selection_label, self.cursor_label,
+                  self.audio_label):
+            sb.addPermanentWidget(w)
 
     def _connect(self) -> None:
         doc = self.document
@@ -192,9 +191,9 @@ class MainWindow(SceneFiles, QMainWindow):
         self.view.cursorMoved.connect(self._on_cursor_moved)
         self.view.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.properties.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.runner.connect_handlers(
-            progress=self._on_job_progress, finished=self._on_job_finished,
-            failed=self._on_job_failed, cancelled=self._on_job_cancelled, done=self._on_job_done)
+        connect_signals(self.runner, progress=self._on_job_progress,
+                        finished=self._on_job_finished, failed=self._on_job_failed,
+                        cancelled=self._on_job_cancelled, done=self._on_job_done)
 
     # -- title, status -----------------------------------------------------------------------------
     def _update_title(self) -> None:

@@ -82,12 +82,6 @@ class JobRunner(QObject):
     def is_cancelling(self) -> bool:
         return self._worker is not None and self._worker.state.cancelled
 
-    def connect_handlers(self, **handlers: Callable[..., Any]) -> None:
-        """Connect each signal named by a keyword (started, progress, finished, failed,
-        cancelled, done) to its handler."""
-        for name, handler in handlers.items():
-            getattr(self, name).connect(handler)
-
     def start(self, fn: Callable[..., Any], *args: Any, label: str = "", **kwargs: Any) -> bool:
         """Run `fn(*args, state=..., **kwargs)` in a new thread. False if a job is running."""
         if self.is_running:
