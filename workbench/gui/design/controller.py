@@ -148,10 +148,6 @@ class DesignController(QObject):
     def is_busy(self) -> bool:
         return self._busy
 
-    @property
-    def active(self) -> bool:
-        return self._active
-
     def set_active(self, active: bool) -> None:
         """Whether anything shows the design (its docks); inactive, changes only mark it dirty."""
         if active == self._active:
