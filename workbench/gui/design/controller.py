@@ -35,7 +35,7 @@ from dsp.params import DesignError, DesignParams
 from workbench.gui.scene.document import SceneDocument
 from workbench.gui.shell.settings import DESIGN_METHOD
 from workbench.gui.shell.signals import connect_signals
-from workbench.gui.shell.worker import JobRunner
+from workbench.gui.shell.worker import BusyFlag, JobRunner
 from workbench.jobs import design as design_job
 from workbench.jobs.design import DesignOutcome, DesignRequest, design_relevant
 
@@ -59,7 +59,7 @@ def saved_method() -> str:
     return DESIGN_METHOD.get()
 
 
-class DesignController(QObject):
+class DesignController(BusyFlag, QObject):
     """Current parameters and result of the design of `document`'s scene.
 
     Signals: paramsChanged(DesignParams); outcomeChanged(DesignOutcome or None: cleared);
@@ -87,7 +87,6 @@ class DesignController(QObject):
         self._timer.timeout.connect(self._kick)
         self._dirty = False
         self._force = False
-        self._busy = False
         self._generation = 0  # the last request started (or refused)
         self._running = 0  # generation of the job in the worker
         self._shown = 0  # generation of what is shown
@@ -144,10 +143,6 @@ class DesignController(QObject):
         self.request(force=True)
 
     # -- scheduling ------------------------------------------------------------------------------
-    @property
-    def is_busy(self) -> bool:
-        return self._busy
-
     def set_active(self, active: bool) -> None:
         """Whether anything shows the design (its docks); inactive, changes only mark it dirty."""
         if active == self._active:
@@ -211,11 +206,6 @@ class DesignController(QObject):
         self._running = self._generation
         self.runner.start(design_job.run, DesignRequest(scene, params, probe), label="Redesign")
         self._set_busy(True)
-
-    def _set_busy(self, busy: bool) -> None:
-        if busy != self._busy:
-            self._busy = busy
-            self.busyChanged.emit(busy)
 
     # -- results ---------------------------------------------------------------------------------
     def _on_finished(self, outcome: DesignOutcome) -> None:

@@ -52,7 +52,7 @@ from workbench.gui.audio.playback import IDLE_CLOSE_S, EnginePlayback
 from workbench.gui.scene.document import SceneDocument
 from workbench.gui.shell.settings import AUDIO_DEVICE, RENDERER_BLOCK, RENDERER_PATHS
 from workbench.gui.shell.signals import connect_signals
-from workbench.gui.shell.worker import JobRunner
+from workbench.gui.shell.worker import BusyFlag, JobRunner
 from workbench.jobs import render as render_job
 from workbench.jobs.design import design_relevant
 from workbench.jobs.render import (
@@ -93,7 +93,7 @@ def describe_build_error(error: BaseException) -> str:
     return f"Preparing the audition failed: {type(error).__name__}: {error}"
 
 
-class AuditionController(EnginePlayback, QObject):
+class AuditionController(EnginePlayback, BusyFlag, QObject):
     """Programme, player, engine and jobs of one window's Renderer panel.
 
     Signals: programmeChanged(Programme | None), playerChanged(Player | None),
@@ -135,7 +135,6 @@ class AuditionController(EnginePlayback, QObject):
         self.device: int | None = None
         self._built_scene: Scene | None = None
         self._network = None
-        self._busy = False
         self._queued = None  # a build asked for while one runs: (source, resume)
         self._job: tuple | None = None
         self._swap: tuple | None = None
@@ -156,10 +155,6 @@ class AuditionController(EnginePlayback, QObject):
         self.refresh_audio()
 
     # -- properties ------------------------------------------------------------------------------
-    @property
-    def is_busy(self) -> bool:
-        return self._busy
-
     @property
     def can_play(self) -> bool:
         return self.player is not None and not self.audio_problem
@@ -260,11 +255,6 @@ class AuditionController(EnginePlayback, QObject):
             self._build(source, resume)
             return
         self._set_busy(False)
-
-    def _set_busy(self, busy: bool) -> None:
-        if busy != self._busy:
-            self._busy = busy
-            self.busyChanged.emit(busy)
 
     def _set_error(self, message: str) -> None:
         if message != self.error:

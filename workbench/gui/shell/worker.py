@@ -146,3 +146,19 @@ class JobRunner(QObject):
         # signal of the worker was delivered before this one (same sender thread, FIFO).
         self._thread = self._worker = None
         self.done.emit()
+
+
+class BusyFlag:
+    """Mixin of a QObject that declares `busyChanged = Signal(bool)`: `is_busy`, and
+    `_set_busy` that signals a change (and only a change)."""
+
+    _busy = False
+
+    @property
+    def is_busy(self) -> bool:
+        return self._busy
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            self.busyChanged.emit(busy)
