@@ -4,12 +4,12 @@ made on Play and closed after the transport has been idle a moment, so an idle w
 CPU.
 
 `EnginePlayback` is a mixin of a QObject host. The host declares the `_workerState =
-Signal(str, float)` it is told of the worker's state changes through, calls
-`_init_playback()` in its constructor, keeps `player`, `device`, `audio_problem` and a
-`stateChanged(str)` signal, and implements `position_s` and `_set_audio_problem(problem)`. It
-may override the hooks: `_rest_position()` (where Stop and the end of the programme go: 0 s),
-`_position_set(seconds)` (Stop or a seek moved the position), `_idle_close_s()` and
-`_engine_closed(error)`.
+Signal(str, float)` it is told of the worker's state changes through, and the signals
+`stateChanged(str)` and `message(str)`; it calls `_init_playback()` in its constructor, keeps
+`player`, `device` and `audio_problem`, and implements `duration_s`, `position_s` and
+`_set_audio_problem(problem)`. It may override the hooks: `_rest_position()` (where Stop and
+the end of the programme go: 0 s), `_position_set(seconds)` (Stop or a seek moved the
+position), `_idle_close_s()` and `_engine_closed(error)`.
 
 Commands go to the engine when there is one, else straight to the player (both queue them to
 the player's next block). The engine's state callback runs on the audio worker thread: it only
