@@ -76,6 +76,16 @@ def test_file_with_clean_reference(qtbot, panel, noisy_files, tmp_path, dialogs)
     y, fs = sf.read(tmp_path / "out.wav")
     assert fs == FS and np.allclose(y, o.result.output, atol=1e-6)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.wav")] == []
+    # ... never over a file the result was made from (the input or its clean reference).
+    names = sorted(p.name for p in tmp_path.iterdir())
+    for src in (noisy, clean):
+        before = src.read_bytes()
+        dialogs.save_path = str(src)
+        panel.save_button.click()
+        assert panel.error_label.text() == (f"Not saved: {src}: would overwrite the input file"
+                                            f" {src}; choose another output")
+        assert src.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
 
 
 def test_toggles_reach_the_request(qtbot, panel, noisy_files):
