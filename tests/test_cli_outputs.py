@@ -1,9 +1,14 @@
-"""No command destroys its input (issue 12, build item 3): an output that would replace a file
-the command reads (the same path, through `./`, a symlink or a hard link, a reference or trace
-file, the scene file or a file it names, a folder mode's inputs) is refused before any work with
-exit 2 and one line naming the output and the input; the input keeps its bytes and nothing new
-is written. The seven cases the fuzzing pass found first, then their variants; the panels'
-save paths are tested with the panels (tests/gui)."""
+"""The commands' outputs (issue 12, build items 2 and 3).
+
+No command destroys its input: an output that would replace a file the command reads (the same
+path, through `./`, a symlink or a hard link, a reference or trace file, the scene file or a file
+it names, a folder mode's inputs) is refused before any work with exit 2 and one line naming the
+output and the input; the input keeps its bytes and nothing new is written. The seven cases the
+fuzzing pass found first, then their variants; the panels' save paths are tested with the
+panels (tests/gui).
+
+A run whose files cannot all be written (a read-only target among them) writes none of them:
+exit 2, one line naming the target."""
 
 import json
 import os
@@ -23,7 +28,8 @@ LINE = re.compile(r"awb: error: (?P<out>.+): would overwrite the input file (?P<
 
 
 def _wav(path: Path, fs: int, channels: int, seed: int) -> None:
-    s = 0.3 * speech_like(fs, 0.5, seed=seed)
+    s = speech_like(fs, 0.5, seed=seed)
+    s = 0.5 * s / np.max(np.abs(s))
     sf.write(path, np.stack([s] * channels, 1) if channels > 1 else s, fs, subtype="PCM_16")
 
 
@@ -142,3 +148,30 @@ def test_the_same_commands_write_where_nothing_is_an_input(work, capsys):
     assert {p.name for p in (work / "Y").iterdir()} == {"L.wav", "R.wav", "C.wav"}
     assert {"ctc.json", "report.json", "scene.json"} <= {p.name for p in (work / "D").iterdir()}
     assert (work / "E/in.wav").is_file()
+
+
+# id: (argv, the read-only target among the run's outputs, the outputs that must not appear)
+READ_ONLY = {
+    "dred-report": ([*DRED, "--no-dred", "--no-neural-plc", "--out", "out.wav", "--report",
+                     "F/r.json"], "F/r.json", ["out.wav"]),
+    "enhance-folder": (["enhance", "--in-dir", "E", "--out-dir", "F"], "F/b.wav", ["F/a.wav"]),
+    "render": ([*RENDER[:2], "X/L.wav", *RENDER[2:], "--out", "F"], "F/binaural_X.wav",
+               ["F/drivers.wav", "F/binaural_A.wav", "F/report.json"]),
+    "design": ([*DESIGN, "scene.json", "--out", "F", "--format", "json,npz", "--report",
+                "F/report.json"], "F/report.json", ["F/filters.json", "F/filters.npz"]),
+    "upmix": (["upmix", "X/L.wav", "--out", "F"], "F/C.wav", ["F/L.wav", "F/R.wav"]),
+}
+
+
+@pytest.mark.parametrize("case", list(READ_ONLY))
+def test_a_run_that_cannot_write_one_of_its_files_writes_none(work, case, capsys):
+    argv, locked, absent = READ_ONLY[case]
+    (work / "F").mkdir()
+    (work / locked).write_bytes(b"keep")
+    (work / locked).chmod(0o444)
+    before = _tree(work)
+    assert awb(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"awb: error: {locked}: is read-only; not replaced (make it writable or"
+                   " choose another name)"]
+    assert _tree(work) == before and not any((work / p).exists() for p in absent)
