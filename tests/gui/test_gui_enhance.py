@@ -9,6 +9,8 @@ from dsp.loudness import integrated_loudness
 from dsp.percepnet.audio_io import mix_at_snr
 from dsp.signals import pink_noise, speech_like
 
+from .gui_helpers import assert_save_refused
+
 FS = 16000
 TIMEOUT_MS = 20000
 
@@ -77,15 +79,8 @@ def test_file_with_clean_reference(qtbot, panel, noisy_files, tmp_path, dialogs)
     assert fs == FS and np.allclose(y, o.result.output, atol=1e-6)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.wav")] == []
     # ... never over a file the result was made from (the input or its clean reference).
-    names = sorted(p.name for p in tmp_path.iterdir())
-    for src in (noisy, clean):
-        before = src.read_bytes()
-        dialogs.save_path = str(src)
-        panel.save_button.click()
-        assert panel.error_label.text() == (f"Not saved: {src}: would overwrite the input file"
-                                            f" {src}; choose another output")
-        assert src.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == names
+    assert_save_refused(panel, dialogs, noisy)
+    assert_save_refused(panel, dialogs, clean)
 
 
 def test_toggles_reach_the_request(qtbot, panel, noisy_files):
