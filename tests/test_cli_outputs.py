@@ -23,8 +23,8 @@ from dsp.signals import speech_like
 from sim.presets import find_preset
 from workbench.cli.main import main as awb
 
-LINE = re.compile(r"awb: error: (?P<out>.+): would overwrite the input file (?P<src>.+);"
-                  r" choose another output")
+LINE = re.compile(r"awb: error: (?P<out>.+): would overwrite (the input file|inside the input"
+                  r" folder) (?P<src>.+); choose another output")
 
 
 def _wav(path: Path, fs: int, channels: int, seed: int) -> None:
@@ -109,6 +109,11 @@ CASES = {
     "upmix-dot": (["upmix", "./X/L.wav", "--out", "X/."], "X/L.wav", "X/L.wav"),
     "upmix-symlinked-folder": (["upmix", "Xlink/L.wav", "--out", "X"], "X/L.wav",
                                "Xlink/L.wav"),
+    # the evaluations' reports: not inside a folder they read
+    "dred-eval-report": (["dred", "eval", "--speech", "E", "--report", "E/a.wav"], "E/a.wav",
+                         "E"),
+    "eval-ns-report": (["eval-ns", "--speech", "E", "--noise", "X", "--report", "X/r.json"],
+                       "X/r.json", "X"),
 }
 
 
