@@ -1,4 +1,5 @@
-"""Real-input helpers for the GUI tests (mouse drags and wheel turns on the editor viewport)."""
+"""Real-input helpers for the GUI tests (mouse drags and wheel turns on the editor viewport), and
+the check that a tool panel refuses to save over its input."""
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
@@ -33,3 +34,15 @@ def wheel(view, pos: QPoint, notches: float = 1.0,
 def listener_xy(window, i: int = 0) -> tuple[float, float]:
     p = window.document.scene.listeners[i].position_m
     return p[0], p[1]
+
+
+def assert_save_refused(panel, dialogs, src) -> None:
+    """A tool panel's Save Output onto `src`, a file its result was made from: refused with the
+    reason in the panel's error label, `src` unchanged, nothing new beside it."""
+    names, before = sorted(p.name for p in src.parent.iterdir()), src.read_bytes()
+    dialogs.save_path = str(src)
+    panel.save_button.click()
+    assert panel.error_label.text() == (f"Not saved: {src}: would overwrite the input file"
+                                        f" {src}; choose another output")
+    assert src.read_bytes() == before
+    assert sorted(p.name for p in src.parent.iterdir()) == names

@@ -9,6 +9,8 @@ from dsp.loudness import integrated_loudness
 from dsp.percepnet.audio_io import mix_at_snr
 from dsp.signals import pink_noise, speech_like
 
+from .gui_helpers import assert_save_refused
+
 FS = 16000
 TIMEOUT_MS = 20000
 
@@ -76,6 +78,9 @@ def test_file_with_clean_reference(qtbot, panel, noisy_files, tmp_path, dialogs)
     y, fs = sf.read(tmp_path / "out.wav")
     assert fs == FS and np.allclose(y, o.result.output, atol=1e-6)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.wav")] == []
+    # ... never over a file the result was made from (the input or its clean reference).
+    assert_save_refused(panel, dialogs, noisy)
+    assert_save_refused(panel, dialogs, clean)
 
 
 def test_toggles_reach_the_request(qtbot, panel, noisy_files):
