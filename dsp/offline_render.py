@@ -4,20 +4,25 @@ The plain-function core behind `awb render` and the Renderer panel's "Render to 
 job: `state` reports progress and cancels). Everything is computed the streaming way with the
 chosen block size, so the real-time factor in the report is the one live playback would need.
 
-Files (in `out_dir`): drivers.wav (N channels: B's driver feeds, latency included, no gain),
-binaural_A.wav / binaural_B.wav / binaural_X.wav as requested (2 channels, aligned to a common
-latency and loudness-matched to the input; B is what the written drivers.wav sounds like), all
-32-bit float WAV. Every file passes live audition's −1 dBFS safety limiter (`dsp.limiter`, one
-gain for all of a file's channels, its latency removed), so none is written above −1 dBFS.
+Files (in `out_dir`, `output_names`): drivers.wav (N channels: B's driver feeds, latency
+included), binaural_A.wav / binaural_B.wav / binaural_X.wav as requested (2 channels, aligned to
+a common latency and loudness-matched to the input; B is what the written drivers.wav sounds
+like), all 32-bit float WAV. Levels: the filter network's feeds peak far above the input (+10
+to +35 dB on ordinary programme), so drivers.wav is normalised, not limited: one static gain
+for all channels brings its peak to −1 dBFS when it would exceed it (a limiter would work on
+most of the samples: a pumping compressor). The binaural files pass live audition's −1 dBFS
+safety limiter (`dsp.limiter`, one gain for all of a file's channels, its latency removed), so
+no file is written above −1 dBFS.
 report.json holds latency (samples: upmix, network, input → drivers, each path's arrival at the
 ears before alignment, the alignment delays, input → ears after alignment), loudness (input and
 each path before/after matching, BS.1770 LUFS; a programme shorter than one 400 ms block is
-measured zero-padded to it), sample peaks of the written files (dBFS), levels per file (peak
-before the limiter, loudness gain, limiter reduction and the samples it lowered), real-time
-factors (compute time / audio time: `drivers` = upmix + network, one per binaural path, `total`
-= all rendering, setup excluded), interaural cues (`dsp.listening.cue_report`: ITD/ILD per path
-for pink noise hard left, centre, hard right, errors of A and B against X, IACC of a wide
-stimulus and of the programme), and warnings (one per file the limiter touched).
+measured zero-padded to it), sample peaks of the written files (dBFS), levels per file (`_levels`:
+the raw peak, the static gain — normalisation or loudness match —, the peak after it, the
+limiter's reduction and the samples it lowered), real-time factors (compute time / audio time:
+`drivers` = upmix + network, one per binaural path, `total` = all rendering, setup excluded),
+interaural cues (`dsp.listening.cue_report`: ITD/ILD per path for pink noise hard left, centre,
+hard right, errors of A and B against X, IACC of a wide stimulus and of the programme), and
+warnings (one for a normalised drivers.wav, one per file the limiter touched).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import numpy as np
 
 from dsp.audio_io import write_audio
 from dsp.convolver import DelayLine
-from dsp.limiter import LimitReport, limit_file
+from dsp.limiter import FLOAT32_MARGIN, LimitReport, limit_file
 from dsp.listening import (
     PATHS,
     ListeningPaths,
@@ -48,7 +53,18 @@ from sim.scene import Scene
 from sim.task import TaskState, report
 
 CEILING_DBFS = -1.0
-"""Every written file passes live audition's safety limiter at this ceiling."""
+"""No file is written above this: drivers.wav is normalised to it, the binaural files limited."""
+DRIVERS_NAME, REPORT_NAME = "drivers.wav", "report.json"
+
+
+def binaural_name(path: str) -> str:
+    """The file of binaural path "A", "B" or "X"."""
+    return f"binaural_{path}.wav"
+
+
+def output_names(paths: tuple[str, ...] = PATHS) -> tuple[str, ...]:
+    """Every file a render of these binaural paths writes into its folder."""
+    return (DRIVERS_NAME, *(binaural_name(p) for p in paths), REPORT_NAME)
 
 
 @dataclass
@@ -121,15 +137,16 @@ def render_to_folder(scene: Scene, x: np.ndarray, out_dir: str | Path,
         doc = _document(scene, x, paths, req, input_info, levels, loudness, rtf, cues)
         doc["setup_s"] = round(t_ready - t_start, 3)
         doc["wall_s"] = round(time.perf_counter() - t_start, 3)
-        write_text(out / "report.json", json.dumps(doc, indent=2) + "\n")
+        write_text(out / REPORT_NAME, json.dumps(doc, indent=2) + "\n")
     report(state, 1.0, "done")
     return doc
 
 
 def _render_files(x: np.ndarray, paths: ListeningPaths, req: RenderRequest,
                   state: TaskState | None) -> tuple[dict, dict, dict, dict]:
-    """The files' samples {name: (n, channels)}, each after the safety limiter, with their
-    levels ({name: `_levels`}), the loudness report and the real-time factors."""
+    """The files' samples {name: (n, channels)}: drivers.wav normalised, the binaural files
+    loudness-matched and limited; their levels ({name: `_levels`}), the loudness report and the
+    real-time factors."""
     fs = paths.fs_hz
     duration = len(x) / fs
     report(state, 0.45, "rendering driver feeds")
@@ -137,9 +154,13 @@ def _render_files(x: np.ndarray, paths: ListeningPaths, req: RenderRequest,
     drivers = render_drivers_stream(x, paths, req.block, state)
     render_s = time.perf_counter() - t0
     rtf = {"drivers": render_s / duration}
-    # B's ears come from the limited feeds: binaural_B.wav is what drivers.wav sounds like.
-    drivers, lim = limit_file(drivers, fs, CEILING_DBFS)
-    files, levels = {"drivers.wav": drivers}, {"drivers.wav": _levels(lim, 0.0, len(drivers))}
+    # B's ears come from the normalised feeds: binaural_B.wav is what drivers.wav sounds like.
+    raw_peak = peak_dbfs(drivers)
+    drivers, norm_db = normalize_peak(drivers, CEILING_DBFS)
+    peak = peak_dbfs(drivers)
+    files = {DRIVERS_NAME: drivers}
+    levels = {DRIVERS_NAME: _levels(raw_peak, norm_db, LimitReport(peak, peak, 0.0, 0),
+                                    len(drivers))}
     ears = {}
     for i, name in enumerate(req.paths):
         report(state, 0.55 + 0.3 * i / len(req.paths), f"rendering path {name}")
@@ -162,9 +183,9 @@ def _render_files(x: np.ndarray, paths: ListeningPaths, req: RenderRequest,
     paths.gains_db = {k: gains.get(k, 0.0) for k in PATHS}
     loudness = {"input_lufs": _db(target), "paths": {}}
     for k, y in ears.items():
-        name = f"binaural_{k}.wav"
+        name = binaural_name(k)
         files[name], lim = limit_file(y * 10.0 ** (gains[k] / 20.0), fs, CEILING_DBFS)
-        levels[name] = _levels(lim, gains[k], len(y))
+        levels[name] = _levels(peak_dbfs(y), gains[k], lim, len(y))
         loudness["paths"][k] = {"raw_lufs": _db(integrated_loudness(y, fs, pad_short=True)),
                                 "gain_db": round(gains[k], 2),
                                 "lufs": _db(integrated_loudness(files[name], fs,
@@ -172,19 +193,39 @@ def _render_files(x: np.ndarray, paths: ListeningPaths, req: RenderRequest,
     return files, levels, loudness, rtf
 
 
-def _levels(lim: LimitReport, gain_db: float, n_samples: int) -> dict:
-    """One file's entry of the report's "levels": its sample peak before the limiter (after any
-    loudness gain), the loudness gain (dB), the limiter's deepest reduction (dB), the sample
+def normalize_peak(x: np.ndarray, ceiling_db: float = CEILING_DBFS) -> tuple[np.ndarray,
+                                                                            float]:
+    """x scaled by one gain so that its sample peak is ceiling_db (dBFS) when it exceeds it
+    (x itself otherwise), with the gain in dB (≤ 0). The peak stays under the ceiling after
+    rounding to float32 (`dsp.limiter.FLOAT32_MARGIN`)."""
+    top = float(np.max(np.abs(x))) if x.size else 0.0
+    ceiling = 10.0 ** (ceiling_db / 20.0) * FLOAT32_MARGIN
+    if top <= ceiling:
+        return x, 0.0
+    return x * (ceiling / top), 20.0 * math.log10(ceiling / top)
+
+
+def _levels(raw_peak_dbfs: float, gain_db: float, lim: LimitReport, n_samples: int) -> dict:
+    """One file's entry of the report's "levels": its sample peak as rendered (dBFS), the static
+    gain applied to it (dB: drivers.wav's normalisation, a binaural file's loudness match), the
+    peak after that gain, before the limiter, the limiter's deepest reduction (dB), the sample
     frames it lowered (count and % of the file's n_samples) and the peak written."""
-    return {"peak_before_dbfs": _db(lim.peak_before_dbfs), "gain_db": round(gain_db, 2),
+    return {"peak_raw_dbfs": _db(raw_peak_dbfs), "gain_db": round(gain_db, 2),
+            "peak_before_dbfs": _db(lim.peak_before_dbfs),
             "limiter_db": round(lim.reduction_db, 2), "limited_samples": lim.limited_samples,
             "limited_percent": round(100.0 * lim.limited_samples / max(n_samples, 1), 3),
             "peak_dbfs": _db(lim.peak_dbfs)}
 
 
 def _warnings(net_warnings: list[str], levels: dict) -> list[str]:
-    """The network's warnings, then one per file the limiter had to touch."""
+    """The network's warnings, then one for a normalised drivers.wav and one per file the
+    limiter had to touch."""
     warnings = list(net_warnings)
+    drivers = levels[DRIVERS_NAME]
+    if drivers["gain_db"] < 0.0:
+        warnings.append(f"{DRIVERS_NAME}: the driver feeds peaked at"
+                        f" {drivers['peak_raw_dbfs']:+.1f} dBFS; written {-drivers['gain_db']:.1f}"
+                        f" dB lower (one gain for all channels) to peak at {CEILING_DBFS:g} dBFS")
     for name, lv in levels.items():
         if lv["limited_samples"]:
             warnings.append(f"{name} peaked at {lv['peak_before_dbfs']:+.1f} dBFS: the"

@@ -1,13 +1,17 @@
 """SIGKILL at any instant of a multi-file dsp write (an export of every format, a render folder)
-leaves every file whole: each one present loads and equals its old or its new content, and
-nothing else is left but hidden temp files (issue 12: "0 truncated or 0-byte outputs after
-SIGKILL at any point").
+and of `awb enhance`, `awb dred simulate`, `awb render` and `awb design` leaves every file
+whole: each one present loads and equals its old or its new content (never 0 bytes, the
+previous output's mode kept), and nothing else is left but hidden temp files (issue 12: "0
+truncated or 0-byte outputs after SIGKILL at any point").
 
 A child process announces each `sim.outputs.write_file` call and the end of each batch's renames
 on stdout; the parent kills it at a random instant after the first announcement, over the span
-its writing takes."""
+its writing takes. The commands (the `awb` entry point in a child, free-field engine, short
+inputs) are killed at random instants of their whole run and as soon as a temp file of their
+write shows."""
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -16,13 +20,15 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from dsp.export import export
 from dsp.filterset import FilterSet
 
 REPO = Path(__file__).resolve().parents[1]
-TIMING_KEYS = ("wall_s", "setup_s", "rtf")  # report.json fields that differ run to run
+TIMING_KEYS = ("wall_s", "setup_s", "rtf", "timing_ms", "rtf_encode", "rtf_decode")
+"""Report fields that differ run to run (render, design, dred)."""
 
 PRELUDE = f"""
 import sys
@@ -39,6 +45,7 @@ def _announce_commit(staged):
     print("committed", flush=True)
 outputs._commit = _announce_commit
 import numpy as np
+import pytest
 """
 
 # Alternates the new and the old filters (sys.argv[2], [3]: .npy) for ever: any instant falls
@@ -175,3 +182,134 @@ def test_render_folder_killed_at_random_instants(tmp_path):
         shutil.copytree(ref_old, work)
         _kill_after_first_write([RENDER, str(work), str(tmp_path / "loud.npy")], float(delay))
         _check_whole(work, old, new)
+
+
+# -- the commands: awb enhance, dred simulate, render, design -------------------------------------
+
+CLI = PRELUDE + """
+from workbench.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+MODE = 0o640
+"""The previous outputs' mode: kept by every file present after a kill."""
+
+
+def _awb(argv: list[str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", CLI, *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+
+
+def _restore(work: Path, old_ref: Path) -> None:
+    """The work folder as the previous run left it (outputs at MODE), no temp files."""
+    shutil.rmtree(work)
+    shutil.copytree(old_ref, work)  # copy2: modes kept
+
+
+def _temps(work: Path) -> list[str]:
+    return [n for n in os.listdir(work) if n.startswith(".") and ".tmp" in n]
+
+
+def _kill_when_a_temp_appears(argv: list[str], work: Path) -> bool:
+    """Spawn, wait for the first write to begin, kill as soon as its temp file shows in `work`;
+    True when the kill landed mid-write (a temp file is left behind)."""
+    proc = _awb(argv)
+    try:
+        while proc.stdout.readline() not in (b"write\n", b""):
+            pass
+        deadline = time.perf_counter() + 5.0
+        while not _temps(work) and proc.poll() is None and time.perf_counter() < deadline:
+            pass  # busy: a single file's temp lives for milliseconds
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+        proc.stdout.close()
+    return bool(_temps(work))
+
+
+def _kill_at(argv: list[str], delay_s: float) -> None:
+    proc = _awb(argv)
+    time.sleep(delay_s)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+
+
+def _check_outputs(work: Path, old: dict, new: dict) -> None:
+    """_check_whole, and every file present keeps the previous outputs' mode."""
+    _check_whole(work, old, new)
+    for p in work.iterdir():
+        if not p.name.startswith("."):
+            assert p.stat().st_mode & 0o777 == MODE, f"{p.name}: {oct(p.stat().st_mode)}"
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    from dsp.signals import speech_like
+
+    folder = tmp_path_factory.mktemp("inputs")
+    s = speech_like(16000, 0.6, seed=7)
+    sf.write(folder / "speech.wav", 0.3 * s, 16000, subtype="PCM_16")
+    s = speech_like(48000, 0.4, seed=8)
+    sf.write(folder / "programme.wav", 0.3 * np.stack([s, -s], 1), 48000, subtype="PCM_16")
+    return folder
+
+
+def _commands(inputs: Path, work: Path) -> dict[str, tuple[list[str], list[str]]]:
+    """name: (argv of the new run, the option that makes the previous run's outputs differ)."""
+    out = str(work)
+    return {
+        "enhance": (["enhance", str(inputs / "speech.wav"), f"{out}/enhanced.wav"],
+                    ["--no-postfilter"]),
+        "dred": (["dred", "simulate", str(inputs / "speech.wav"), "--out", f"{out}/received.wav",
+                  "--report", f"{out}/received.json", "--loss", "ge:0.3,4", "--no-dred",
+                  "--no-neural-plc", "--quiet"], ["--seed", "1"]),
+        "render": (["render", "design-stereo-2", str(inputs / "programme.wav"), "--out", out,
+                    "--engine", "freefield", "--no-cues", "--taps", "512", "--quiet"],
+                   ["--taps", "256"]),
+        "design": (["design", "design-stereo-2", "--method", "ctc", "--taps", "256", "--out", out,
+                    "--format", "json,npz,wav", "--report", f"{out}/report.json"],
+                   ["--taps", "128"]),
+    }
+
+
+@pytest.mark.parametrize("command", ["enhance", "dred", "render", "design"])
+def test_awb_killed_at_random_instants_and_mid_write_leaves_every_output_whole(
+        tmp_path, inputs, command):
+    """A previous output (mode 0640) in place; the command run to the end once (the new
+    content, its duration), then killed at random instants of its run and as soon as a temp
+    file of its write shows (again, up to 3 times, until a kill lands mid-write): every file
+    present is whole (loads, old or new, never 0 bytes) and keeps its mode."""
+    from dsp.percepnet.model import weight_path
+    from workbench.cli.main import main as awb
+
+    if command == "enhance" and not weight_path("float16").is_file():
+        pytest.skip("PercepNet weights not built")
+    work, old_ref = tmp_path / "work", tmp_path / "old"
+    work.mkdir()
+    argv, old_option = _commands(inputs, work)[command]
+    assert awb([*argv, *old_option]) == 0
+    for p in work.iterdir():
+        p.chmod(MODE)
+    old = _contents(work)
+    shutil.copytree(work, old_ref)
+    t0 = time.perf_counter()
+    proc = _awb(argv)
+    out = proc.communicate()[0]
+    duration = time.perf_counter() - t0
+    assert proc.returncode == 0 and out.count(b"write\n") == len(old), out
+    new = _contents(work)
+    assert sorted(new) == sorted(old) and all(not _same(old[k], new[k]) for k in old
+                                              if not k.endswith(".yml"))
+    _check_outputs(work, old, new)  # a whole run keeps the modes too
+    rng = np.random.default_rng(sorted(_commands(inputs, work)).index(command))
+    for delay in rng.uniform(0.4, 1.0, 2) * duration:
+        _restore(work, old_ref)
+        _kill_at(argv, float(delay))
+        _check_outputs(work, old, new)
+    for _attempt in range(3):
+        _restore(work, old_ref)
+        mid_write = _kill_when_a_temp_appears(argv, work)
+        _check_outputs(work, old, new)
+        if mid_write:
+            break
+    assert mid_write, "no kill landed while a file was being written"

@@ -1,6 +1,8 @@
-"""Levels out (issue 12, build item 7): offline renders pass live audition's −1 dBFS safety
-limiter and report.json says per file what it did; PercepNet enhance never returns a sample
-above 0 dBFS. Acceptance: no written file above −1 dBFS without the report saying so."""
+"""Levels out (issue 12, build item 7): an offline render's drivers.wav is normalised (one static
+gain for all channels, down to −1 dBFS when the feeds peak above it), its binaural files pass live
+audition's −1 dBFS safety limiter, and report.json says per file what was done; binaural_B is
+what the written drivers.wav sounds like; PercepNet enhance never returns a sample above 0 dBFS.
+Acceptance: no written file above −1 dBFS without the report saying so."""
 
 import json
 
@@ -65,7 +67,11 @@ def test_no_rendered_file_above_minus_1_dbfs_without_the_report_saying_so(tmp_pa
         lv = rep["levels"][name]
         assert fs == FS and _db(data) <= -1.0
         assert lv["peak_dbfs"] == pytest.approx(_db(data), abs=0.01)
-        if lv["peak_before_dbfs"] > -1.0:
+        if name == "drivers.wav":  # normalised: one gain, never the limiter
+            assert lv["limited_samples"] == 0 and lv["limiter_db"] == 0.0
+            assert lv["gain_db"] == pytest.approx(min(0.0, -1.0 - lv["peak_raw_dbfs"]), abs=0.01)
+            assert lv["peak_dbfs"] == pytest.approx(min(-1.0, lv["peak_raw_dbfs"]), abs=0.01)
+        elif lv["peak_before_dbfs"] > -1.0:
             assert lv["limited_samples"] > 0  # and it takes the peak down to −1 dBFS (0.01 dB)
             assert lv["limiter_db"] >= lv["peak_before_dbfs"] + 1.0 - 0.01
             assert any(w.startswith(f"{name} peaked at {lv['peak_before_dbfs']:+.1f} dBFS")
@@ -73,8 +79,40 @@ def test_no_rendered_file_above_minus_1_dbfs_without_the_report_saying_so(tmp_pa
             limited.append(name)
         else:
             assert lv["limited_samples"] == 0 and lv["peak_dbfs"] == lv["peak_before_dbfs"]
-    assert limited  # these inputs are loud enough to need the limiter somewhere
+    # Ordinary programme: the feeds peak far above the input, so drivers.wav is scaled down,
+    # and the report says by how much.
+    drivers = rep["levels"]["drivers.wav"]
+    assert drivers["peak_raw_dbfs"] > peak_dbfs + 5.0 and drivers["gain_db"] < -5.0
+    assert [w for w in rep["warnings"] if w.startswith("drivers.wav: ")] == [
+        f"drivers.wav: the driver feeds peaked at {drivers['peak_raw_dbfs']:+.1f} dBFS; written"
+        f" {-drivers['gain_db']:.1f} dB lower (one gain for all channels) to peak at -1 dBFS"]
     assert len([w for w in rep["warnings"] if "safety limiter" in w]) == len(limited)
+
+
+def test_drivers_wav_is_one_static_gain_and_binaural_b_is_what_it_sounds_like(tmp_path):
+    from dsp.listening import build_paths, drivers_to_ears
+    from dsp.renderer import build_network
+
+    scene = load_scene("design-stereo-2")
+    req = RenderRequest(engine="freefield", cues=False)
+    loud, softer = tmp_path / "loud", tmp_path / "softer"
+    rep = render_to_folder(scene, _programme(0.0), loud, req)
+    render_to_folder(scene, _programme(-12.0), softer, req)
+    drivers = sf.read(loud / "drivers.wav", always_2d=True)[0]
+    # A static gain is linear: 12 dB less input, normalised to the same peak, the same file (a
+    # limiter working on most samples, as before, would not be).
+    np.testing.assert_allclose(sf.read(softer / "drivers.wav", always_2d=True)[0], drivers,
+                               rtol=0, atol=1e-6)
+    assert _db(drivers) == pytest.approx(-1.0, abs=0.01)
+    # binaural_B.wav = the written feeds through the device, loudness-matched (the report's
+    # gain: rounded to 0.01 dB, hence the 0.2 % tolerance), then limited.
+    paths = build_paths(scene, build_network(scene, req.params), engine="freefield")
+    ears = drivers_to_ears(drivers, paths, req.block)
+    got = sf.read(loud / "binaural_B.wav", always_2d=True)[0]
+    level = rep["levels"]["binaural_B.wav"]
+    expect, _ = limit_file(ears * 10 ** (level["gain_db"] / 20), FS)
+    np.testing.assert_allclose(got, expect[:len(got)], rtol=2e-3, atol=1e-6)
+    assert level["limited_samples"] > 0  # the limiter's part is compared too
 
 
 def test_a_quiet_render_is_untouched_and_warns_of_nothing(tmp_path):

@@ -1,6 +1,6 @@
 """Helpers for the GUI tests: real input (mouse drags and wheel turns on the editor viewport), a
 feature's View menu entry and dock, a tool panel's job run to its end or cancelled, a table cell's
-text."""
+text, and the check that a tool panel refuses to save over its input."""
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
@@ -69,3 +69,15 @@ def check_view_menu_dock(window, feature, action_name: str) -> None:
     assert not feature.dock.isVisible()
     feature.show_dock()
     assert feature.dock.isVisible()
+
+
+def assert_save_refused(panel, dialogs, src) -> None:
+    """A tool panel's Save Output onto `src`, a file its result was made from: refused with the
+    reason in the panel's error label, `src` unchanged, nothing new beside it."""
+    names, before = sorted(p.name for p in src.parent.iterdir()), src.read_bytes()
+    dialogs.save_path = str(src)
+    panel.save_button.click()
+    assert panel.error_label.text() == (f"Not saved: {src}: would overwrite the input file"
+                                        f" {src}; choose another output")
+    assert src.read_bytes() == before
+    assert sorted(p.name for p in src.parent.iterdir()) == names

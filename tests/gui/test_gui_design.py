@@ -316,6 +316,26 @@ def test_export_dialog_and_a_failed_export_shows_one_line(stereo, qtbot, tmp_pat
     assert "\n" not in text and not ws.panel.export_progress.isVisible()
 
 
+def test_export_refuses_to_replace_the_scene_file(stereo, qtbot, tmp_path, monkeypatch):
+    """Stem "scene", JSON, into the scene file's folder: scene.json would be replaced. Refused
+    with the reason in the panel, nothing written (the filters were staged, not renamed)."""
+    from workbench.gui.design import export_dialog
+
+    scene_file = tmp_path / "scene.json"
+    stereo.document.save(scene_file)
+    before, names = scene_file.read_bytes(), sorted(p.name for p in tmp_path.iterdir())
+    monkeypatch.setattr(export_dialog, "ask_export", lambda *a, **k: export_dialog.ExportChoice(
+        tmp_path, ["npz", "json"], "scene"))
+    ws = stereo.design
+    wait_design(stereo, qtbot)
+    with qtbot.waitSignal(ws.exporter.failed, timeout=30000):
+        ws.action_export.trigger()
+    assert ws.panel.message_label.text() == (f"Export failed: {scene_file}: would overwrite the"
+                                             f" input file {scene_file}; choose another output")
+    assert scene_file.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
+
+
 def test_hidden_filter_tab_draws_when_shown(stereo, qtbot):
     ws = stereo.design
     o = wait_design(stereo, qtbot)

@@ -19,7 +19,13 @@ from workbench.gui.dred import panel as dred_panel
 from workbench.jobs.dred import PACKET_S
 
 from .fake_audio import fake_audio
-from .gui_helpers import cancel_panel_job, cell_text, check_view_menu_dock, run_panel_job
+from .gui_helpers import (
+    assert_save_refused,
+    cancel_panel_job,
+    cell_text,
+    check_view_menu_dock,
+    run_panel_job,
+)
 
 TIMEOUT_MS = 60000
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "dred"
@@ -123,6 +129,7 @@ def test_opus_run_shading_counts_table_and_save(qtbot, panel, speech, tmp_path, 
     y, fs = sf.read(tmp_path / "decoded.wav")
     assert fs == 16000 and np.allclose(y, run.decoded, atol=1e-6)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".decoded.wav")] == []
+    assert_save_refused(panel, dialogs, speech)  # never over the file it was made from
 
 
 def test_bad_settings_are_refused_and_keep_the_previous_result(qtbot, panel, speech, tmp_path):

@@ -10,7 +10,13 @@ from dsp.percepnet.audio_io import mix_at_snr
 from dsp.signals import pink_noise, speech_like
 
 from .fake_audio import fake_audio
-from .gui_helpers import cancel_panel_job, cell_text, check_view_menu_dock, run_panel_job
+from .gui_helpers import (
+    assert_save_refused,
+    cancel_panel_job,
+    cell_text,
+    check_view_menu_dock,
+    run_panel_job,
+)
 
 FS = 16000
 TIMEOUT_MS = 20000
@@ -71,6 +77,9 @@ def test_file_with_clean_reference(qtbot, panel, noisy_files, tmp_path, dialogs)
     y, fs = sf.read(tmp_path / "out.wav")
     assert fs == FS and np.allclose(y, o.result.output, atol=1e-6)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.wav")] == []
+    # ... never over a file the result was made from (the input or its clean reference).
+    assert_save_refused(panel, dialogs, noisy)
+    assert_save_refused(panel, dialogs, clean)
 
 
 def test_toggles_reach_the_request(qtbot, panel, noisy_files):

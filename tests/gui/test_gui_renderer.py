@@ -396,6 +396,38 @@ def test_render_to_files_can_be_cancelled(rwin, wav, qtbot, monkeypatch, tmp_pat
     assert "Render cancelled" in rwin.statusBar().currentMessage()
 
 
+def test_render_to_files_refuses_to_replace_the_programme_or_the_scene_file(rwin, qtbot,
+                                                                          monkeypatch, tmp_path):
+    """The programme is binaural_A.wav in the chosen folder, then the scene file is that
+    folder's report.json: refused before any work, the reason in the panel, nothing written."""
+    c, panel = rwin.renderer.controller, rwin.renderer.panel
+    monkeypatch.setattr(render_dialog, "ask_render",
+                        lambda *a, **k: RenderChoice(tmp_path, ("A", "B"), cues=False))
+
+    def refused(victim):
+        names = sorted(p.name for p in tmp_path.iterdir())
+        before = victim.read_bytes()
+        with qtbot.waitSignal(panel.offline.failed, timeout=30000) as failed:
+            assert panel.render_to_files()
+        qtbot.waitUntil(lambda: not panel.offline.is_running, timeout=30000)
+        text = (f"Render failed: {victim}: would overwrite the input file {victim}; choose"
+                " another output")
+        assert failed.args == [text] and panel.error_label.text() == text
+        assert victim.read_bytes() == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == names
+
+    programme = tmp_path / "binaural_A.wav"
+    write_programme(programme)
+    panel.open_file(programme)
+    wait_built(qtbot, c)
+    refused(programme)
+    programme.rename(tmp_path / "programme.wav")
+    panel.open_file(tmp_path / "programme.wav")
+    wait_built(qtbot, c)
+    rwin.document.save(tmp_path / "report.json")
+    refused(tmp_path / "report.json")
+
+
 # -- no audio -------------------------------------------------------------------------------------
 
 

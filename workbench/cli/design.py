@@ -1,10 +1,12 @@
 """`awb design`: a filter design exported in the chosen formats, with the design report (the
-design and export jobs, the same the Design panel runs)."""
+design and export jobs, the same the Design panel runs). No output may replace a file the
+command reads (the scene file and the files it names, a target curve): exit 2, nothing written."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from workbench.cli.errors import EXIT_OK, BadInput, out_dir, out_file, run_job
 
@@ -27,6 +29,7 @@ def _cmd_design(args) -> int:
     from workbench.jobs import design, export
     from workbench.jobs.design import DesignRequest
     from workbench.jobs.export import ExportRequest
+    from workbench.jobs.inputs import refuse_outputs_on_inputs, scene_inputs
 
     formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
     unknown = [f for f in formats if f not in format_names()]
@@ -36,6 +39,10 @@ def _cmd_design(args) -> int:
     out = out_dir("--out", args.out)
     report_path = out_file("--report", args.report) if args.report else None
     scene = load_scene(args.scene)
+    target_file = (Path(args.target_curve),) if args.target_curve else ()
+    reads = (*scene_inputs(args.scene, scene), *target_file)
+    # The report's name is known now; the filter files' are checked before any is replaced.
+    refuse_outputs_on_inputs([report_path], reads)
     try:
         target = load_target_curve(args.target_curve) if args.target_curve else None
         params = DesignParams(method=args.method, n_taps=args.taps, delay_samples=args.delay,
@@ -46,7 +53,8 @@ def _cmd_design(args) -> int:
                               null_gain_db=args.null_gain_db,
                               virtual_angle_deg=args.virtual_angle)
         d = run_job(design.run, DesignRequest(scene, params, args.probe_cm))
-        done = run_job(export.run, ExportRequest(d, out, formats, args.stem, report_path))
+        done = run_job(export.run, ExportRequest(d, out, formats, args.stem, report_path,
+                                                  reads))
     except DesignError as e:
         raise BadInput(f"design: {e}") from None
     f, rep = d.filters, done.report

@@ -20,7 +20,7 @@ import argparse
 import json
 from pathlib import Path
 
-from workbench.cli.errors import EXIT_OK, BadInput, out_file, run_job
+from workbench.cli.errors import EXIT_OK, BadInput, out_file, report_path, run_job
 
 
 def _loss_model(args):
@@ -74,13 +74,13 @@ def _cmd_simulate(args) -> int:
 
 def _cmd_eval(args) -> int:
     from dsp.dred.evaluate import EvalSettings, evaluate, format_table
+    from sim.outputs import write_text
     from workbench.jobs.dred import input_errors
 
     speech = Path(args.speech)
     if not speech.is_dir():
         raise BadInput(f"--speech {speech}: not a folder")
-    if args.report and not Path(args.report).parent.is_dir():
-        raise BadInput(f"--report {args.report}: folder {Path(args.report).parent} does not exist")
+    report_to = report_path(args.report, speech)
     if args.max_files < 1:
         raise BadInput(f"--max-files {args.max_files}: must be >= 1")
     loss = _loss_model(args)
@@ -93,9 +93,9 @@ def _cmd_eval(args) -> int:
     except input_errors() as e:
         raise BadInput(str(e)) from None
     print(format_table(report))
-    if args.report:
-        Path(args.report).write_text(json.dumps(report, indent=1) + "\n")
-        print(f"wrote {args.report}")
+    if report_to:
+        write_text(report_to, json.dumps(report, indent=1) + "\n")
+        print(f"wrote {report_to}")
     return EXIT_OK
 
 

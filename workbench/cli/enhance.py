@@ -13,6 +13,9 @@ With `--oracle CLEAN.wav` (the clean reference, same rate) the gains come from t
 and the scores against it (PESQ-WB, STOI, SI-SDR of input and output) are printed too.
 
 Any input rate and channel count; the output has the input's rate, channels and sample format.
+An output that would replace an input (the same file, through a link too; in folder mode any of
+the input folder's files) is refused before any work. A folder is written as one
+`sim.outputs.batch`: if one file fails, none is written.
 The work is the enhancement job (`workbench.jobs.enhance`), the same the Enhancement panel runs.
 Wired into `workbench.cli.main` by `register(subparsers)`; user errors raise `BadInput` (exit 2).
 """
@@ -25,7 +28,7 @@ import math
 import sys
 from pathlib import Path
 
-from workbench.cli.errors import EXIT_OK, BadInput, run_job
+from workbench.cli.errors import EXIT_OK, BadInput, report_path, run_job
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
@@ -63,6 +66,9 @@ def _enhance_file(src: Path, dst: Path, args, clean_path: Path | None) -> None:
 
 
 def _cmd_enhance(args) -> int:
+    from sim.outputs import batch
+    from workbench.jobs.inputs import refuse_outputs_on_inputs
+
     if args.in_dir or args.out_dir:
         if args.files:
             raise BadInput("give either IN OUT or --in-dir/--out-dir, not both")
@@ -76,9 +82,11 @@ def _cmd_enhance(args) -> int:
         files = sorted(p for p in src_dir.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
         if not files:
             raise BadInput(f"--in-dir {src_dir}: no audio files ({', '.join(AUDIO_SUFFIXES)})")
+        refuse_outputs_on_inputs([dst_dir / f.name for f in files], files)
         dst_dir.mkdir(parents=True, exist_ok=True)
-        for f in files:
-            _enhance_file(f, dst_dir / f.name, args, None)
+        with batch():
+            for f in files:
+                _enhance_file(f, dst_dir / f.name, args, None)
         return EXIT_OK
     if len(args.files) != 2:
         raise BadInput("expected IN OUT (or --in-dir DIR --out-dir DIR)")
@@ -91,6 +99,7 @@ def _cmd_enhance(args) -> int:
 
 def _cmd_eval(args) -> int:
     from dsp.percepnet.evaluate import EvalSettings, evaluate, format_table
+    from sim.outputs import write_text
 
     speech, noise = Path(args.speech), Path(args.noise)
     for flag, d in (("--speech", speech), ("--noise", noise)):
@@ -103,6 +112,7 @@ def _cmd_eval(args) -> int:
             import pyrnnoise  # noqa: F401
         except (ImportError, OSError):
             raise BadInput("--rnnoise needs pyrnnoise (pip install pyrnnoise)") from None
+    report_to = report_path(args.report, speech, noise)
     settings = EvalSettings(snrs_db=tuple(args.snrs), max_files=args.max_files,
                             noise_tail=args.noise_tail, seed=args.seed,
                             rnnoise=args.rnnoise, int8=not args.no_int8,
@@ -123,9 +133,9 @@ def _cmd_eval(args) -> int:
     except (ValueError, FileNotFoundError) as e:
         raise BadInput(str(e)) from None
     print(format_table(report))
-    if args.report:
-        Path(args.report).write_text(json.dumps(report, indent=1))
-        print(f"wrote {args.report}")
+    if report_to:
+        write_text(report_to, json.dumps(report, indent=1) + "\n")
+        print(f"wrote {report_to}")
     return EXIT_OK
 
 

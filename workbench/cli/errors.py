@@ -69,6 +69,18 @@ def out_file(flag: str, value: str, suffix: str | None = None) -> Path:
     return path
 
 
+def report_path(value: str | None, *input_dirs: Path) -> Path | None:
+    """An eval command's --report (None when not asked): its folder must exist, and it may not
+    lie inside a folder the command reads (refused before any work, `sim.outputs.OutputError`)."""
+    from sim.outputs import refuse_overwrite
+
+    if not value:
+        return None
+    path = out_file("--report", value)
+    refuse_overwrite([path], input_dirs)
+    return path
+
+
 def out_dir(flag: str, value: str) -> Path:
     """An output folder: it may exist (as a folder), its parent must."""
     path = Path(value)

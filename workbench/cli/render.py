@@ -10,7 +10,9 @@ render writes drivers.wav (N channels), binaural_A/B/X.wav (as requested) and re
 (latency, loudness, peaks, real-time factor, interaural cues: steady state and first
 wavefront; the design space used is `render.methods.space`); upmix writes L.wav, R.wav, C.wav
 aligned with the input (its latency removed). Any input rate (resampled to the scene's rate
-with soxr for render; kept for upmix), WAV/FLAC/… The work is the render jobs
+with soxr for render; kept for upmix), WAV/FLAC/… An output that would replace a file the
+command reads (the input, the scene file and the files it names) is refused before any work
+(exit 2); the files of one run are written together or not at all. The work is the render jobs
 (`workbench.jobs.render`: `run`, `upmix`), the same the Renderer panel runs. Wired into
 `workbench.cli.main` by `register(subparsers)`; user errors raise `BadInput` (exit 2, one line).
 """
@@ -18,6 +20,7 @@ with soxr for render; kept for upmix), WAV/FLAC/… The work is the render jobs
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from workbench.cli.errors import EXIT_OK, BadInput, out_dir, run_job
 
@@ -43,6 +46,7 @@ def _cmd_render(args) -> int:
     from dsp.renderer import RenderError, RenderParams
     from sim.scene_io import load_scene
     from workbench.jobs import render
+    from workbench.jobs.inputs import scene_inputs
     from workbench.jobs.render import RenderRequest, read_programme
 
     if not BLOCK_RANGE[0] <= args.block <= BLOCK_RANGE[1]:
@@ -65,7 +69,7 @@ def _cmd_render(args) -> int:
                           listener=args.listener, upmix=_upmix_params(args))
     req = RenderRequest(scene, programme, out, params=params, block=args.block,
                         engine=args.engine, early_only=args.early_only, paths=paths,
-                        cues=not args.no_cues)
+                        cues=not args.no_cues, reads=scene_inputs(args.scene, scene))
     try:
         rep = run_job(render.run, req, args.quiet)
     except (RenderError, DesignError) as e:
@@ -94,7 +98,8 @@ def _cmd_upmix(args) -> int:
         x, fs = read_audio(args.input, channels=2)
     except AudioFileError as e:
         raise BadInput(str(e)) from None
-    o = run_job(render.upmix, UpmixRequest(x, fs, out, _upmix_params(args)))
+    o = run_job(render.upmix, UpmixRequest(x, fs, out, _upmix_params(args),
+                                           reads=(Path(args.input),)))
     levels = ", ".join(f"{n} {v:.1f} dB" for n, v in o.rms_db.items())
     print(f"wrote L.wav, R.wav, C.wav to {out}: {o.seconds:.2f} s at {fs} Hz, RMS {levels}"
           f" (latency {o.latency} samples removed)")

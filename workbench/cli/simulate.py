@@ -10,6 +10,7 @@ FS_RANGE_HZ = (8000, 192000)
 def _cmd_simulate(args) -> int:
     from sim.scene_io import load_scene
     from workbench.jobs import transfer
+    from workbench.jobs.inputs import refuse_outputs_on_inputs, scene_inputs
     from workbench.jobs.transfer import TransferRequest
 
     lo, hi = FS_RANGE_HZ
@@ -17,6 +18,7 @@ def _cmd_simulate(args) -> int:
         raise BadInput(f"--fs = {args.fs} Hz is outside {lo} .. {hi} Hz")
     scene = load_scene(args.scene)
     out = out_file("--out", args.out, ".npz")
+    refuse_outputs_on_inputs([out], scene_inputs(args.scene, scene))
     if args.talkers and not scene.device.microphones:
         raise BadInput(f"--talkers: device {scene.device.name!r} has no microphones")
     request = TransferRequest(scene, args.engine, fs_hz=args.fs, talkers=args.talkers,

@@ -24,6 +24,7 @@ from dsp.dred.sender import DredSettings, SettingsError
 from sim.scene import Scene
 from sim.task import TaskState, check, report, sub
 from workbench.jobs.audio_file import read_samples
+from workbench.jobs.inputs import refuse_outputs_on_inputs, scene_files
 
 FS_HZ = 16000
 """The chain's rate: the clean and decoded signals of an outcome are 16 kHz mono."""
@@ -51,6 +52,15 @@ def input_errors() -> tuple[type[Exception], ...]:
 
     return (AudioFileError, DredInputError, LossError, PacketError, PayloadError, PlcError,
             RdoVaeError, ReceiverError, InputError, SettingsError, VocoderError)
+
+
+def trace_file(spec: str) -> Path | None:
+    """The loss trace file a loss spec reads (None for the other models and bad specs)."""
+    try:
+        model = parse_loss(spec)
+    except LossError:
+        return None
+    return Path(model.path) if model.kind == "trace" else None
 
 
 def settings_label(s: DredSettings) -> str:
@@ -112,7 +122,8 @@ def lost_spans(lost: np.ndarray, sources: np.ndarray, lookahead: int,
 class DredRequest:
     """What to process. source "file": path; source "scene": scene, engine, mic, talker
     (source index); seconds: at most this much of the input; settings (`chain_settings`);
-    loss: the spec string (`dsp.dred.loss.parse_loss`); seed of the loss mask."""
+    loss: the spec string (`dsp.dred.loss.parse_loss`); seed of the loss mask; reads: other
+    files the caller read to make the request (`workbench.jobs.inputs`)."""
 
     source: str
     path: str = ""
@@ -124,6 +135,13 @@ class DredRequest:
     settings: DredSettings = field(default_factory=DredSettings)
     loss: str = DEFAULT_LOSS
     seed: int = 0
+    reads: tuple[str, ...] = ()
+
+    def inputs(self) -> tuple[Path, ...]:
+        """Every file the job reads: the input file or the scene's signal files, a loss trace,
+        and `reads`."""
+        own = (self.path,) if self.source == "file" else scene_files(self.scene)
+        return tuple(Path(p) for p in (*own, trace_file(self.loss), *self.reads) if p)
 
 
 @dataclass
@@ -131,7 +149,8 @@ class DredOutcome:
     """run: the chosen settings (dsp.dred.chain.DredRun); baseline: DRED and neural PLC off,
     same loss mask (the same object as run when the settings already are the baseline);
     metrics: {"run": {pesq_wb, stoi} | None, "baseline": …} against run.clean16; spans:
-    `lost_spans` of run; lookahead: Opus look-ahead in samples; clips for listening."""
+    `lost_spans` of run; lookahead: Opus look-ahead in samples; clips for listening; inputs:
+    the files it read (`DredRequest.inputs`), which a save of the output must not replace."""
 
     run: object
     baseline: object
@@ -142,6 +161,7 @@ class DredOutcome:
     run_label: str
     clips: ClipSet
     notes: list[str]
+    inputs: tuple[Path, ...] = ()
 
 
 def _score(clean: np.ndarray, decoded: np.ndarray, notes: list[str], what: str) -> dict | None:
@@ -211,7 +231,8 @@ def run(request: DredRequest, state: TaskState | None = None) -> DredOutcome:
     return DredOutcome(run=run, baseline=base, metrics=metrics,
                        spans=lost_spans(run.lost, run.sources, lookahead), lookahead=lookahead,
                        label=label, run_label=run_label,
-                       clips=make_clips(clips, FS_HZ, match_loudness=False), notes=notes)
+                       clips=make_clips(clips, FS_HZ, match_loudness=False), notes=notes,
+                       inputs=req.inputs())
 
 
 @dataclass(frozen=True)
@@ -219,7 +240,8 @@ class TransmitRequest:
     """One speech file through the chain: settings (`chain_settings`), loss spec and seed;
     seconds: at most this much of the file (None: all); out_path: the received audio at the
     input's rate, mono, as long as the input sent (16-bit PCM for .wav); report_path: the
-    JSON report (None: none)."""
+    JSON report (None: none); reads: other files the caller read to make the request. Neither
+    output may replace a file of `inputs()` (refused before any work)."""
 
     path: Path
     out_path: Path
@@ -228,6 +250,11 @@ class TransmitRequest:
     seed: int = 0
     seconds: float | None = None
     report_path: Path | None = None
+    reads: tuple[Path, ...] = ()
+
+    def inputs(self) -> tuple[Path, ...]:
+        """Every file the job reads: the speech file, a loss trace, and `reads`."""
+        return tuple(Path(p) for p in (self.path, trace_file(self.loss), *self.reads) if p)
 
 
 @dataclass
@@ -239,14 +266,16 @@ class TransmitOutcome:
 
 
 def transmit(request: TransmitRequest, state: TaskState | None = None) -> TransmitOutcome:
-    """Read, send (progress per packet), write the received audio and the report."""
+    """Refuse outputs on inputs, read, send (progress per packet), then write the received audio
+    and the report as one `sim.outputs.batch` (both or neither)."""
     import json
 
-    import soundfile as sf
-
+    from dsp.audio_io import write_audio
     from dsp.dred.chain import simulate
+    from sim.outputs import batch, write_text
 
     req = request
+    refuse_outputs_on_inputs([req.out_path, req.report_path], req.inputs())
     x, fs = read_samples(req.path)
     if req.seconds is not None:
         x = x[:round(req.seconds * fs)]
@@ -258,9 +287,11 @@ def transmit(request: TransmitRequest, state: TaskState | None = None) -> Transm
         y = soxr.resample(y, FS_HZ, fs)
     y = np.pad(y, (0, max(x.shape[0] - y.size, 0)))[: x.shape[0]]
     out = Path(req.out_path)
-    sf.write(str(out), y, fs, subtype="PCM_16" if out.suffix.lower() == ".wav" else None)
     doc = run.to_report() | {"input": str(req.path), "input_rate_hz": int(fs),
                              "output": str(out), "seed": req.seed}
-    if req.report_path is not None:
-        Path(req.report_path).write_text(json.dumps(doc, indent=1) + "\n")
+    with batch():
+        # PCM_16 where the container holds it (WAV, FLAC), else its own (Ogg Vorbis).
+        write_audio(out, y, fs, subtype="PCM_16")
+        if req.report_path is not None:
+            write_text(req.report_path, json.dumps(doc, indent=1) + "\n")
     return TransmitOutcome(run, doc)

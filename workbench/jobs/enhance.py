@@ -22,6 +22,7 @@ from dsp.percepnet.postfilter import STRENGTH
 from sim.scene import Scene
 from sim.task import TaskState, check, report, sub
 from workbench.jobs.audio_file import read_samples
+from workbench.jobs.inputs import refuse_outputs_on_inputs, scene_files
 
 SCENE_FS_HZ = 16000
 """Rate of the simulated microphone signal: the model's own rate (fast, no resampling)."""
@@ -36,7 +37,9 @@ class EnhanceRequest:
     postfilter_strength (warp exponent s of ``g·sin(πg/2)^s``), postfilter_gate (fade the
     postfilter out at high estimated SNR), int8 weights, oracle (gains from the clean signal,
     when one is known). out_path: also write the output there, in the input file's format where
-    the name allows ("": do not write). listen: make the loudness-matched A/B clips.
+    the name allows ("": do not write; never over a file of `inputs()`, refused before any work).
+    listen: make the loudness-matched A/B clips. reads: other files the caller read to make the
+    request (`workbench.jobs.inputs`).
     """
 
     source: str
@@ -56,6 +59,14 @@ class EnhanceRequest:
     oracle: bool = False
     out_path: str = ""
     listen: bool = True
+    reads: tuple[str, ...] = ()
+
+    def inputs(self) -> tuple[Path, ...]:
+        """Every file the job reads: the input file and its clean reference, or the scene's
+        signal files; and `reads`."""
+        own = ((self.noisy_path, self.clean_path) if self.source == "file"
+               else scene_files(self.scene))
+        return tuple(Path(p) for p in (*own, *self.reads) if p)
 
 
 @dataclass
@@ -64,7 +75,8 @@ class EnhanceOutcome:
     result: `dsp.percepnet.enhance.EnhanceResult`; metrics_*: {pesq_wb, stoi, si_sdr} or None
     without a clean signal; oracle: the gains came from the clean signal; label: what was
     processed; notes: anything unusual; clips: Noisy / Enhanced (/ Clean) for A/B listening
-    (None unless asked)."""
+    (None unless asked); inputs: the files it read (`EnhanceRequest.inputs`), which a save of
+    the output must not replace."""
 
     noisy: np.ndarray
     clean: np.ndarray | None
@@ -76,6 +88,7 @@ class EnhanceOutcome:
     label: str
     notes: list[str] = field(default_factory=list)
     clips: ClipSet | None = None
+    inputs: tuple[Path, ...] = ()
 
 
 def _mono(x: np.ndarray) -> np.ndarray:
@@ -125,16 +138,13 @@ def _scene_input(req: EnhanceRequest, state: TaskState | None):
 
 
 def _write_like(path: Path, y: np.ndarray, fs_hz: int, source: Path | None) -> None:
-    """Write y at fs_hz in the source file's sample format where path's format allows it (the
-    format's default without a source file)."""
+    """Write y at fs_hz (atomically, `dsp.audio_io.write_audio`) in the source file's sample
+    format where path's format holds it (the finest it holds otherwise, or without a source)."""
     import soundfile as sf
 
-    subtype = None
-    if source is not None:
-        info = sf.info(str(source))
-        if sf.check_format(path.suffix.lstrip(".").upper() or info.format, info.subtype):
-            subtype = info.subtype
-    sf.write(str(path), y, fs_hz, subtype=subtype)
+    from dsp.audio_io import write_audio
+
+    write_audio(path, y, fs_hz, subtype=sf.info(str(source)).subtype if source else None)
 
 
 def run(request: EnhanceRequest, state: TaskState | None = None) -> EnhanceOutcome:
@@ -145,6 +155,7 @@ def run(request: EnhanceRequest, state: TaskState | None = None) -> EnhanceOutco
     from dsp.percepnet.metrics import score_all
 
     req = request
+    refuse_outputs_on_inputs([req.out_path], req.inputs())
     check(state)
     notes: list[str] = []
     if req.source == "scene":
@@ -178,4 +189,4 @@ def run(request: EnhanceRequest, state: TaskState | None = None) -> EnhanceOutco
         clips = enhance_clips(noisy, result.output, clean, fs)
     report(state, 1.0, "Done")
     return EnhanceOutcome(noisy, clean, fs, result, m_noisy, m_enh, oracle, label,
-                          notes + list(result.notes), clips)
+                          notes + list(result.notes), clips, req.inputs())

@@ -25,6 +25,7 @@ from dsp.spectrum import Spectrogram, spectrogram
 from dsp.upmix import UpmixParams
 from sim.scene import Scene
 from sim.task import TaskState, report, sub
+from workbench.jobs.inputs import refuse_outputs_on_inputs, scene_files
 
 MODES = {"auto": (None, False), "room": ("room", False), "early": ("room", True),
          "freefield": ("freefield", False)}
@@ -164,7 +165,8 @@ class RenderRequest:
     """An offline render of `programme` for `scene` into `folder`: renderer params, streaming
     block (64 .. 1024), listening-path engine ("freefield" | "room" | None: room unless
     anechoic) and early_only, the binaural paths to write, and whether to add the interaural-cue
-    report (≈ 1 s more)."""
+    report (≈ 1 s more); reads: other files the caller read to make the request (the scene
+    file). No output may replace a file of `inputs()` (refused before any work)."""
 
     scene: Scene
     programme: Programme
@@ -175,6 +177,11 @@ class RenderRequest:
     early_only: bool = False
     paths: tuple[str, ...] = PATHS
     cues: bool = True
+    reads: tuple[Path, ...] = ()
+
+    def inputs(self) -> tuple[Path, ...]:
+        """Every file the render reads: the programme, the scene's files, and `reads`."""
+        return (self.programme.path, *scene_files(self.scene), *(Path(p) for p in self.reads))
 
 
 def run(request: RenderRequest, state: TaskState | None = None) -> dict:
@@ -183,6 +190,8 @@ def run(request: RenderRequest, state: TaskState | None = None) -> dict:
     from dsp import offline_render
 
     scene = request.scene
+    refuse_outputs_on_inputs([request.folder / name for name in
+                              offline_render.output_names(request.paths)], request.inputs())
     if not scene.listeners:
         raise RenderError(f"scene {scene.name!r} has no listener to render for")
     fs = scene.simulation.fs_hz
@@ -199,12 +208,14 @@ def run(request: RenderRequest, state: TaskState | None = None) -> dict:
 
 @dataclass(frozen=True)
 class UpmixRequest:
-    """Stereo x (n, 2) at fs_hz to L, R, C files in folder with the upmix params."""
+    """Stereo x (n, 2) at fs_hz to L, R, C files in folder with the upmix params; reads: the
+    files x was read from, which no output may replace (refused before any work)."""
 
     x: np.ndarray
     fs_hz: int
     folder: Path
     params: UpmixParams = field(default_factory=UpmixParams)
+    reads: tuple[Path, ...] = ()
 
 
 @dataclass
@@ -220,20 +231,23 @@ class UpmixOutcome:
 
 def upmix(request: UpmixRequest, state: TaskState | None = None) -> UpmixOutcome:
     """Upmix (`dsp.upmix.upmix`), aligned with the input (its latency removed), written as three
-    mono 32-bit float WAVs."""
+    mono 32-bit float WAVs, one `sim.outputs.batch` (all three or none)."""
     from dsp.audio_io import write_audio
     from dsp.upmix import upmix as upmix_lrc
+    from sim.outputs import batch
 
+    files = [request.folder / f"{name}.wav" for name in "LRC"]
+    refuse_outputs_on_inputs(files, request.reads)
     x, fs = request.x, request.fs_hz
     report(state, 0.0, "upmixing")
     res = upmix_lrc(x, fs, request.params)
     lrc = res.aligned(len(x))
     request.folder.mkdir(parents=True, exist_ok=True)
-    files, rms = [], {}
-    for i, name in enumerate("LRC"):
-        report(state, 0.7 + 0.1 * i, f"writing {name}.wav")
-        files.append(request.folder / f"{name}.wav")
-        write_audio(files[-1], lrc[:, i], fs)
-        rms[name] = 10 * np.log10(max(float(np.mean(lrc[:, i] ** 2)), 1e-30))
+    rms = {}
+    with batch():
+        for i, (name, path) in enumerate(zip("LRC", files, strict=True)):
+            report(state, 0.7 + 0.1 * i, f"writing {name}.wav")
+            write_audio(path, lrc[:, i], fs)
+            rms[name] = 10 * np.log10(max(float(np.mean(lrc[:, i] ** 2)), 1e-30))
     report(state, 1.0, "done")
     return UpmixOutcome(files, rms, int(res.latency), len(x) / fs)

@@ -103,8 +103,10 @@ class FilterExporter(QObject):
         return self.runner.is_running
 
     def start(self, parent: QWidget | None, design: DesignOutcome, suggestion: Path,
-              summary: str = "") -> bool:
-        """Ask, then write in the background. False when cancelled or already running."""
+              summary: str = "", reads: tuple[Path, ...] = ()) -> bool:
+        """Ask, then write in the background (the job refuses a file that would replace one of
+        `reads`, the scene file, or of the scene's files, writing nothing). False when
+        cancelled or already running."""
         if self.runner.is_running:
             return False
         choice = ask_export(parent, suggestion, summary)
@@ -114,7 +116,7 @@ class FilterExporter(QObject):
             self.failed.emit("Export: no format chosen.")
             return False
         self.request = ExportRequest(design, choice.folder, tuple(choice.formats), choice.stem,
-                                     report_path=choice.folder / REPORT_NAME)
+                                     report_path=choice.folder / REPORT_NAME, reads=reads)
         return self.runner.start(export_job.run, self.request, label="Export")
 
     def _on_finished(self, outcome: ExportOutcome) -> None:

@@ -151,7 +151,8 @@ class DesignWorkspace(QObject):
         f = o.filters
         summary = (f"{o.params.method}: {f.n_inputs} inputs → {f.n_drivers} drivers, "
                    f"{f.n_taps} taps at {f.fs_hz} Hz, delay {f.delay_samples} samples")
-        started = self.exporter.start(self.window, o, suggestion, summary)
+        started = self.exporter.start(self.window, o, suggestion, summary,
+                                      reads=(doc.path,) if doc.path else ())
         if started:
             bar = self.panel.export_progress
             bar.setValue(0)

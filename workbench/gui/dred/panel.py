@@ -447,8 +447,8 @@ class DredPanel(JobPanel):
     # -- saving ----------------------------------------------------------------------------------
     def save_output(self, path: str | Path | None = None) -> Path | None:
         """Write the chosen settings' decoded speech (16 kHz) as a 32-bit float WAV
-        (atomically); asks for a path."""
+        (atomically, never over the files it was made from); asks for a path."""
         if self.outcome is None:
             return None
         return self._save_wav(path, self.outcome.run.decoded, FS_HZ, "Save Decoded Speech",
-                              "dred-decoded.wav")
+                              "dred-decoded.wav", self.outcome.inputs)

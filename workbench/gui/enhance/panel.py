@@ -301,8 +301,9 @@ class EnhancePanel(JobPanel):
 
     # -- saving ----------------------------------------------------------------------------------
     def save_output(self, path: str | Path | None = None) -> Path | None:
-        """Write the enhanced signal as a 32-bit float WAV (atomically); asks for a path."""
+        """Write the enhanced signal as a 32-bit float WAV (atomically, never over the files it
+        was made from); asks for a path."""
         if self.outcome is None:
             return None
         return self._save_wav(path, self.outcome.result.output, self.outcome.fs_hz,
-                              "Save Enhanced Audio", "enhanced.wav")
+                              "Save Enhanced Audio", "enhanced.wav", self.outcome.inputs)

@@ -364,7 +364,9 @@ class RendererPanel(TransportControls, ParameterControls, QWidget):
         summary = (f"{prog.describe()}\nScene “{scene.name}”, paths: {MODE_LABELS[s.mode]},"
                    f" L/R {s.params.lr_method}, centre {s.params.c_method}, block {s.block}.")
         suggestion = prog.path.parent / f"{prog.path.stem}-render"
-        started = self.offline.start(self, scene, prog, s, suggestion, summary)
+        path = c.document.path
+        started = self.offline.start(self, scene, prog, s, suggestion, summary,
+                                     reads=(path,) if path else ())
         if started:
             self.render_progress.setValue(0)
             self.render_progress.setFormat("Render: %p%")

@@ -120,10 +120,13 @@ class OfflineRenderer(QObject):
         return self.runner.is_running
 
     def start(self, parent: QWidget | None, scene: Scene, programme: Programme,
-              settings: AuditionSettings, suggestion: Path, summary: str = "") -> bool:
+              settings: AuditionSettings, suggestion: Path, summary: str = "",
+              reads: tuple[Path, ...] = ()) -> bool:
         """Ask, then render `programme` for `scene` with `settings` (renderer parameters,
-        block, path engine). False when cancelled, refused (the reason goes to `failed`) or
-        already running."""
+        block, path engine); reads: other files the render must not replace (the scene file),
+        besides the programme and the scene's files. False when cancelled, refused (the reason
+        goes to `failed`; the job refuses an output on an input before any work) or already
+        running."""
         if self.runner.is_running:
             return False
         choice = ask_render(parent, suggestion, summary)
@@ -142,7 +145,7 @@ class OfflineRenderer(QObject):
         engine, early = settings.engine
         request = RenderRequest(scene, programme, choice.folder, params=settings.params,
                                 block=settings.block, engine=engine, early_only=early,
-                                paths=choice.paths, cues=choice.cues)
+                                paths=choice.paths, cues=choice.cues, reads=reads)
         return self.runner.start(render_job.run, request, label="Render to files")
 
     def cancel(self) -> None:

@@ -227,20 +227,24 @@ class JobPanel(QWidget):
             self.message.emit(text)
 
     def _save_wav(self, path: str | Path | None, signal: np.ndarray, fs_hz: int, caption: str,
-                  default_name: str) -> Path | None:
+                  default_name: str, inputs: tuple[Path, ...] = ()) -> Path | None:
         """Write `signal` (n,) or (n, channels) at fs_hz (Hz) as a 32-bit float WAV, atomically;
-        asks for a path when None. Returns the path, or None (cancelled or failed)."""
+        asks for a path when None. A path that is one of `inputs` (the files the result was
+        made from) or the open scene file is refused (the reason in the error label). Returns
+        the path, or None (cancelled, refused or failed)."""
         if path is None:
             path, _ = QFileDialog.getSaveFileName(self, caption, str(Path.home() / default_name),
                                                   "WAV (*.wav)")
             if not path:
                 return None
         from dsp.audio_io import write_audio
+        from workbench.jobs.inputs import refuse_outputs_on_inputs
 
         path = Path(path)
         if path.suffix.lower() != ".wav":
             path = path.with_suffix(".wav")
         try:
+            refuse_outputs_on_inputs([path], [*inputs, self.document.path])
             write_audio(path, signal, fs_hz)
         except (OSError, RuntimeError) as e:
             self.show_error(f"Not saved: {one_line(e)}")
