@@ -17,10 +17,9 @@ Wired into `workbench.cli.main` by `register(subparsers)`; user errors raise `Ba
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from workbench.cli.errors import EXIT_OK, BadInput, out_file, report_path, run_job
+from workbench.cli.errors import EXIT_OK, BadInput, finish_eval, out_file, report_path, run_job
 
 
 def _loss_model(args):
@@ -74,7 +73,6 @@ def _cmd_simulate(args) -> int:
 
 def _cmd_eval(args) -> int:
     from dsp.dred.evaluate import EvalSettings, evaluate, format_table
-    from sim.outputs import write_text
     from workbench.jobs.dred import input_errors
 
     speech = Path(args.speech)
@@ -92,11 +90,7 @@ def _cmd_eval(args) -> int:
                          args.quiet)
     except input_errors() as e:
         raise BadInput(str(e)) from None
-    print(format_table(report))
-    if report_to:
-        write_text(report_to, json.dumps(report, indent=1) + "\n")
-        print(f"wrote {report_to}")
-    return EXIT_OK
+    return finish_eval(report, format_table(report), report_to)
 
 
 def register(subparsers) -> None:

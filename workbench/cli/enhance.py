@@ -23,12 +23,11 @@ Wired into `workbench.cli.main` by `register(subparsers)`; user errors raise `Ba
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
 
-from workbench.cli.errors import EXIT_OK, BadInput, report_path, run_job
+from workbench.cli.errors import EXIT_OK, BadInput, finish_eval, report_path, run_job
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
@@ -99,7 +98,6 @@ def _cmd_enhance(args) -> int:
 
 def _cmd_eval(args) -> int:
     from dsp.percepnet.evaluate import EvalSettings, evaluate, format_table
-    from sim.outputs import write_text
 
     speech, noise = Path(args.speech), Path(args.noise)
     for flag, d in (("--speech", speech), ("--noise", noise)):
@@ -132,11 +130,7 @@ def _cmd_eval(args) -> int:
                          args.quiet)
     except (ValueError, FileNotFoundError) as e:
         raise BadInput(str(e)) from None
-    print(format_table(report))
-    if report_to:
-        write_text(report_to, json.dumps(report, indent=1) + "\n")
-        print(f"wrote {report_to}")
-    return EXIT_OK
+    return finish_eval(report, format_table(report), report_to)
 
 
 def _strength(text: str) -> float:

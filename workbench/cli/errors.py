@@ -8,6 +8,7 @@ interrupted.
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 from collections.abc import Callable
@@ -79,6 +80,18 @@ def report_path(value: str | None, *input_dirs: Path) -> Path | None:
     path = out_file("--report", value)
     refuse_overwrite([path], input_dirs)
     return path
+
+
+def finish_eval(report: dict, table: str, report_to: Path | None) -> int:
+    """An eval command's end: `table` on stdout, and `report` as JSON at `report_to` when
+    asked (atomically); returns EXIT_OK."""
+    from sim.outputs import write_text
+
+    print(table)
+    if report_to:
+        write_text(report_to, json.dumps(report, indent=1) + "\n")
+        print(f"wrote {report_to}")
+    return EXIT_OK
 
 
 def out_dir(flag: str, value: str) -> Path:
