@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -23,12 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from dsp.export import export_formats, format_names
-from workbench.gui.shell.folder_dialog import FolderDialog
+from workbench.gui.shell.folder_dialog import FolderDialog, FolderJob, failure_message
 from workbench.gui.shell.settings import EXPORT_DIR, EXPORT_FORMATS
-from workbench.gui.shell.worker import JobRunner
 from workbench.jobs import export as export_job
 from workbench.jobs.design import DesignOutcome
-from workbench.jobs.export import REPORT_NAME, ExportOutcome, ExportRequest
+from workbench.jobs.export import REPORT_NAME, ExportRequest
 
 
 @dataclass
@@ -79,55 +78,30 @@ def ask_export(parent: QWidget | None, suggestion: Path, summary: str = ""
     return choice
 
 
-class FilterExporter(QObject):
+class FilterExporter(FolderJob):
     """Asks for the export and runs it in the background, one at a time.
 
     Signals: progress(fraction, message), finished(dict format → paths, report.json not
     counted), failed(message).
     """
 
-    progress = Signal(float, str)
-    finished = Signal(object)
-    failed = Signal(str)
-
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self.runner = JobRunner(self)
         self.request: ExportRequest | None = None
-        self.runner.progress.connect(self.progress)
-        self.runner.finished.connect(self._on_finished)
-        self.runner.failed.connect(self._on_failed)
-
-    @property
-    def is_running(self) -> bool:
-        return self.runner.is_running
+        self.runner.finished.connect(lambda outcome: self.finished.emit(outcome.written))
+        self.runner.failed.connect(lambda error, _text: self.failed.emit(failure_message(
+            "Export", error, self.request.folder if self.request else None)))
 
     def start(self, parent: QWidget | None, design: DesignOutcome, suggestion: Path,
               summary: str = "", reads: tuple[Path, ...] = ()) -> bool:
         """Ask, then write in the background (the job refuses a file that would replace one of
         `reads`, the scene file, or of the scene's files, writing nothing). False when
         cancelled or already running."""
-        if self.runner.is_running:
-            return False
-        choice = ask_export(parent, suggestion, summary)
+        choice = self._ask(ask_export, parent, suggestion, summary)
         if choice is None:
             return False
         if not choice.formats:
-            self.failed.emit("Export: no format chosen.")
-            return False
+            return self._refuse("Export: no format chosen.")
         self.request = ExportRequest(design, choice.folder, tuple(choice.formats), choice.stem,
                                      report_path=choice.folder / REPORT_NAME, reads=reads)
         return self.runner.start(export_job.run, self.request, label="Export")
-
-    def _on_finished(self, outcome: ExportOutcome) -> None:
-        self.finished.emit(outcome.written)
-
-    def _on_failed(self, error: BaseException, _text: str) -> None:
-        if isinstance(error, OSError):
-            where = error.filename or (self.request.folder if self.request else "")
-            self.failed.emit(f"Export failed: {where}: {error.strerror or error}")
-        else:
-            self.failed.emit(f"Export failed: {type(error).__name__}: {error}")
-
-    def wait(self, timeout_ms: int = 10000) -> bool:
-        return self.runner.wait(timeout_ms)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -25,9 +25,8 @@ from dsp.listening import PATHS
 from dsp.params import DesignError
 from dsp.renderer import RenderError
 from sim.scene import Scene
-from workbench.gui.shell.folder_dialog import FolderDialog
+from workbench.gui.shell.folder_dialog import FolderDialog, FolderJob, failure_message
 from workbench.gui.shell.settings import RENDER_CUES, RENDER_DIR, RENDER_PATHS
-from workbench.gui.shell.worker import JobRunner
 from workbench.jobs import render as render_job
 from workbench.jobs.render import AuditionSettings, Programme, RenderRequest
 
@@ -85,39 +84,24 @@ def ask_render(parent: QWidget | None, suggestion: Path, summary: str = "") -> R
 
 
 def describe_render_error(error: BaseException, folder: Path | None) -> str:
-    if isinstance(error, OSError):
-        where = error.filename or folder or ""
-        return f"Render failed: {where}: {error.strerror or error}"
     if isinstance(error, (RenderError, DesignError)):
         return f"Cannot render: {error}"
-    return f"Render failed: {type(error).__name__}: {error}"
+    return failure_message("Render", error, folder)
 
 
-class OfflineRenderer(QObject):
+class OfflineRenderer(FolderJob):
     """Asks, then renders in the background, one at a time.
 
     Signals: progress(fraction, message), finished(report dict), failed(message), cancelled().
     """
 
-    progress = Signal(float, str)
-    finished = Signal(object)
-    failed = Signal(str)
-    cancelled = Signal()
-
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self.runner = JobRunner(self)
         self.choice: RenderChoice | None = None
-        self.runner.progress.connect(self.progress)
         self.runner.finished.connect(self.finished)
-        self.runner.cancelled.connect(self.cancelled)
         self.runner.failed.connect(
             lambda e, _t: self.failed.emit(describe_render_error(
                 e, self.choice.folder if self.choice else None)))
-
-    @property
-    def is_running(self) -> bool:
-        return self.runner.is_running
 
     def start(self, parent: QWidget | None, scene: Scene, programme: Programme,
               settings: AuditionSettings, suggestion: Path, summary: str = "",
@@ -127,29 +111,18 @@ class OfflineRenderer(QObject):
         besides the programme and the scene's files. False when cancelled, refused (the reason
         goes to `failed`; the job refuses an output on an input before any work) or already
         running."""
-        if self.runner.is_running:
-            return False
-        choice = ask_render(parent, suggestion, summary)
+        choice = self._ask(ask_render, parent, suggestion, summary)
         if choice is None:
             return False
         if not choice.paths:
-            self.failed.emit("Render: no path chosen (A, B or X).")
-            return False
+            return self._refuse("Render: no path chosen (A, B or X).")
         if choice.folder.exists() and not choice.folder.is_dir():
-            self.failed.emit(f"Render: {choice.folder} exists and is not a folder.")
-            return False
+            return self._refuse(f"Render: {choice.folder} exists and is not a folder.")
         if not scene.listeners:
-            self.failed.emit(f"Render: scene {scene.name!r} has no listener to render for.")
-            return False
+            return self._refuse(f"Render: scene {scene.name!r} has no listener to render for.")
         self.choice = choice
         engine, early = settings.engine
         request = RenderRequest(scene, programme, choice.folder, params=settings.params,
                                 block=settings.block, engine=engine, early_only=early,
                                 paths=choice.paths, cues=choice.cues, reads=reads)
         return self.runner.start(render_job.run, request, label="Render to files")
-
-    def cancel(self) -> None:
-        self.runner.cancel()
-
-    def wait(self, timeout_ms: int = 10000) -> bool:
-        return self.runner.wait(timeout_ms)

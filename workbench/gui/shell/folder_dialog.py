@@ -1,11 +1,13 @@
-"""The dialog shape of the jobs that write a folder of files (Export Filters, Render to Files):
-the folder (a line edit with Browse…) as the first row of a form, the job's own rows below it,
-an optional summary on top and OK / Cancel at the bottom."""
+"""The shape of the jobs that write a folder of files (Export Filters, Render to Files): their
+dialog — the folder (a line edit with Browse…) as the first row of a form, the job's own rows
+below it, an optional summary on top and OK / Cancel at the bottom — and `FolderJob`, which asks
+with it and runs the job in the background, one at a time."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -19,6 +21,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from workbench.gui.shell.signals import connect_signals
+from workbench.gui.shell.worker import JobRunner
 
 
 class FolderDialog(QDialog):
@@ -66,3 +71,49 @@ class FolderDialog(QDialog):
                                                   self.folder_edit.text())
         if chosen:
             self.folder_edit.setText(chosen)
+
+
+def failure_message(what: str, error: BaseException, folder: Path | None) -> str:
+    """One line for a failed folder job (`what`: "Export", "Render"): the file (else the
+    folder) and the system's reason, or the error's type and message."""
+    if isinstance(error, OSError):
+        where = error.filename or folder or ""
+        return f"{what} failed: {where}: {error.strerror or error}"
+    return f"{what} failed: {type(error).__name__}: {error}"
+
+
+class FolderJob(QObject):
+    """Asks with a dialog, then runs its job in the background, one at a time.
+
+    Signals: progress(fraction, message), finished(result), failed(message), cancelled(). A
+    subclass connects `runner.finished` and `runner.failed`, and in its `start` asks through
+    `_ask` and turns a choice it cannot run down with `_refuse`."""
+
+    progress = Signal(float, str)
+    finished = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.runner = JobRunner(self)
+        connect_signals(self.runner, progress=self.progress, cancelled=self.cancelled)
+
+    @property
+    def is_running(self) -> bool:
+        return self.runner.is_running
+
+    def _ask(self, ask, *args):
+        """The choice `ask(*args)` returns; None while a job runs or when the user cancelled."""
+        return None if self.runner.is_running else ask(*args)
+
+    def _refuse(self, message: str) -> bool:
+        """Report why a choice cannot run (`failed`); returns False for `start` to return."""
+        self.failed.emit(message)
+        return False
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+
+    def wait(self, timeout_ms: int = 10000) -> bool:
+        return self.runner.wait(timeout_ms)
