@@ -48,6 +48,7 @@ from dsp.upmix import UpmixError, check_upmix_params
 from sim.scene import Scene
 from sim.scene_io import SceneError
 from workbench.gui.audio import engine as audio_engine
+from workbench.gui.render.remembered import remember_params, saved_params
 from workbench.gui.scene.document import SceneDocument
 from workbench.gui.shell.settings import AUDIO_DEVICE, RENDERER_BLOCK, RENDERER_PATHS
 from workbench.gui.shell.worker import JobRunner
@@ -125,7 +126,8 @@ class AuditionController(QObject):
         super().__init__(parent)
         self.document = document
         block, mode = RENDERER_BLOCK.get(), RENDERER_PATHS.get()
-        self.settings = AuditionSettings(block=block if block in BLOCKS else 512,
+        self.settings = AuditionSettings(params=saved_params(),
+                                         block=block if block in BLOCKS else 512,
                                          mode=mode if mode in MODES else "auto")
         self.programme: Programme | None = None
         self.player: audition.Player | None = None
@@ -555,6 +557,8 @@ class AuditionController(QObject):
             self._replace_player(player, (self.position_s, self.state == "playing"))
 
     def _set_settings(self, settings: AuditionSettings) -> None:
+        if settings.params != self.settings.params:
+            remember_params(settings.params)
         self.settings = settings
         self.settingsChanged.emit(settings)
 
