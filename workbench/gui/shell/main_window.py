@@ -389,13 +389,18 @@ class MainWindow(SceneFiles, QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
+        self.shut_down()
+        self.docks.save()
+        self.recovery.clear()
+        event.accept()
+
+    def shut_down(self) -> None:
+        """Stop every job and the audio and wait for their threads: on close, and again (a
+        no-op then) by `app.main` after the event loop, for a quit that closed no window."""
+        self._autosave_timer.stop()
         if self.runner.is_running:
             self.runner.cancel()
             if not self.runner.wait(10000):
                 log.warning("the background job did not stop within 10 s")
         for feature in self.features:
             feature.shutdown()
-        self._autosave_timer.stop()
-        self.docks.save()
-        self.recovery.clear()
-        event.accept()
