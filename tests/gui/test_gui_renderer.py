@@ -107,9 +107,11 @@ class FakeEngine:
 
 @pytest.fixture
 def audio_ok(monkeypatch):
-    """Audio 'works': every device check passes and engines are FakeEngines."""
+    """Audio 'works': PortAudio is there (the app's start-up probe says so too, also on a
+    machine without it), every device check passes and engines are FakeEngines."""
     FakeEngine.instances = []
     FakeEngine.fail_start = None
+    monkeypatch.setattr(audio, "portaudio_problem", lambda: None)
     monkeypatch.setattr(audio_engine, "output_problem", lambda *a, **k: None)
     monkeypatch.setattr(audio_engine, "list_output_devices", lambda: [])
     monkeypatch.setattr(AuditionController, "engine_factory", FakeEngine)
