@@ -74,7 +74,7 @@ def _put(path, content):
         path.write_text(content, encoding="utf-8")
 
 
-def _leave(directory, pid, scene, meta):
+def leave_autosave(directory, pid, scene, meta):
     directory.mkdir(parents=True, exist_ok=True)
     _put(directory / f"autosave-{pid}.json", scene())
     _put(directory / f"autosave-{pid}.meta.json", meta())
@@ -88,7 +88,7 @@ def _autosaves(directory):
 def test_a_broken_autosave_is_set_aside_and_reported_and_the_next_start_is_clean(
         state, qtbot, tmp_path, monkeypatch, dialogs, caplog):
     directory = tmp_path / "recovery"
-    _leave(directory, DEAD_PID, *BROKEN[state])
+    leave_autosave(directory, DEAD_PID, *BROKEN[state])
     before = sorted(p.name for p in directory.iterdir())
     asked = []
     monkeypatch.setattr(main_window_module, "ask_restore_recovery",
@@ -115,9 +115,9 @@ def test_broken_autosaves_all_at_once_leave_the_good_one_offered(qtbot, tmp_path
                                                                  dialogs, caplog):
     directory = tmp_path / "recovery"
     for i, (scene, meta) in enumerate(BROKEN.values()):
-        _leave(directory, DEAD_PID + i, scene, meta)
+        leave_autosave(directory, DEAD_PID + i, scene, meta)
     edited = load_scene("soundbar-8-studio")
-    _leave(directory, DEAD_PID - 1, lambda: scene_to_json(edited),
+    leave_autosave(directory, DEAD_PID - 1, lambda: scene_to_json(edited),
            lambda: _meta(name=edited.name))
     (directory / "autosave-99999999999999999999.json").write_text("not ours")  # no such pid
     asked = []
@@ -138,7 +138,7 @@ def test_broken_autosaves_all_at_once_leave_the_good_one_offered(qtbot, tmp_path
 def test_a_scene_without_its_meta_is_still_offered(qtbot, tmp_path, monkeypatch):
     """A crash between the two writes leaves the scene alone: it is the work to restore."""
     directory = tmp_path / "recovery"
-    _leave(directory, DEAD_PID, _scene_text, lambda: None)
+    leave_autosave(directory, DEAD_PID, _scene_text, lambda: None)
     scan = Recovery(directory).scan()
     assert [r.name for r in scan.found] == [f"autosave-{DEAD_PID}"] and scan.set_aside == []
     assert scan.found[0].saved_at == (directory / f"autosave-{DEAD_PID}.json").stat().st_mtime
@@ -147,7 +147,7 @@ def test_a_scene_without_its_meta_is_still_offered(qtbot, tmp_path, monkeypatch)
 def test_a_leftover_that_cannot_be_renamed_is_reported_and_start_up_goes_on(
         qtbot, tmp_path, monkeypatch, dialogs):
     directory = tmp_path / "recovery"
-    _leave(directory, DEAD_PID, lambda: "garbage", _meta)
+    leave_autosave(directory, DEAD_PID, lambda: "garbage", _meta)
 
     def refuse(self, target):
         raise PermissionError(13, "Permission denied")
