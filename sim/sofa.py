@@ -8,6 +8,7 @@ convention (a delay ``tau`` is ``exp(-1j * 2 * pi * f * tau)``).
 
 from __future__ import annotations
 
+import threading
 import warnings
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,6 +23,11 @@ from scipy.spatial import cKDTree
 from sim.directivity.measured import MeasuredPattern
 
 HRIR_CONVENTION = "SimpleFreeFieldHRIR"
+
+NETCDF_LOCK = threading.Lock()
+"""Held around every SOFA read and write: netCDF4/HDF5 is not thread-safe, and two jobs
+reading a scene's SOFA head at once (the Enhancement and DRED panels simulating the same
+scene) crashed the process in `sofar.read_sofa`."""
 
 
 class SofaError(ValueError):
@@ -53,7 +59,8 @@ def _read(path: str | Path) -> tuple[sofar.Sofa, str]:
         with warnings.catch_warnings():
             # sofar warns about every pre-1.0 convention version; those files are common.
             warnings.simplefilter("ignore")
-            return sofar.read_sofa(name, verify=False, verbose=False), name
+            with NETCDF_LOCK:
+                return sofar.read_sofa(name, verify=False, verbose=False), name
     except Exception as exc:
         raise SofaError(f"{name} cannot be read as SOFA: {exc}") from exc
 

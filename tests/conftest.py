@@ -13,6 +13,21 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("AWB_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
+def jack_output_or_skip() -> int:
+    """The JACK server's output device (PortAudio index), or skip naming what is missing:
+    PortAudio itself, or a JACK server running when PortAudio started."""
+    from workbench.gui.audio.engine import jack_output_device
+    from workbench.gui.audio.portaudio import portaudio_problem
+
+    problem = portaudio_problem()
+    if problem:
+        pytest.skip(problem)
+    device = jack_output_device()
+    if device is None:
+        pytest.skip("no JACK server (CI starts: jackd --no-realtime -d dummy -r 48000 -p 512)")
+    return device
+
+
 def shared_file(relative: str) -> Path:
     """A file in ../shared/data, or skip the test with the reason."""
     path = SHARED_DATA / relative

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import play_blocks
+from conftest import jack_output_or_skip, play_blocks
 
 from dsp.audition import Player, crossfade_bound
 from dsp.listening import PATHS, PathStream, build_paths, match_loudness
@@ -208,11 +208,11 @@ def _control_xruns(device, seconds=3.0):
 
 @pytest.mark.audio
 def test_real_stream_through_jack_for_30_s(paths):
-    from workbench.gui.audio.engine import AudioEngine, jack_output_device
+    from workbench.gui.audio.engine import AudioEngine
 
-    device = jack_output_device()
-    if device is None or shutil.which("jack_connect") is None:
-        pytest.skip("no JACK server (CI starts: jackd --no-realtime -d dummy -r 48000 -p 512)")
+    device = jack_output_or_skip()
+    if shutil.which("jack_connect") is None:
+        pytest.skip("jack_connect not found (JACK's command-line tools)")
     x = _programme(10.0, seed=20)
     match_loudness(paths, x)
 

@@ -175,3 +175,29 @@ def test_directivity_from_real_hrir_file():
     ir = np.fft.irfft(pattern.tf[front])
     peak = int(np.argmax(np.abs(ir)))
     assert min(peak, len(ir) - peak) <= 1  # bulk delay removed: on-axis peak at t = 0
+
+
+def test_sofa_files_can_be_read_from_many_threads_at_once():
+    """netCDF4/HDF5 is not thread-safe: without `NETCDF_LOCK`, six threads reading one file
+    crashed the interpreter (SIGSEGV or SIGBUS) every time; the GUI's Enhancement and DRED
+    jobs did so on a scene with a SOFA head. In a subprocess, so a crash fails this test only."""
+    import subprocess
+    import sys
+    import textwrap
+
+    path = shared_file("hrtf/MIT_KEMAR_normal_pinna.sofa")
+    code = textwrap.dedent(f"""
+        import threading
+        from sim.sofa import load_hrir
+        def work():
+            for _ in range(5):
+                load_hrir({str(path)!r}, 44100)
+        threads = [threading.Thread(target=work) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]

@@ -16,6 +16,8 @@ from sim.outputs import write_file
 def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
     import sofar
 
+    from sim.sofa import NETCDF_LOCK
+
     s = sofar.Sofa("GeneralFIR")
     s.Data_IR = fs.fir
     s.Data_SamplingRate = float(fs.fs_hz)
@@ -30,7 +32,8 @@ def write(fs: FilterSet, out: Path, stem: str) -> list[Path]:
                         f" samples; scene {fs.meta.get('scene', '')}")
     s.GLOBAL_ApplicationName = "Acoustic Workbench"
     path = out / f"{stem}.sofa"
-    write_file(path, lambda tmp: sofar.write_sofa(str(tmp), s, compression=4))
+    with NETCDF_LOCK:
+        write_file(path, lambda tmp: sofar.write_sofa(str(tmp), s, compression=4))
     return [path]
 
 

@@ -4,6 +4,7 @@ block by block when the test pumps them, deterministic and without a sound card.
 from typing import ClassVar
 
 from workbench.gui.audio import engine as audio_engine
+from workbench.gui.audio import portaudio
 
 
 class FakeEngine:
@@ -74,10 +75,12 @@ class FakeEngine:
 
 def fake_audio(monkeypatch, host) -> type[FakeEngine]:
     """Audio 'works' for `host` (a class with `engine_factory`: AuditionController,
-    ClipAudition): every device check passes and its engines are FakeEngines (fresh
-    `instances`, no start failure)."""
+    ClipAudition): PortAudio is there (the app's start-up probe says so too, also on a machine
+    without it), every device check passes and its engines are FakeEngines (fresh `instances`,
+    no start failure)."""
     FakeEngine.instances = []
     FakeEngine.fail_start = None
+    monkeypatch.setattr(portaudio, "portaudio_problem", lambda: None)
     monkeypatch.setattr(audio_engine, "output_problem", lambda *a, **k: None)
     monkeypatch.setattr(audio_engine, "list_output_devices", lambda: [])
     monkeypatch.setattr(host, "engine_factory", FakeEngine)

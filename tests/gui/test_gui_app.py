@@ -43,14 +43,58 @@ def test_starts_on_default_or_given_file_or_preset(make_window, tmp_path):
     assert w.recent_paths() == [path.resolve()]
 
 
-def test_bad_file_shows_the_error_and_falls_back_to_default(make_window, dialogs, tmp_path):
-    bad = tmp_path / "broken.json"
-    bad.write_text('{"schema_version": 1, "kind": "scene", "room": "living-room"}')
-    w = make_window(str(bad))
+def _write(path, content):
+    path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
+    return str(path)
+
+
+BAD_REFS = {
+    "a field missing": (lambda d: _write(d / "broken.json", '{"schema_version": 1, "kind": '
+                                         '"scene", "room": "living-room"}'), "device is missing"),
+    "no such file": (lambda d: str(d / "nowhere.json"), "neither a file nor a scene preset"),
+    "a folder": (lambda d: str(d), "neither a file nor a scene preset"),
+    "garbage bytes": (lambda d: _write(d / "garbage.json", bytes(range(256)) * 8), "UTF-8"),
+    "nested 100k deep": (lambda d: _write(d / "deep.json", "[" * 100_000 + "]" * 100_000),
+                         "levels deep"),
+    "an integer of 5000 digits": (lambda d: _write(d / "big.json", "9" * 5000), "digits"),
+    "a NUL in the name": (lambda d: str(d / "a\0b.json"), "Cannot open"),
+}
+
+
+@pytest.mark.parametrize("bad", BAD_REFS)
+def test_bad_file_shows_the_error_and_falls_back_to_default(bad, make_window, monkeypatch,
+                                                            tmp_path, caplog):
+    shown = []
+    monkeypatch.setattr(app, "show_error", lambda parent, title, text: shown.append(text))
+    make_ref, reason = BAD_REFS[bad]
+    w = make_window(make_ref(tmp_path))
     assert w.document.scene == load_scene("default")
     assert w.document.path is None
-    text = next(c[2] for c in dialogs.calls if c[0] == "critical")
-    assert "device is missing" in text and "default scene instead" in text
+    assert len(shown) == 1 and reason in shown[0] and "default scene instead" in shown[0]
+    assert "default scene instead" in w.statusBar().currentMessage()
+    assert any("cannot open" in r.message for r in caplog.records)
+
+
+@pytest.mark.parametrize("error", [OSError(5, "Input/output error"), MemoryError(),
+                                   RecursionError("maximum recursion depth exceeded")])
+def test_any_load_error_of_the_scene_argument_opens_the_default(error, make_window,
+                                                                monkeypatch, tmp_path):
+    """Not only the one-line SceneError: whatever loading a file raises, start-up goes on."""
+    import sim.scene_io
+
+    shown = []
+    monkeypatch.setattr(app, "show_error", lambda parent, title, text: shown.append(text))
+    load = sim.scene_io.load_scene
+
+    def failing(ref):
+        if ref != "default":
+            raise error
+        return load(ref)
+
+    monkeypatch.setattr(sim.scene_io, "load_scene", failing)
+    w = make_window(_write(tmp_path / "s.json", "{}"))
+    assert w.document.scene == load_scene("default")
+    assert type(error).__name__ in shown[0]
 
 
 def test_missing_portaudio_is_reported_and_the_app_still_starts(make_window, monkeypatch,

@@ -44,16 +44,6 @@ LISTENING = "listening through the audio device: the command line writes files"
 OPEN_SCENE = "the panel works on the window's open scene (File ▸ Open, or the scene editor)"
 QUIET = "progress shows in the panel's progress bar"
 
-RENDER_GAPS = {
-    option: "no Renderer-panel control yet: the panel renders with the default"
-    for option in ("--taps", "--max-effort-db", "--early-window-ms", "--room-max-hz",
-                   "--listener", "--frame", "--floor-db")
-}
-"""`awb render` options the Renderer panel cannot set yet (it uses RenderParams' and
-UpmixParams' defaults); the panel is being restructured — add the controls there and delete
-the lines here."""
-
-
 @dataclass(frozen=True)
 class Face:
     """One command and the GUI that runs the same job.
@@ -160,8 +150,15 @@ FACES = {
             "--smoothing-ms": ("smoothing_spin",),
             "--ambience": ("ambience_slider",),
             "--centre-gain-db": ("centre_gain_spin",),
+            "--floor-db": ("floor_spin",),
+            "--frame": ("frame_combo",),
+            "--taps": ("taps_combo",),
+            "--max-effort-db": ("effort_spin",),
+            "--early-window-ms": ("early_window_spin",),
+            "--room-max-hz": ("room_max_spin",),
+            "--listener": ("listener_combo",),
         },
-        cli_only={"scene": OPEN_SCENE, "--quiet": QUIET, **RENDER_GAPS},
+        cli_only={"scene": OPEN_SCENE, "--quiet": QUIET},
         gui_only={
             **{f"path_buttons[{p}]": "which path is heard (A/B/X listening): the files are "
                                      "--path" for p in PATHS},

@@ -42,7 +42,8 @@ def write_programme(path, seconds=1.5, fs=FS_IN, seed=0):
 
 @pytest.fixture
 def audio_ok(monkeypatch):
-    """Audio 'works': every device check passes and engines are FakeEngines."""
+    """Audio 'works': PortAudio is there (the app's start-up probe says so too, also on a
+    machine without it), every device check passes and engines are FakeEngines."""
     return fake_audio(monkeypatch, AuditionController)
 
 
@@ -527,3 +528,90 @@ def test_changing_the_output_device_while_playing_reopens_on_it(rwin, wav, qtbot
     from PySide6.QtCore import QSettings
 
     assert QSettings().value("audio/device") == "system (JACK Audio Connection Kit)"
+
+
+# -- the Settings tab: every `awb render` option ------------------------------------------------
+
+
+def test_every_setting_reaches_the_build_and_the_render_request_and_is_remembered(
+        make_window, audio_ok, wav, qtbot, monkeypatch, tmp_path):
+    from dataclasses import replace
+
+    from sim.scene_io import load_scene, scene_to_json
+    from sim.task import Cancelled
+    from workbench.gui.shell import settings
+    from workbench.jobs import render as render_job
+
+    scene = load_scene(SCENE)
+    second = replace(scene.listeners[0], name="sofa", position_m=(2.0, 0.6, 0.0))
+    path = tmp_path / "two-listeners.json"
+    path.write_text(scene_to_json(replace(scene, listeners=(*scene.listeners, second))))
+    w = make_window(str(path))
+    w.renderer.show_dock()
+    c, panel = w.renderer.controller, w.renderer.panel
+    prepared, rendered = [], []
+    prepare = render_job.prepare
+    monkeypatch.setattr(render_job, "prepare",
+                        lambda request, state=None: prepared.append(request)
+                        or prepare(request, state))
+
+    def run(request, state=None):
+        rendered.append(request)
+        raise Cancelled
+
+    monkeypatch.setattr(render_job, "run", run)
+    monkeypatch.setattr(render_dialog, "ask_render",
+                        lambda *a, **k: RenderChoice(tmp_path / "out", ("B",), cues=False))
+    assert [panel.listener_combo.itemText(i) for i in range(2)] == ["listener", "sofa"]
+    assert not panel.early_window_spin.isEnabled()  # only for designing in the room
+    panel.taps_combo.setCurrentIndex(panel.taps_combo.findData(1024))
+    panel.effort_spin.setValue(12.0)
+    panel.early_window_spin.setValue(30.0)
+    panel.room_max_spin.setValue(1500.0)
+    panel.floor_spin.setValue(-30.0)
+    panel.frame_combo.setCurrentIndex(panel.frame_combo.findData(1024))
+    panel.listener_combo.setCurrentIndex(1)
+    p = c.settings.params
+    assert (p.n_taps, p.max_effort_db, p.early_window_ms, p.room_max_hz, p.listener,
+            p.upmix.floor_db, p.upmix.frame) == (1024, 12.0, 30.0, 1500.0, 1, -30.0, 1024)
+    panel.open_file(wav)
+    wait_built(qtbot, c)
+    assert not c.error and prepared[-1].settings.params == p
+    assert c.player.paths.network.upmix.frame == 1024
+    taps = c.player.paths.network.filters.fir.shape[-1]
+    panel.action_render.trigger()
+    qtbot.waitUntil(lambda: not panel.offline.is_running, timeout=10000)
+    assert rendered[0].params == p and rendered[0].block == c.settings.block
+    # Live: the networks are built again for a new tap count; the floor is swapped in.
+    panel.taps_combo.setCurrentIndex(panel.taps_combo.findData(512))
+    assert c.is_busy
+    wait_built(qtbot, c)
+    assert prepared[-1].settings.params.n_taps == 512
+    assert c.player.paths.network.filters.fir.shape[-1] < taps
+    panel.floor_spin.setValue(-50.0)
+    assert not c.is_busy
+    qtbot.waitUntil(lambda: flush(c.player) or c.player.stream._upmix.params.floor_db == -50.0,
+                    timeout=LIVE_DELAY_MS * 20)
+    # Remembered for the next window, but the listener (the scene's); a stored value out of
+    # range reads as the default.
+    assert settings.RENDERER_TAPS.get() == 512 and settings.UPMIX_FLOOR_DB.get() == -50.0
+    settings.RENDERER_MAX_EFFORT_DB.set(float("nan"))
+    settings.RENDERER_EARLY_WINDOW_MS.set(500.0)
+    again = make_window(SCENE).renderer
+    q = again.controller.settings.params
+    assert (q.n_taps, q.upmix.floor_db, q.upmix.frame, q.room_max_hz, q.listener) == (
+        512, -50.0, 1024, 1500.0, 0)
+    assert q.max_effort_db == 18.0 and q.early_window_ms == 20.0
+    shown = again.panel
+    assert shown.taps_combo.currentData() == 512 and shown.floor_spin.value() == -50.0
+    assert shown.listener_combo.count() == 1 and not shown.listener_combo.isEnabled()
+
+
+def test_a_listener_the_scene_no_longer_has_goes_back_to_the_first(make_window, audio_ok,
+                                                                   tmp_path):
+    w = make_window("soundbar-8-studio")  # two listeners
+    c, panel = w.renderer.controller, w.renderer.panel
+    panel.listener_combo.setCurrentIndex(1)
+    assert c.settings.params.listener == 1
+    w.new_from_preset(SCENE)  # one listener
+    assert c.settings.params.listener == 0 and panel.listener_combo.currentIndex() == 0

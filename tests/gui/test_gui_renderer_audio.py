@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import jack_output_or_skip
 from PySide6.QtCore import Qt
 
 from .test_gui_renderer import SCENE, wait_built, write_programme
@@ -15,11 +16,9 @@ from .test_gui_renderer import SCENE, wait_built, write_programme
 
 @pytest.mark.audio
 def test_real_playback_through_the_panel(make_window, qtbot, tmp_path):
-    from workbench.gui.audio.engine import AudioEngine, jack_output_device
+    from workbench.gui.audio.engine import AudioEngine
 
-    device = jack_output_device()
-    if device is None:
-        pytest.skip("no JACK server (CI starts: jackd --no-realtime -d dummy -r 48000 -p 512)")
+    device = jack_output_or_skip()
     wav = tmp_path / "programme.wav"
     write_programme(wav, seconds=4.0)
     w = make_window(SCENE)

@@ -29,7 +29,7 @@ from dsp.params import METHODS, DesignParams
 from workbench.gui.design.controller import METHOD_LABELS, DesignController
 from workbench.gui.design.target_curve_editor import TargetCurveEditor
 from workbench.gui.shell.theme import current_theme, scene_colors
-from workbench.gui.shell.widgets import double_spin, push_button
+from workbench.gui.shell.widgets import double_spin, push_button, show_names
 from workbench.jobs.design import DesignOutcome, parse_angles
 
 TAPS = (128, 256, 512, 1024, 2048, 4096, 8192)
@@ -307,14 +307,7 @@ class DesignPanel(QWidget):
 
     def sync_listeners(self) -> None:
         names = [li.name for li in self.controller.document.scene.listeners]
-        current = [self.listener_combo.itemText(i) for i in range(self.listener_combo.count())]
-        if names != current:
-            self.listener_combo.blockSignals(True)
-            self.listener_combo.clear()
-            self.listener_combo.addItems(names)
-            self.listener_combo.setCurrentIndex(min(self.controller.params.listener,
-                                                    len(names) - 1))
-            self.listener_combo.blockSignals(False)
+        show_names(self.listener_combo, names, self.controller.params.listener)
         many = len(names) > 1
         self.listener_label.setVisible(many)
         self.listener_combo.setVisible(many)

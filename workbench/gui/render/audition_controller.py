@@ -49,6 +49,7 @@ from sim.scene import Scene
 from sim.scene_io import SceneError
 from workbench.gui.audio import engine as audio_engine
 from workbench.gui.audio.playback import IDLE_CLOSE_S, EnginePlayback
+from workbench.gui.render.remembered import remember_params, saved_params
 from workbench.gui.scene.document import SceneDocument
 from workbench.gui.shell.settings import AUDIO_DEVICE, RENDERER_BLOCK, RENDERER_PATHS
 from workbench.gui.shell.signals import connect_signals
@@ -121,7 +122,8 @@ class AuditionController(EnginePlayback, BusyFlag, QObject):
         super().__init__(parent)
         self.document = document
         block, mode = RENDERER_BLOCK.get(), RENDERER_PATHS.get()
-        self.settings = AuditionSettings(block=block if block in BLOCKS else 512,
+        self.settings = AuditionSettings(params=saved_params(),
+                                         block=block if block in BLOCKS else 512,
                                          mode=mode if mode in MODES else "auto")
         self.programme: Programme | None = None
         self.player: audition.Player | None = None
@@ -466,6 +468,8 @@ class AuditionController(EnginePlayback, BusyFlag, QObject):
             self._replace_player(player, (self.position_s, self.state == "playing"))
 
     def _set_settings(self, settings: AuditionSettings) -> None:
+        if settings.params != self.settings.params:
+            remember_params(settings.params)
         self.settings = settings
         self.settingsChanged.emit(settings)
 

@@ -11,9 +11,10 @@ listener of the open scene.
   the spatial renderer, the reference stereo pair; the switch is a short crossfade, and the
   indicator shows the path being heard;
 - meters (peak/RMS after the −1 dBFS limiter, gain reduction, upmix L/R/C) polled from the
-  engine by a timer; the output device; upmix and renderer parameters, applied while playing
-  (among them "Design in": the networks' design space, free field or the room's early
-  response, `dsp.renderer.RenderParams.design_space`);
+  engine by a timer; the output device; the upmix and renderer parameters of `awb render`,
+  applied while playing and remembered (among them "Design in": the networks' design space,
+  free field or the room's early response, `dsp.renderer.RenderParams.design_space`, and the
+  scene's listener they are designed for);
 - the programme overview: L/R/C levels of the upmix or a spectrogram, with the play position;
 - Render to Files… (offline, no audio device needed): drivers.wav, binaural_A/B/X.wav,
   report.json, in the background with progress and Cancel.

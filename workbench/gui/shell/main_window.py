@@ -240,25 +240,30 @@ class MainWindow(SceneFiles, QMainWindow):
     # -- crash recovery --------------------------------------------------------------------------
     def offer_recovery(self) -> bool:
         """Offer to restore autosaves left by sessions that did not end cleanly, newest first.
-        Declined copies are deleted. True when one was restored."""
-        for leftover in self.recovery.leftovers():
+        Declined copies are deleted; unusable ones were set aside (renamed, kept) by the scan
+        and are reported in the log and the status bar. True when one was restored."""
+        scan = self.recovery.scan()
+        for bad in scan.set_aside:
+            log.warning("%s", bad.describe())
+        note = ""
+        if scan.set_aside:
+            more = f" (and {len(scan.set_aside) - 1} more)" if len(scan.set_aside) > 1 else ""
+            note = scan.set_aside[0].describe() + more
+        restored = False
+        for leftover in scan.found:
             if not ask_restore_recovery(self, leftover):
                 leftover.remove()
                 continue
-            try:
-                scene = leftover.load()
-            except SceneError as e:
-                log.error("recovery file %s is unreadable: %s", leftover.scene_file, e)
-                QMessageBox.critical(self, "Cannot restore", str(e))
-                leftover.remove()
-                continue
-            self._replace_document(scene, leftover.original_path, modified=True)
+            self._replace_document(leftover.scene, leftover.original_path, modified=True)
             leftover.remove()
             self.autosave_now()
-            self.statusBar().showMessage("Restored the autosaved scene; save it to keep it.", 8000)
             log.info("restored autosave %s", leftover.scene_file)
-            return True
-        return False
+            note = " ".join(("Restored the autosaved scene; save it to keep it.", note))
+            restored = True
+            break
+        if note:
+            self.statusBar().showMessage(note.strip(), 15000)
+        return restored
 
     # -- simulation --------------------------------------------------------------------------------
     def simulate(self, engine: str, early_only: bool = False) -> bool:
@@ -380,13 +385,18 @@ class MainWindow(SceneFiles, QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
+        self.shut_down()
+        self.docks.save()
+        self.recovery.clear()
+        event.accept()
+
+    def shut_down(self) -> None:
+        """Stop every job and the audio and wait for their threads: on close, and again (a
+        no-op then) by `app.main` after the event loop, for a quit that closed no window."""
+        self._autosave_timer.stop()
         if self.runner.is_running:
             self.runner.cancel()
             if not self.runner.wait(10000):
                 log.warning("the background job did not stop within 10 s")
         for feature in self.features:
             feature.shutdown()
-        self._autosave_timer.stop()
-        self.docks.save()
-        self.recovery.clear()
-        event.accept()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDoubleSpinBox, QPushButton, QSpinBox
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QPushButton, QSpinBox
 
 
 def double_spin(lo: float, hi: float, step: float, suffix: str, decimals: int, *,
@@ -53,3 +53,16 @@ def spin_box(lo: float, hi: float, value: float, *, decimals: int | None = None,
     if tip:
         w.setToolTip(tip)
     return w
+
+
+def show_names(combo: QComboBox, names: list[str], index: int) -> None:
+    """Make `names` the items of `combo` (refilled only when they changed) with `index`
+    (clamped to them) current, without emitting the combo's signals."""
+    combo.blockSignals(True)
+    try:
+        if names != [combo.itemText(i) for i in range(combo.count())]:
+            combo.clear()
+            combo.addItems(names)
+        combo.setCurrentIndex(min(max(index, 0), len(names) - 1))
+    finally:
+        combo.blockSignals(False)
