@@ -14,11 +14,14 @@ as that; any other kind's `Directivity.response` (the free-field engine's gains)
 a grid of `DRIVER_GRID_POINTS` directions plus the exact direction to the listener into IRs
 `grid_taps` long with a bulk delay of a quarter of that.
 
-Building a directivity costs 20–100 ms, so they are cached by content hash (in memory).
+Building a directivity costs 10–50 ms, so they are cached by content hash (in memory); the
+octave-band energies pra computes for every measured directivity (to draw a source's rays) are
+computed only when pra reads them, so ears and image-source-only runs never pay for them.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections import OrderedDict
@@ -74,35 +77,78 @@ def grid_with_exact(n_grid: int, exact: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.vstack([grid, extra]), index + len(grid)
 
 
-def measured_directivity(directions: np.ndarray, irs: np.ndarray, fs_hz: int):
-    """A pra ``MeasuredDirectivity`` (identity orientation) from room-frame unit directions
-    (G, 3) and IRs (G, N), with the per-direction octave-band energies computed in one
-    vectorized pass (pra computes them direction by direction: ~0.3 ms each)."""
+_ENERGY_ATTRS = frozenset({"energies", "energy_per_direction", "energies_coeff_deterministic"})
+_AREA_ATTRS = frozenset({"areas", "total_energy", "energies_coeff_random"})
+
+
+@functools.cache
+def _measured_class():
+    """pra's ``MeasuredDirectivity`` with its per-direction octave-band energies (used only to
+    draw a source's rays) computed when first read, in one vectorized pass (pra computes them
+    direction by direction: ~0.3 ms each), and the spherical Voronoi areas (used only by the
+    random ray sampler, which our runs do not use) likewise. Ear directivities, and every
+    directivity of an image-source-only run, never need either."""
     from pyroomacoustics.acoustics import AntoniOctaveFilterBank
-    from pyroomacoustics.directivities import MeasuredDirectivity, Rotation3D
+    from pyroomacoustics.directivities import MeasuredDirectivity
     from pyroomacoustics.directivities.integration import robust_spherical_voronoi_areas
+    from pyroomacoustics.directivities.measured import MeasuredDirectivityEnergyDistribution
     from pyroomacoustics.doa import GridSphere
     from pyroomacoustics.parameters import constants
+    from scipy.spatial import cKDTree
 
-    class _FastMeasuredDirectivity(MeasuredDirectivity):
+    class LazyMeasuredDirectivity(MeasuredDirectivity):
         def _compute_band_energies(self):
+            pass  # deferred: __getattr__ computes them on first read
+
+        def _band_energies(self):
             bank = AntoniOctaveFilterBank(base_frequency=constants.get("octave_bands_base_freq"),
                                           fs=self.fs, n_fft=constants.get("octave_bands_n_fft"))
-            self.areas = robust_spherical_voronoi_areas(self._original_grid.cartesian.T)
             norm = bank.get_bw() / np.sum(bank.get_bw())
             coeffs, _ = bank.wavelet_analysis(np.asarray(self._irs, dtype=float))
             band_energy = 2.0 * np.stack([np.sum(np.abs(w) ** 2, axis=-1) for w in coeffs], -1)
             self.energies = band_energy / norm
             self.energy_per_direction = self.energies.sum(axis=-1)
-            self.total_energy = np.sum(self.energies * self.areas[:, None])
             self.energies_coeff_deterministic = self.energies
+
+        def _areas(self):
+            self.areas = robust_spherical_voronoi_areas(self._original_grid.cartesian.T)
+            self.total_energy = np.sum(self.energies * self.areas[:, None])
             scale = (self.energy_per_direction / self.total_energy)[:, None]
             self.energies_coeff_random = self.energies / scale
 
+        def set_orientation(self, orientation):
+            # pra's, less the energy distribution (built on first read, below).
+            self._orientation = orientation
+            self._grid = GridSphere(
+                cartesian_points=orientation.rotate(self._original_grid.cartesian))
+            self._kdtree = cKDTree(self._grid.cartesian.T)
+            self.__dict__.pop("energy_distribution", None)
+
+        def __getattr__(self, name):  # only called for attributes not set yet
+            if name in _ENERGY_ATTRS:
+                self._band_energies()
+            elif name in _AREA_ATTRS:
+                self._areas()
+            elif name == "energy_distribution":
+                self.energy_distribution = MeasuredDirectivityEnergyDistribution(
+                    self._kdtree, self.energy_per_direction, areas=self.areas)
+            else:
+                raise AttributeError(name)
+            return self.__dict__[name]
+
+    return LazyMeasuredDirectivity
+
+
+def measured_directivity(directions: np.ndarray, irs: np.ndarray, fs_hz: int):
+    """A pra ``MeasuredDirectivity`` (identity orientation) from room-frame unit directions
+    (G, 3) and IRs (G, N); its octave-band energies are computed only if pra reads them."""
+    from pyroomacoustics.directivities import Rotation3D
+    from pyroomacoustics.doa import GridSphere
+
     grid = GridSphere(cartesian_points=np.ascontiguousarray(unit(directions).T))
     irs = np.ascontiguousarray(irs, dtype=float)
-    return _FastMeasuredDirectivity(Rotation3D([0.0, 0.0], "yz", degrees=True), grid, irs,
-                                    int(fs_hz))
+    return _measured_class()(Rotation3D([0.0, 0.0], "yz", degrees=True), grid, irs,
+                             int(fs_hz))
 
 
 def spectra_to_irs(h: np.ndarray, f: np.ndarray, fs_hz: int, n_taps: int,
@@ -126,7 +172,7 @@ _DIRECTIVITY_LOCK = threading.Lock()
 
 
 def _cached_directivity(key: str, build):
-    """Directivity objects by content hash (building one costs ~20–100 ms; pra's own
+    """Directivity objects by content hash (building one costs ~10–50 ms; pra's own
     constructor ~0.3 s per 500 directions)."""
     with _DIRECTIVITY_LOCK:
         obj = _DIRECTIVITY_CACHE.get(key)
