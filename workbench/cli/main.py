@@ -198,10 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
     from workbench.cli import dred as cli_dred
     from workbench.cli import enhance as cli_enhance
     from workbench.cli import render as cli_render
+    from workbench.cli import sweep as cli_sweep
 
     cli_render.register(sub)
     cli_enhance.register(sub)
     cli_dred.register(sub)
+    cli_sweep.register(sub)
     return p
 
 

@@ -118,6 +118,28 @@ class _Serial:
         pass
 
 
+def _check_reachable(address: str, timeout_s: float) -> None:
+    """Fail fast on a tcp:// scheduler that refuses connections (Dask would retry until its
+    timeout); other schemes are left to Dask."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address)
+    if parts.scheme != "tcp":
+        return
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.hostname or port is None:
+        raise SweepInputError(f"--scheduler {address}: expected tcp://HOST:PORT")
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout_s).close()
+    except OSError as e:
+        raise SweepInputError(f"--scheduler {address}: unreachable ({e.strerror or e})") \
+            from None
+
+
 class _Dask:
     """Cases as tasks on a Dask cluster: a scheduler address, or a LocalCluster of processes."""
 
@@ -130,11 +152,14 @@ class _Dask:
         self.cluster = None
         if scheduler is None:
             n = workers or os.cpu_count() or 1
+            # Worker logs are silenced: a failing case is recorded with its error, a dying
+            # worker as its cases' error, and shutdown races would print tracebacks.
             self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                        dashboard_address=":0", silence_logs=logging.ERROR)
+                                        dashboard_address=":0", silence_logs=logging.CRITICAL)
             self.mode = f"local cluster, {n} worker{'s' if n > 1 else ''}"
             self.client = Client(self.cluster)
         else:
+            _check_reachable(scheduler, connect_timeout_s)
             try:
                 self.client = Client(scheduler, timeout=f"{connect_timeout_s}s")
             except (OSError, TimeoutError, ValueError) as e:
