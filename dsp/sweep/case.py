@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from dsp.sweep.metrics import listener_metrics
-from dsp.sweep.paths import parse_path, with_values
+from dsp.sweep.paths import get_path, parse_path, with_values
 from dsp.sweep.spec import SweepSpec
 from sim.jobs import TaskState
 from sim.scene_fields import SceneError, one_line
@@ -68,13 +68,26 @@ def shared_data(spec: SweepSpec, base_design=None) -> dict[str, Any]:
     return shared
 
 
-def _compute(shared: dict, values: dict[str, float], state: Deadline) -> dict:
-    from dsp.filterset import FilterSet
+def case_scene(base_scene: dict, values: dict[str, float]):
+    """The Scene of a case: the base scene (JSON) with the case's scene-path values (made
+    integers where the base holds an integer and the value is whole), through the scene
+    reader (SceneError names the field of an invalid case); design paths are ignored."""
     from sim.scene_io import scene_from_dict
 
+    assign = {}
+    for path, value in values.items():
+        steps = parse_path(path)
+        if steps[0] != "design":
+            whole = isinstance(get_path(base_scene, steps), int) and float(value).is_integer()
+            assign[steps] = int(value) if whole else value
+    return scene_from_dict(with_values(base_scene, assign))
+
+
+def _compute(shared: dict, values: dict[str, float], state: Deadline) -> dict:
+    from dsp.filterset import FilterSet
+
     steps = {p: parse_path(p) for p in values}
-    scene = scene_from_dict(with_values(shared["scene"], {
-        s: values[p] for p, s in steps.items() if s[0] != "design"}))
+    scene = case_scene(shared["scene"], values)
     state.check()
     if shared["per_case"]:
         design = dict(shared["design"])

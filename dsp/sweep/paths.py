@@ -66,3 +66,15 @@ def with_values(data: Any, values: dict[tuple[str | int, ...], Any]) -> Any:
             node = node[s]
         node[steps[-1]] = value
     return out
+
+
+def number_paths(data: Any, prefix: tuple[str | int, ...] = ()) -> list[str]:
+    """Paths of every number (not bool) in `data`, in document order (what a sweep can vary)."""
+    if isinstance(data, dict):
+        items = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        ok = isinstance(data, (int, float)) and not isinstance(data, bool)
+        return [format_path(prefix)] if ok and prefix else []
+    return [p for k, v in items for p in number_paths(v, (*prefix, k))]

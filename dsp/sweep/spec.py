@@ -218,8 +218,6 @@ def spec_from_dict(data: Any, base_dir: Path | None = None) -> SweepSpec:
             raise SceneError(f"{where}: {e}", where) from None
         _check_target(scene, design, steps, where)
         kind, values = _values(Obj(vo.raw(path), where), where, seed, k)
-        if not steps[0] == "design" and isinstance(get_path(scene, steps), int):
-            values = tuple(int(v) if float(v).is_integer() else v for v in values)
         vary.append(Vary(format_path(steps), steps, kind, values))
     vo.done()
     if any(v.is_design for v in vary) and not per_case:
