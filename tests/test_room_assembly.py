@@ -94,3 +94,20 @@ def test_lazy_energies_are_computed_when_read():
     _, energies = d.sample_rays(100)
     assert energies.shape == (100, d.energies.shape[1]) and "areas" not in vars(d)
     assert d.energy_distribution.sample(size=5, rng=np.random.default_rng(0)).shape == (5, 3)
+
+
+def test_room_engine_output_does_not_depend_on_pyroomacoustics_threads():
+    from sim import room as R
+    from sim.scene_io import load_scene
+
+    scene = load_scene("default")
+    old = pra.constants.get("num_threads")
+    try:
+        irs = []
+        for n in (1, 3):
+            pra.constants.set("num_threads", n)
+            irs.append(R.room_result(scene, early_only=True, cache=R.RirCache()).ir)
+    finally:
+        pra.constants.set("num_threads", old)
+    np.testing.assert_array_equal(irs[0], irs[1])
+    assert pra.constants.get("num_threads") == old

@@ -128,7 +128,7 @@ def _interp_hist(hist: np.ndarray, n: int) -> np.ndarray:
 _BAND_GAINS: dict[tuple, np.ndarray] = {}
 
 
-def _band_gains(bank, n_bands: int, n_fft: int) -> np.ndarray:
+def band_gains(bank, n_bands: int, n_fft: int) -> np.ndarray:
     """|G_b|² of pra's Antoni octave filter bank on the rfft grid of n_fft: (n_bands, F).
     Cached: every tail of a run (and of the next runs) has one of a few FFT sizes."""
     key = (float(bank.fs), float(bank.overlap_ratio), int(bank.slope),
@@ -154,7 +154,7 @@ def band_split(bank, x: np.ndarray, n_bands: int) -> np.ndarray:
     rfft and an irfft per band instead of pra's rfft, three band FFTs and an irfft per band,
     and equals pra's within 1e-11 of the band's peak (FFT rounding)."""
     n_fft = 2 ** math.ceil(math.log2(2 * x.shape[-1]))
-    gains = _band_gains(bank, n_bands, n_fft)
+    gains = band_gains(bank, n_bands, n_fft)
     return np.fft.irfft(gains * np.fft.rfft(x, n=n_fft), n=n_fft)[:, :x.shape[-1]]
 
 

@@ -32,6 +32,7 @@ from sim.directivity.base import unit
 from sim.freefield import sofa_head_table
 from sim.geometry import yaw_matrix
 from sim.head import ear_directions, sphere_hrtf
+from sim.room.assembly import band_gains
 from sim.room.cache import file_stamp
 from sim.room.settings import (
     DRIVER_GRID_POINTS,
@@ -84,10 +85,10 @@ _AREA_ATTRS = frozenset({"areas", "total_energy", "energies_coeff_random"})
 @functools.cache
 def _measured_class():
     """pra's ``MeasuredDirectivity`` with its per-direction octave-band energies (used only to
-    draw a source's rays) computed when first read, in one vectorized pass (pra computes them
-    direction by direction: ~0.3 ms each), and the spherical Voronoi areas (used only by the
-    random ray sampler, which our runs do not use) likewise. Ear directivities, and every
-    directivity of an image-source-only run, never need either."""
+    draw a source's rays) computed when first read, from one FFT of all its IRs (pra runs its
+    filter bank direction by direction: ~0.3 ms each), and the spherical Voronoi areas (used
+    only by the random ray sampler, which our runs do not use) likewise. Ear directivities,
+    and every directivity of an image-source-only run, never need either."""
     from pyroomacoustics.acoustics import AntoniOctaveFilterBank
     from pyroomacoustics.directivities import MeasuredDirectivity
     from pyroomacoustics.directivities.integration import robust_spherical_voronoi_areas
@@ -101,11 +102,16 @@ def _measured_class():
             pass  # deferred: __getattr__ computes them on first read
 
         def _band_energies(self):
+            # pra's Antoni analysis per band, by Parseval: the band's coefficient energy is
+            # 2 Σ |G_b|² |X|² / n_fft on the analysis FFT grid (equal within 1e-15).
             bank = AntoniOctaveFilterBank(base_frequency=constants.get("octave_bands_base_freq"),
                                           fs=self.fs, n_fft=constants.get("octave_bands_n_fft"))
+            irs = np.asarray(self._irs, dtype=float)
+            n_fft = 2 ** math.ceil(math.log2(2 * irs.shape[-1]))
+            power = np.abs(np.fft.rfft(irs, n=n_fft)) ** 2
+            gains = band_gains(bank, bank.n_bands, n_fft)
+            band_energy = 2.0 * np.einsum("gf,bf->gb", power, gains) / n_fft
             norm = bank.get_bw() / np.sum(bank.get_bw())
-            coeffs, _ = bank.wavelet_analysis(np.asarray(self._irs, dtype=float))
-            band_energy = 2.0 * np.stack([np.sum(np.abs(w) ** 2, axis=-1) for w in coeffs], -1)
             self.energies = band_energy / norm
             self.energy_per_direction = self.energies.sum(axis=-1)
             self.energies_coeff_deterministic = self.energies
