@@ -59,14 +59,20 @@ def test_an_empty_range_is_refused_with_its_field(panel, tmp_path):
 
 def test_cancel_keeps_finished_cases_and_run_resumes(panel, qtbot, tmp_path):
     panel.add_parameter("listeners[0].head_radius", "uniform", 0.08, 0.095, 400)
+    # Cancel at the third case's progress, as a user would click (on the GUI thread).
     seen = []
-    panel.runner.progress.connect(lambda f, m: seen.append(f))
-    with qtbot.waitSignal(panel.runner.cancelled, timeout=60000):
+
+    def on_progress(fraction, _message):
+        seen.append(fraction)
+        if len(seen) == 3:
+            panel.cancel_button.click()
+
+    panel.runner.progress.connect(on_progress)
+    with qtbot.waitSignal(panel.runner.done, timeout=60000):
         assert panel.run()
-        qtbot.waitUntil(lambda: len(seen) >= 3, timeout=30000)
-        panel.cancel_button.click()
+    panel.runner.progress.disconnect(on_progress)
     assert "cancelled" in panel.status_label.text()
-    qtbot.waitUntil(lambda: panel.run_button.isEnabled(), timeout=10000)
+    assert panel.run_button.isEnabled()
     assert any((tmp_path / "results.parquet").glob("part-*.parquet"))
     panel.table.cellWidget(0, 4).setValue(5)  # fewer cases: a new spec, a new folder
     panel.folder_edit.setText(str(tmp_path / "small.parquet"))

@@ -194,11 +194,9 @@ class _Dask:
         running: dict = {}  # future → (case, submit time)
         try:
             while True:
-                for case in todo:
+                while len(running) < slots and (case := next(todo, None)) is not None:
                     fut = self.client.submit(run_case, shared_f, case, pure=False)
                     running[fut] = (case, time.monotonic())
-                    if len(running) >= slots:
-                        break
                 if not running:
                     return
                 try:
@@ -217,8 +215,8 @@ class _Dask:
         for fut, (case, t0) in list(running.items()):
             if fut.status == "finished":
                 result = fut.result()
-            elif fut.status in ("error", "cancelled"):
-                exc = fut.exception() if fut.status == "error" else "cancelled"
+            elif fut.status in ("error", "cancelled", "lost"):
+                exc = fut.exception() if fut.status == "error" else fut.status
                 result = _failed(case, f"task failed: {type(exc).__name__}: {exc}")
             elif now - t0 > 2 * timeout_s + 30:
                 self.client.cancel([fut])
