@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> list[tuple[str, float, str]]:
 
     def cold():
         grids._DIRECTIVITY_CACHE.clear()
+        grids._GRID_CACHE.clear()
 
     rows = []
 
@@ -134,8 +135,11 @@ def full_vs_plain(scene, repeat: int) -> dict[str, tuple[float, float, float]]:
     from sim.room import grids
 
     out = {}
-    for name, setup in (("warm directivities", lambda: None),
-                        ("cold directivities", grids._DIRECTIVITY_CACHE.clear)):
+    def cold():
+        grids._DIRECTIVITY_CACHE.clear()
+        grids._GRID_CACHE.clear()
+
+    for name, setup in (("warm directivities", lambda: None), ("cold directivities", cold)):
         ours, plain = [], []
         for _ in range(repeat):
             plain.append(_median_time(lambda: plain_pyroomacoustics(scene, hybrid=True), 1)[0])

@@ -111,3 +111,31 @@ def test_room_engine_output_does_not_depend_on_pyroomacoustics_threads():
         pra.constants.set("num_threads", old)
     np.testing.assert_array_equal(irs[0], irs[1])
     assert pra.constants.get("num_threads") == old
+
+
+def test_directivities_built_on_a_cached_grid_equal_cold_ones():
+    from sim.freefield import driver_frames
+    from sim.scene_io import load_scene
+
+    scene = load_scene("default")
+    dev = scene.device
+    frames = driver_frames(dev)
+    moved = scene.with_listener(0, position_m=(2.3, 2.6, 1.1))
+
+    def build(sc):
+        li = sc.listeners[0]
+        ears = grids.ear_directivities(li, dev.driver_positions(), 48000, 343.0)
+        drv = grids.driver_directivity(dev, 0, frames[0], np.asarray(li.position_m)[None],
+                                       48000, 343.0)
+        return [ears[0]._irs, ears[1]._irs, drv[0]._irs]
+
+    grids._DIRECTIVITY_CACHE.clear()
+    grids._GRID_CACHE.clear()
+    cold = build(moved)
+    grids._DIRECTIVITY_CACHE.clear()
+    grids._GRID_CACHE.clear()
+    build(scene)  # fills the grid cache at another position
+    assert len(grids._GRID_CACHE) == 2
+    warm = build(moved)
+    for a, b in zip(cold, warm, strict=True):
+        np.testing.assert_array_equal(a, b)
