@@ -215,6 +215,109 @@ def rt_tail(t0: float, histograms: list[np.ndarray], receiver: dict, room, air: 
     return np.pad(np.sum(rir_bands, axis=0), (fdl2, 0))
 
 
+def _ism_inputs(room, m: int, s: int) -> dict:
+    """pra's ``compute_ism_rir`` up to its filters, for microphone m and source s: the image
+    arrival times (s), octave-band amplitudes (n_bands, n_images) and the full-band responses
+    (the ear's and the driver's IRs per image, when they are IR directivities)."""
+    from pyroomacoustics import doa
+    from pyroomacoustics.simulation.ism import apply_air_aborption
+    from pyroomacoustics.utilities import angle_function
+
+    src, mic = room.sources[s], room.mic_array.R[:, m]
+    visible = room.visibility[s][m, :]
+    images = src.images[:, visible]
+    dist = np.sqrt(np.sum((images - mic[:, None]) ** 2, axis=0))
+    amplitude = src.damping[:, visible] / dist
+    if room.air_absorption is not None:
+        amplitude = apply_air_aborption(amplitude, room.air_absorption, dist)
+    full = []
+    mic_dir = room.mic_array.directivity[m]
+    if mic_dir is not None:
+        az, col = angle_function(images, mic)[:2]
+        gain = mic_dir.get_response(azimuth=az, colatitude=col, degrees=False)
+        if mic_dir.is_impulse_response:
+            full.append(gain)
+        else:
+            amplitude = amplitude * gain
+    if src.directivity is not None:
+        az, col, _ = doa.cart2spher(src.directions[m, :, :][:, visible])
+        gain = src.directivity.get_response(azimuth=az, colatitude=col, degrees=False)
+        if src.directivity.is_impulse_response:
+            full.append(gain)
+        else:
+            amplitude = amplitude * gain
+    return {"time": dist / room.c, "amplitude": amplitude, "full": full}
+
+
+def attenuation_filters(bank, amplitudes: np.ndarray, min_phase: bool) -> np.ndarray:
+    """pra's ``bank.synthesis(amplitudes, min_phase)`` for amplitudes (N, n_bands): filters
+    (N, bank.n_fft) with those band levels. pra analyses a centred impulse per row; the rows'
+    analyses are all the same, so it is analysed once and broadcast (same values: the
+    synthesis and the minimum-phase step are row by row)."""
+    from pyroomacoustics.acoustics import magnitude_response_to_minimum_phase
+
+    n = bank.n_fft
+    impulse = np.zeros((1, n), dtype=amplitudes.dtype)
+    impulse[0, n // 2] = 1.0
+    signal, params = bank.wavelet_analysis(impulse)
+    scaled = [w * amplitudes[:, [b]] for b, w in enumerate(signal[:amplitudes.shape[-1]])]
+    ir = bank.wavelet_synthesis(scaled, params).sum(axis=-1)
+    if not min_phase:
+        return ir
+    return magnitude_response_to_minimum_phase(np.abs(np.fft.rfft(ir, axis=-1)), n, axis=-1,
+                                               eps=1e-7)
+
+
+def ism_rirs(room, fdl: int) -> dict[tuple[int, int], np.ndarray]:
+    """The image-source part of every (mic, source) RIR, as pra's ``compute_ism_rir`` gives
+    it. For pairs with IR directivities the work pra repeats per pair is done once for all:
+    one fractional-delay call (pra's rebuilds its sinc table, ~4 ms, per call) and one
+    attenuation-filter synthesis (its analysis of a centred impulse, once); other pairs go
+    to pra's function as they are."""
+    from pyroomacoustics import libroom
+    from pyroomacoustics.parameters import constants
+    from pyroomacoustics.simulation.ism import multi_convolve
+
+    pairs = [(m, s) for m in range(room.mic_array.M) for s in range(len(room.sources))]
+    inputs = {p: _ism_inputs(room, *p) for p in pairs}
+    out = {p: compute_ism_rir(room.sources[p[1]], room.mic_array.R[:, p[0]],
+                              room.mic_array.directivity[p[0]],
+                              room.sources[p[1]].directions[p[0], :, :],
+                              room.visibility[p[1]][p[0], :], fdl, room.c, room.fs,
+                              room.octave_bands, min_phase=room.min_phase,
+                              air_abs_coeffs=room.air_absorption)
+           for p in pairs if not inputs[p]["full"]}
+    full = [p for p in pairs if inputs[p]["full"]]
+    if not full:
+        return out
+    frac = {p: inputs[p]["time"] * room.fs for p in full}
+    t_ip = {p: np.floor(frac[p]).astype(np.int32) for p in full}
+    t_fp = np.concatenate([(frac[p] - t_ip[p]).astype(np.float32) for p in full])
+    delays = np.zeros((t_fp.shape[0], fdl), dtype=np.float32)
+    libroom.fractional_delay(delays, t_fp, constants.get("sinc_lut_granularity"),
+                             constants.get("num_threads"))
+    bounds = np.cumsum([0] + [len(t_ip[p]) for p in full])
+    banded = [p for p in full if inputs[p]["amplitude"].shape[0] > 1]
+    att = attenuation_filters(room.octave_bands, np.concatenate(
+        [inputs[p]["amplitude"].T for p in banded]), room.min_phase) if banded else None
+    att_at = dict(zip(banded, np.cumsum([0] + [inputs[p]["amplitude"].shape[1]
+                                                for p in banded]), strict=False))
+    for k, p in enumerate(full):
+        parts = [*inputs[p]["full"], delays[bounds[k]:bounds[k + 1]]]
+        if p in att_at:
+            parts.append(att[att_at[p]:att_at[p] + len(t_ip[p])])
+            irs = multi_convolve(*parts)
+        else:
+            irs = multi_convolve(*parts)
+            irs *= inputs[p]["amplitude"].T
+        rir = np.zeros(int(t_ip[p].max() + irs.shape[1]), dtype=np.float32)
+        libroom.delay_sum(irs.astype(np.float32), t_ip[p], rir, constants.get("num_threads"))
+        if p in att_at and not room.min_phase:
+            rir = rir[constants.get("octave_bands_n_fft") // 2:]
+        out[p] = rir
+    return out
+
+
 def compute_rirs(room) -> list[list[np.ndarray]]:
     """What ``room.compute_rir()`` computes (ISM and ray tracing already run), without the RIR
     high-pass: ``rirs[m][s]`` float arrays, image sources plus tail."""
@@ -222,17 +325,13 @@ def compute_rirs(room) -> list[list[np.ndarray]]:
 
     fdl = constants.get("frac_delay_length")
     state = room.simulator_state
+    ism = ism_rirs(room, fdl) if state["ism_needed"] else {}
     air = _AirDecay(room.air_absorption, room.fs, room.c)
     out: list[list[np.ndarray]] = []
     for m, mic in enumerate(room.mic_array.R.T):
         out.append([])
         for s, src in enumerate(room.sources):
-            parts = []
-            if state["ism_needed"]:
-                parts.append(compute_ism_rir(
-                    src, mic, room.mic_array.directivity[m], src.directions[m, :, :],
-                    room.visibility[s][m, :], fdl, room.c, room.fs, room.octave_bands,
-                    min_phase=room.min_phase, air_abs_coeffs=room.air_absorption))
+            parts = [ism[m, s]] if state["ism_needed"] else []
             if state["rt_needed"]:
                 t0 = float(np.linalg.norm(src.position - mic) / room.c)
                 parts.append(rt_tail(t0, room.rt_histograms[m][s],
