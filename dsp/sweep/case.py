@@ -120,3 +120,9 @@ def run_case(shared: dict, case: dict) -> dict:
                    error=one_line(f"{type(e).__name__}: {e}", MAX_ERROR_CHARS))
     out["seconds"] = time.perf_counter() - t0
     return out
+
+
+def run_cases(shared: dict, cases: list[dict]) -> list[dict]:
+    """`run_case` over consecutive cases in one task: neighbours share most of their scene,
+    so the caches of the process that runs them (directivities, grids) serve the next."""
+    return [run_case(shared, case) for case in cases]

@@ -11,8 +11,10 @@ results streamed into a Parquet results folder (`dsp.sweep.results`), resumable.
    in this process, or as Dask tasks (the shared data scattered once to every worker, at most
    two tasks per worker thread in flight). A case that fails (its scene is invalid, its
    design impossible, it timed out, its worker died) is a failed row with its message; the
-   sweep goes on. A task with no result `2 × timeout_s + 30 s` after it was submitted (a hung
-   worker) is cancelled and recorded as timed out.
+   sweep goes on. A Dask task runs a few consecutive cases (neighbours share most of their
+   scene, so a worker's caches serve them); one with no result `2 × timeout_s + 30 s` per
+   case after it was submitted (a hung worker) is cancelled and its cases recorded as timed
+   out.
 3. writes a part every `batch_cases` cases or `flush_s` seconds, and what is buffered when it
    stops, cancelled or not. Progress: the fraction of all cases finished, with a message
    "done/total cases, failed, cases/s"; cancellation (`state.cancel()`) stops between cases.
@@ -28,7 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsp.sweep.case import run_case, shared_data
+from dsp.sweep.case import run_case, run_cases, shared_data
 from dsp.sweep.results import ResultsWriter, check_output
 from dsp.sweep.spec import SweepSpec, load_spec
 from sim.jobs import TaskState, report
@@ -108,7 +110,7 @@ class _Serial:
     mode, dashboard = "serial", None
 
     def results(self, shared: dict, cases: list[dict], state: TaskState | None,
-                timeout_s: float) -> Iterator[dict]:
+                timeout_s: float, group: int) -> Iterator[dict]:
         for case in cases:
             if state is not None:
                 state.check()
@@ -185,18 +187,22 @@ class _Dask:
         self.dashboard = self.client.dashboard_link
 
     def results(self, shared: dict, cases: list[dict], state: TaskState | None,
-                timeout_s: float) -> Iterator[dict]:
+                timeout_s: float, group: int) -> Iterator[dict]:
         from dask.distributed import wait
 
-        slots = 2 * max(sum(self.client.nthreads().values()), 1)
+        n_threads = max(sum(self.client.nthreads().values()), 1)
+        # Tasks of consecutive cases, up to a run of the fastest-varying value (whose scenes
+        # share most directivities: a worker's caches serve the next case), small enough
+        # that every worker gets ~8 tasks.
+        chunk = max(1, min(group, len(cases) // (8 * n_threads)))
+        chunks = (cases[i:i + chunk] for i in range(0, len(cases), chunk))
         shared_f = self.client.scatter(shared, broadcast=True, hash=False)
-        todo = iter(cases)
-        running: dict = {}  # future → (case, submit time)
+        running: dict = {}  # future → (its cases, submit time)
         try:
             while True:
-                while len(running) < slots and (case := next(todo, None)) is not None:
-                    fut = self.client.submit(run_case, shared_f, case, pure=False)
-                    running[fut] = (case, time.monotonic())
+                while len(running) < 2 * n_threads and (part := next(chunks, None)):
+                    fut = self.client.submit(run_cases, shared_f, part, pure=False)
+                    running[fut] = (part, time.monotonic())
                 if not running:
                     return
                 try:
@@ -210,21 +216,24 @@ class _Dask:
             self.client.cancel(list(running))
 
     def _collect(self, running: dict, timeout_s: float) -> Iterator[dict]:
-        """Results of finished (or hung) futures, removed from `running`."""
+        """Results of finished (or hung) tasks, removed from `running`."""
         now = time.monotonic()
-        for fut, (case, t0) in list(running.items()):
+        for fut, (part, t0) in list(running.items()):
             if fut.status == "finished":
-                result = fut.result()
-            elif fut.status in ("error", "cancelled", "lost"):
-                exc = fut.exception() if fut.status == "error" else fut.status
-                result = _failed(case, f"task failed: {type(exc).__name__}: {exc}")
-            elif now - t0 > 2 * timeout_s + 30:
+                yield from fut.result()
+            elif fut.status == "error":
+                exc = fut.exception()
+                yield from (_failed(c, f"task failed: {type(exc).__name__}: {exc}")
+                            for c in part)
+            elif fut.status in ("cancelled", "lost"):
+                yield from (_failed(c, f"task {fut.status} by Dask") for c in part)
+            elif now - t0 > (2 * timeout_s + 30) * len(part):
                 self.client.cancel([fut])
-                result = _failed(case, f"timed out: no result {now - t0:.0f} s after submission")
+                yield from (_failed(c, f"timed out: no result {now - t0:.0f} s after"
+                                       " submission") for c in part)
             else:
                 continue
             del running[fut]
-            yield result
 
     def close(self) -> None:
         self.client.close()
@@ -257,7 +266,8 @@ def run(request: SweepRequest, state: TaskState | None = None) -> SweepOutcome:
         n_done = n_failed = 0
         t0 = time.perf_counter()
         try:
-            for result in executor.results(shared, cases, state, spec.timeout_s):
+            for result in executor.results(shared, cases, state, spec.timeout_s,
+                                           spec.shape[-1]):
                 writer.add(result)
                 n_done += 1
                 n_failed += result["status"] != "ok"
