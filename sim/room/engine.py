@@ -31,8 +31,12 @@ pra's 10 Hz RIR high-pass (on by default since 0.9, applied with ``sosfiltfilt``
 OFF for our runs: it is zero phase, so it leaks energy before the onset, and it makes the
 room engine differ from the free-field engine below 20 Hz; DC and subsonic handling belongs
 to the filter design (``dsp``), not to the acoustic transfer. The pra constants we touch (c,
-the high-pass switch) are set under a module lock and restored afterwards; the ray tracer's
+the high-pass switch, the thread count: one, so that the output does not depend on the
+machine's core count) are set under a module lock and restored afterwards; the ray tracer's
 random generator is seeded from the result's cache key, so a recomputation is identical.
+
+RIR assembly (`sim.room.assembly`): pra's ``compute_rir`` with a vectorized ray-traced tail
+(same random draws, IRs within 1e-11 of pra's); the early part (image sources) is pra's own.
 
 Caching (`sim.room.cache`): one entry per listener, keyed by `content_hash` of the room, the
 device's drivers and pose, the listener, the simulation settings, the mode and
@@ -53,6 +57,7 @@ import numpy as np
 import pyroomacoustics as pra
 
 from sim.freefield import driver_frames
+from sim.room.assembly import compute_rirs
 from sim.room.cache import DEFAULT_CACHE, RirCache, file_stamp
 from sim.room.grids import driver_directivity, ear_directivities
 from sim.room.materials import make_pra_room, sabine_ism_order, sabine_rt60_s
@@ -102,17 +107,20 @@ def _enable_ray_tracing(pra_room, scene: Scene, c: float, before_mics: bool = Fa
 
 
 class _PraSettings:
-    """Context: pra constants for one of our runs (c, no RIR high-pass), restored afterwards,
-    and a seeded random generator; holds the module lock (pra constants are global)."""
+    """Context: pra constants for one of our runs (c, no RIR high-pass, one thread), restored
+    afterwards, and a seeded random generator; holds the module lock (pra constants are
+    global). One thread: pra's image-source delay-and-sum adds in float32 in per-thread
+    parts, so its last bits (~1e-7 of the peak) would depend on the machine's core count."""
 
     def __init__(self, c: float, seed: int):
         self.c, self.seed = c, seed
 
     def __enter__(self):
         _PRA_LOCK.acquire()
-        self._old = {k: pra.constants.get(k) for k in ("c", "rir_hpf_enable")}
+        self._old = {k: pra.constants.get(k) for k in ("c", "rir_hpf_enable", "num_threads")}
         pra.constants.set("c", float(self.c))
         pra.constants.set("rir_hpf_enable", False)
+        pra.constants.set("num_threads", 1)
         pra.random.seed(numpy=self.seed, libroom=self.seed)
         return self
 
@@ -172,9 +180,9 @@ def _simulate(pra_room, mode: _Mode, c: float, state: TaskState | None,
         timing["ray_tracing"] = time.perf_counter() - t
     report(state, 0.6, "RIR assembly")
     t = time.perf_counter()
-    pra_room.compute_rir()
+    rirs = compute_rirs(pra_room)
     timing["rir"] = time.perf_counter() - t
-    return pra_room.rir
+    return rirs
 
 
 def _fit(ir: np.ndarray, n: int) -> np.ndarray:

@@ -1,0 +1,84 @@
+"""The Sweep panel on its own: run a small sweep off the GUI thread, see its plots and cases,
+load a case as the scene, refuse a bad range, cancel and resume."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.scene_io import load_scene
+from workbench.gui.sweep.panel import SweepPanel
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path):
+    p = SweepPanel()
+    qtbot.addWidget(p)
+    p.set_scene(load_scene("default"))
+    p.where_combo.setCurrentText("serial")
+    p.folder_edit.setText(str(tmp_path / "results.parquet"))
+    return p
+
+
+def test_run_shows_results_and_a_clicked_case_becomes_the_scene(panel, qtbot):
+    panel.add_parameter("listeners[0].position[0]", "grid", 2.0, 3.0, 3)
+    panel.add_parameter("listeners[0].position[1]", "grid", 2.8, 3.0, 2)
+    assert not panel.cancel_button.isEnabled()
+    finished = []
+    panel.sweep_finished.connect(finished.append)
+    with qtbot.waitSignal(panel.runner.done, timeout=60000):
+        assert panel.run()
+        assert panel.cancel_button.isEnabled() and not panel.run_button.isEnabled()
+    assert len(finished) == 1, panel.status_label.text()
+    view = finished[0]
+    assert view.outcome.n_computed == 6 and view.outcome.n_failed == 0
+    assert panel.case_table.rowCount() == 6
+    assert set(panel.percentile_plot.curves) == {"cancellation_db", "ild_error_db"}
+    assert len(panel.floor_plot.points.data) == 6
+
+    case = int(panel.case_table.item(2, 0).text())
+    with qtbot.waitSignal(panel.scene_requested) as got:
+        panel.case_table.cellClicked.emit(2, 0)
+    wanted = panel.case_values(case)
+    assert got.args[0].listeners[0].position_m[:2] == pytest.approx(
+        (wanted["listeners[0].position[0]"], wanted["listeners[0].position[1]"]))
+
+    # A floor-map click loads the worst case at that position.
+    x, y = view.floor.x_m[0], view.floor.y_m[0]
+    with qtbot.waitSignal(panel.scene_requested) as got:
+        panel.floor_plot.position_clicked.emit(x, y)
+    assert got.args[0].listeners[0].position_m[:2] == pytest.approx((x, y))
+
+
+def test_an_empty_range_is_refused_with_its_field(panel, tmp_path):
+    panel.add_parameter("listeners[0].head_radius", "uniform", 0.09, 0.08, 4)
+    assert not panel.run()
+    assert "empty range" in panel.status_label.text()
+    assert 'vary["listeners[0].head_radius"]' in panel.status_label.text()
+    assert not (tmp_path / "results.parquet").exists()
+
+
+def test_cancel_keeps_finished_cases_and_run_resumes(panel, qtbot, tmp_path):
+    panel.add_parameter("listeners[0].head_radius", "uniform", 0.08, 0.095, 400)
+    # Cancel at the third case's progress, as a user would click (on the GUI thread).
+    seen = []
+
+    def on_progress(fraction, _message):
+        seen.append(fraction)
+        if len(seen) == 3:
+            panel.cancel_button.click()
+
+    panel.runner.progress.connect(on_progress)
+    with qtbot.waitSignal(panel.runner.done, timeout=60000):
+        assert panel.run()
+    panel.runner.progress.disconnect(on_progress)
+    assert "cancelled" in panel.status_label.text()
+    assert panel.run_button.isEnabled()
+    assert any((tmp_path / "results.parquet").glob("part-*.parquet"))
+    panel.table.cellWidget(0, 4).setValue(5)  # fewer cases: a new spec, a new folder
+    panel.folder_edit.setText(str(tmp_path / "small.parquet"))
+    finished = []
+    panel.sweep_finished.connect(finished.append)
+    for _ in range(2):
+        with qtbot.waitSignal(panel.runner.done, timeout=60000):
+            assert panel.run()
+    assert [(v.outcome.n_resumed, v.outcome.n_computed) for v in finished] == [(0, 5), (5, 0)]

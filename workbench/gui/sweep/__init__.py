@@ -1,0 +1,1 @@
+"""The Sweep panel (`panel.SweepPanel`) and its plots (`plots`)."""
