@@ -178,7 +178,8 @@ COMMANDS = {
     "actionRenderFiles": ("&Render to Files…", "Ctrl+Shift+R"),
     "actionRebuildPaths": ("Re&build Paths", ""), "actionRescanDevices": ("Rescan &Devices", ""),
     "actionViewRenderer": ("Renderer", ""), "actionViewEnhancement": ("Enhancement", ""),
-    "actionViewDred": ("DRED", ""), "actionResetLayout": ("&Reset Layout", ""),
+    "actionViewDred": ("DRED", ""), "actionViewSweep": ("Sweep", ""),
+    "actionResetLayout": ("&Reset Layout", ""),
     "actionPreset_soundbar-8-studio": ("soundbar-8-studio", ""),
 }
 

@@ -29,7 +29,8 @@ from .test_gui_simulate import fake_result
 
 LAPTOP = QSize(1366, 740)
 PANELS = {"design": "actionViewDesign", "renderer": "actionViewRenderer",
-          "enhance": "actionViewEnhancement", "dred": "actionViewDred"}
+          "enhance": "actionViewEnhancement", "dred": "actionViewDred",
+          "sweep": "actionViewSweep"}
 
 
 def trigger(window, action_id: str) -> None:
@@ -52,7 +53,8 @@ def fits(size: QSize) -> bool:
 
 
 @pytest.mark.parametrize("panels", [(), ("design",), ("renderer",), ("enhance",), ("dred",),
-                                    ("renderer", "enhance", "dred"), tuple(PANELS)])
+                                    ("sweep",), ("renderer", "enhance", "dred"),
+                                    tuple(PANELS)])
 def test_the_minimum_size_fits_a_laptop_with_any_panels_open(window, qtbot, panels):
     wait_default_tabs(window, qtbot)
     if "design" not in panels:
@@ -61,7 +63,8 @@ def test_the_minimum_size_fits_a_laptop_with_any_panels_open(window, qtbot, pane
         if name != "design":
             trigger(window, PANELS[name])
     docks = {"design": window.design.design_dock, "renderer": window.renderer.dock,
-             "enhance": window.enhance.dock, "dred": window.dred.dock}
+             "enhance": window.enhance.dock, "dred": window.dred.dock,
+             "sweep": window.sweep.dock}
     qtbot.waitUntil(lambda: all(docks[n].isVisible() == (n in panels) for n in docks))
     assert fits(window.minimumSizeHint()), window.minimumSizeHint()
     assert fits(window.minimumSize()), window.minimumSize()

@@ -82,3 +82,24 @@ def test_cancel_keeps_finished_cases_and_run_resumes(panel, qtbot, tmp_path):
         with qtbot.waitSignal(panel.runner.done, timeout=60000):
             assert panel.run()
     assert [(v.outcome.n_resumed, v.outcome.n_computed) for v in finished] == [(0, 5), (5, 0)]
+
+
+def test_in_the_window_a_clicked_case_is_one_undoable_edit_and_open_resets_the_panel(window,
+                                                                                      qtbot):
+    from dataclasses import replace
+
+    from PySide6.QtGui import QAction
+
+    window.findChild(QAction, "actionViewSweep").trigger()
+    panel, doc = window.sweep.panel, window.document
+    qtbot.waitUntil(window.sweep.dock.isVisible)
+    before = doc.scene
+    moved = replace(before, listeners=(replace(before.listeners[0], position_m=(
+        before.listeners[0].position_m[0] + 0.2, *before.listeners[0].position_m[1:])),
+        *before.listeners[1:]))
+    panel.scene_requested.emit(moved)
+    assert doc.scene == moved and panel.scene == moved
+    doc.undo_stack.undo()
+    assert doc.scene == before and panel.scene == before
+    window.new_from_preset("design-stereo-2")
+    assert panel.scene.name == doc.scene.name and panel.view is None

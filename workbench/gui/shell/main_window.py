@@ -47,6 +47,7 @@ from workbench.gui.shell.settings import SNAP, THEME
 from workbench.gui.shell.signals import connect_signals
 from workbench.gui.shell.theme import THEMES, apply_theme, scene_colors
 from workbench.gui.shell.worker import JobRunner
+from workbench.gui.sweep.panel import SweepPanel
 from workbench.jobs import transfer as transfer_job
 from workbench.jobs.transfer import TransferRequest
 
@@ -123,7 +124,10 @@ class MainWindow(SceneFiles, QMainWindow):
                                  "actionViewEnhancement", tool_place(height=380))
         self.dred = PanelDock(self, DredPanel(self.document), "DRED", "dredDock",
                               "actionViewDred", tool_place(440, width_share=0.7))
-        self.features = (self.design, self.renderer, self.enhance, self.dred)
+        self.sweep = PanelDock(self, SweepPanel(), "Sweep", "sweepDock", "actionViewSweep",
+                               tool_place(440, width_share=0.7))
+        self.sweep.panel.set_scene(self.document.scene)
+        self.features = (self.design, self.renderer, self.enhance, self.dred, self.sweep)
         self.registry.build_menus(self.menuBar())
         self.recent_menu = self.registry.menus["file/recent"]
         self.recent_menu.aboutToShow.connect(self._rebuild_recent_menu)
@@ -191,6 +195,10 @@ class MainWindow(SceneFiles, QMainWindow):
         self.view.cursorMoved.connect(self._on_cursor_moved)
         self.view.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.properties.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        # A clicked sweep case becomes the scene as one undoable edit; the next sweep starts
+        # from whatever the scene is when Run is pressed.
+        self.sweep.panel.scene_requested.connect(lambda s: doc.push(s, "Load Sweep Case"))
+        doc.changed.connect(lambda: setattr(self.sweep.panel, "scene", doc.scene))
         connect_signals(self.runner, progress=self._on_job_progress,
                         finished=self._on_job_finished, failed=self._on_job_failed,
                         cancelled=self._on_job_cancelled, done=self._on_job_done)

@@ -121,6 +121,7 @@ class SceneFiles:
         self.transfer_view.show_message("New scene: press F5 to simulate.")
         for feature in self.features:
             feature.reset()
+        self.sweep.panel.set_scene(scene)  # its parameter choices come from the scene
         self.view.fit_to_room()
         self._update_title()
 

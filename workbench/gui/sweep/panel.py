@@ -104,10 +104,13 @@ def default_cache_folder(digest: str) -> Path:
 
 
 class SweepPanel(QWidget):
-    """See the module docstring. Signals: scene_requested(Scene), sweep_finished(SweepView)."""
+    """See the module docstring. Signals: scene_requested(Scene), sweep_finished(SweepView),
+    message(str) (a line for the window's status bar). A `Feature` of the main window
+    (`apply_theme`, `reset`, `shutdown`)."""
 
     scene_requested = Signal(object)
     sweep_finished = Signal(object)
+    message = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -351,6 +354,22 @@ class SweepPanel(QWidget):
 
     def _on_cancelled(self) -> None:
         self._show_status("Sweep cancelled: the finished cases are kept (Run resumes)")
+
+    # -- as a feature of the main window ----------------------------------------------------------
+    def apply_theme(self, _colors=None) -> None:
+        self._draw_floor()
+
+    def reset(self) -> None:
+        """Another scene was opened: stop a running sweep and drop the old scene's results (the
+        window then hands the new scene to `set_scene`)."""
+        self.runner.cancel()
+        self.view = None
+        self.percentile_plot.show_bands([])
+        self._show_status("")
+
+    def shutdown(self) -> None:
+        self.runner.cancel()
+        self.runner.wait(10000)
 
     def _show_status(self, text: str, error: bool = False) -> None:
         c = scene_colors(current_theme())
