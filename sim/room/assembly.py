@@ -126,13 +126,19 @@ def _interp_hist(hist: np.ndarray, n: int) -> np.ndarray:
 
 
 _BAND_GAINS: dict[tuple, np.ndarray] = {}
+_IMPULSE_ANALYSES: dict[tuple, tuple] = {}
+
+
+def _bank_key(bank) -> tuple:
+    """What a pra Antoni filter bank's outputs depend on."""
+    return (float(bank.fs), int(bank.n_fft), float(bank.overlap_ratio), int(bank.slope),
+            tuple(np.asarray(bank.bands, dtype=float).ravel()))
 
 
 def band_gains(bank, n_bands: int, n_fft: int) -> np.ndarray:
     """|G_b|² of pra's Antoni octave filter bank on the rfft grid of n_fft: (n_bands, F).
     Cached: every tail of a run (and of the next runs) has one of a few FFT sizes."""
-    key = (float(bank.fs), float(bank.overlap_ratio), int(bank.slope),
-           tuple(np.asarray(bank.bands, dtype=float).ravel()), n_bands, n_fft)
+    key = (*_bank_key(bank), n_bands, n_fft)
     if key not in _BAND_GAINS:
         g, n_freq, k1, _, k2 = bank._make_window_function(n_fft)
         half = np.ceil((k2 - k1) / 2.0).astype(int)
@@ -251,15 +257,18 @@ def _ism_inputs(room, m: int, s: int) -> dict:
 
 def attenuation_filters(bank, amplitudes: np.ndarray, min_phase: bool) -> np.ndarray:
     """pra's ``bank.synthesis(amplitudes, min_phase)`` for amplitudes (N, n_bands): filters
-    (N, bank.n_fft) with those band levels. pra analyses a centred impulse per row; the rows'
-    analyses are all the same, so it is analysed once and broadcast (same values: the
-    synthesis and the minimum-phase step are row by row)."""
+    (N, bank.n_fft) with those band levels. pra analyses a centred impulse per row; all rows'
+    analyses are the same, so one is analysed (once per filter bank) and broadcast (same
+    values: the synthesis and the minimum-phase step work row by row)."""
     from pyroomacoustics.acoustics import magnitude_response_to_minimum_phase
 
     n = bank.n_fft
-    impulse = np.zeros((1, n), dtype=amplitudes.dtype)
-    impulse[0, n // 2] = 1.0
-    signal, params = bank.wavelet_analysis(impulse)
+    key = (*_bank_key(bank), amplitudes.dtype.str)
+    if key not in _IMPULSE_ANALYSES:
+        impulse = np.zeros((1, n), dtype=amplitudes.dtype)
+        impulse[0, n // 2] = 1.0
+        _IMPULSE_ANALYSES[key] = bank.wavelet_analysis(impulse)
+    signal, params = _IMPULSE_ANALYSES[key]
     scaled = [w * amplitudes[:, [b]] for b, w in enumerate(signal[:amplitudes.shape[-1]])]
     ir = bank.wavelet_synthesis(scaled, params).sum(axis=-1)
     if not min_phase:
@@ -270,10 +279,10 @@ def attenuation_filters(bank, amplitudes: np.ndarray, min_phase: bool) -> np.nda
 
 def ism_rirs(room, fdl: int) -> dict[tuple[int, int], np.ndarray]:
     """The image-source part of every (mic, source) RIR, as pra's ``compute_ism_rir`` gives
-    it. For pairs with IR directivities the work pra repeats per pair is done once for all:
-    one fractional-delay call (pra's rebuilds its sinc table, ~4 ms, per call) and one
-    attenuation-filter synthesis (its analysis of a centred impulse, once); other pairs go
-    to pra's function as they are."""
+    it. For pairs with IR directivities the work pra repeats per pair is done once: one
+    fractional-delay call for all their images (pra's rebuilds its sinc table, ~4 ms, per
+    call) and the analysis of the centred impulse its attenuation filters start from (see
+    `attenuation_filters`); other pairs go to pra's function as they are."""
     from pyroomacoustics import libroom
     from pyroomacoustics.parameters import constants
     from pyroomacoustics.simulation.ism import multi_convolve
@@ -297,22 +306,20 @@ def ism_rirs(room, fdl: int) -> dict[tuple[int, int], np.ndarray]:
     libroom.fractional_delay(delays, t_fp, constants.get("sinc_lut_granularity"),
                              constants.get("num_threads"))
     bounds = np.cumsum([0] + [len(t_ip[p]) for p in full])
-    banded = [p for p in full if inputs[p]["amplitude"].shape[0] > 1]
-    att = attenuation_filters(room.octave_bands, np.concatenate(
-        [inputs[p]["amplitude"].T for p in banded]), room.min_phase) if banded else None
-    att_at = dict(zip(banded, np.cumsum([0] + [inputs[p]["amplitude"].shape[1]
-                                                for p in banded]), strict=False))
     for k, p in enumerate(full):
+        # Pair by pair from here, as pra: the filters of all pairs at once would take
+        # (images × FFT bins × bands) complex numbers, hundreds of MB at high orders.
         parts = [*inputs[p]["full"], delays[bounds[k]:bounds[k + 1]]]
-        if p in att_at:
-            parts.append(att[att_at[p]:att_at[p] + len(t_ip[p])])
-            irs = multi_convolve(*parts)
-        else:
-            irs = multi_convolve(*parts)
-            irs *= inputs[p]["amplitude"].T
+        amplitude = inputs[p]["amplitude"]
+        banded = amplitude.shape[0] > 1
+        if banded:
+            parts.append(attenuation_filters(room.octave_bands, amplitude.T, room.min_phase))
+        irs = multi_convolve(*parts)
+        if not banded:
+            irs *= amplitude.T
         rir = np.zeros(int(t_ip[p].max() + irs.shape[1]), dtype=np.float32)
         libroom.delay_sum(irs.astype(np.float32), t_ip[p], rir, constants.get("num_threads"))
-        if p in att_at and not room.min_phase:
+        if banded and not room.min_phase:
             rir = rir[constants.get("octave_bands_n_fft") // 2:]
         out[p] = rir
     return out
