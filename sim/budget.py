@@ -276,9 +276,7 @@ def _image_part(scene: Scene, order: int, pairs: int) -> Part:
     conv = 2 ** math.ceil(math.log2(taps)) / 1024
     n_walls = 6 if room.kind == "shoebox" else len(room.floor_m) + 2
     images, tried = _image_counts(order, n_walls, room.kind == "shoebox")
-    # The assembly is batched over every (receiver, source) pair of the run (sim/room/assembly):
-    # the per-image temporaries of all pairs are alive at once.
-    memory = _IMAGE_BYTES * conv * images * pairs
+    memory = _IMAGE_BYTES * conv * images
     time_s = pairs * (_IMAGE_S * conv * images + _CANDIDATE_S * tried * n_walls)
     walls = f" ({n_walls - 2} walls in room.floor)" if room.kind == "polygon" else ""
     if s.ism_order is not None:
