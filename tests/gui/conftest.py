@@ -1,5 +1,6 @@
 """GUI test fixtures: offscreen Qt, isolated QSettings and recovery folder, no native dialogs."""
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
@@ -37,6 +38,18 @@ class Dialogs:
 
     def texts(self, kind: str) -> list[str]:
         return [c[2] for c in self.calls if c[0] == kind]
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_between_tests():
+    """No automatic garbage collection during a GUI test, one full collection after it (set up
+    first, torn down last: after qtbot has closed the test's widgets). A collection that ran
+    inside Qt's event loop while a job thread was busy segfaulted once; this keeps the wrappers
+    of one test's widgets from being finalized in the middle of the next test's events."""
+    gc.disable()
+    yield
+    gc.enable()
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -312,6 +312,12 @@ class SweepPanel(QWidget):
     # -- running ---------------------------------------------------------------------------------
     def run(self) -> bool:
         """Validate the controls and start the sweep; False (with the reason shown) if not."""
+        # pandas/pyarrow are imported here, on the GUI thread, before the job's thread needs
+        # them: their first import inside a worker thread while Qt ran its event loop crashed
+        # the process once (a segfault in a garbage collection on the GUI thread).
+        import pandas  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
+
         from workbench.jobs.sweep import SweepRequest
 
         if self.runner.is_running or self.scene is None:
