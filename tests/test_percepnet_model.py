@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from dsp.percepnet.features import n_features
-from dsp.percepnet.model import PercepNetModel, load_model, weight_path
+from dsp.percepnet.model import ModelError, PercepNetModel, load_model, weight_path
 from dsp.percepnet.quantize import dequantize, quantize_int8
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,7 +101,7 @@ def test_shipped_weights_load(kind):
 
 
 def test_missing_weights_file_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="weights not found"):
+    with pytest.raises(ModelError, match="weights not found"):
         load_model(tmp_path / "nope.npz")
     with pytest.raises(ValueError, match="weights must be one of"):
         weight_path("float64")

@@ -15,12 +15,12 @@ from it (the predictor itself still consumes its own unfaded predictions).
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from dsp.dred.features import NB_BANDS, NB_FEATURES
+from dsp.weights import read_weights
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "assets" / "dred" / "plc.npz"
 HORIZON_FRAMES = 40  # the longest gap the predictor was trained on (10 ms frames)
@@ -97,14 +97,8 @@ class FeaturePredictor:
     def load(cls, path: str | Path | None = None) -> FeaturePredictor:
         """Predictor with the weights of an npz file (default ``assets/dred/plc.npz``)."""
         p = Path(path) if path is not None else DEFAULT_PATH
-        if not p.is_file():
-            raise PlcError(f"PLC weights file not found: {p} (train with "
-                           f"`python -m training.dred.train_plc`)")
-        try:
-            with np.load(p) as z:
-                weights = {k: z[k] for k in z.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
-            raise PlcError(f"cannot read PLC weights {p}: {e}") from e
+        weights, _ = read_weights(p, PlcError, "PLC weights",
+                                  "train with `python -m training.dred.train_plc`")
         return cls(weights)
 
     def reset(self) -> None:

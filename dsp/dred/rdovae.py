@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from dsp.dred.laplace import DEFAULT_MAX_ABS, laplace_pmf
+from dsp.weights import read_weights
 from sim.task import TaskState, check
 
 CHUNK_FRAMES = 4  # feature frames (10 ms) per latent: 40 ms
@@ -157,14 +158,8 @@ class RdoVae:
     def load(cls, path: str | Path | None = None) -> RdoVae:
         """Load ``path`` (default ``assets/dred/rdovae.npz``)."""
         p = Path(path) if path is not None else DEFAULT_PATH
-        if not p.is_file():
-            raise RdoVaeError(f"rdovae weights not found: {p} (train with "
-                              "python -m training.dred.train_rdovae)")
-        try:
-            with np.load(p) as z:
-                arrays = {k: z[k] for k in z.files}
-        except (OSError, ValueError) as exc:
-            raise RdoVaeError(f"cannot read rdovae weights {p}: {exc}") from exc
+        arrays, _ = read_weights(p, RdoVaeError, "rdovae weights",
+                                 "train with python -m training.dred.train_rdovae")
         return cls(arrays)
 
     def encode(self, features: np.ndarray, state: TaskState | None = None

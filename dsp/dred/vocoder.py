@@ -26,8 +26,6 @@ Weights: ``assets/dred/vocoder.npz`` written by ``training/dred/train_vocoder.py
 
 from __future__ import annotations
 
-import json
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +45,7 @@ from dsp.dred.features import (
     pitch_correlation,
     pitch_period,
 )
+from dsp.weights import read_weights
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "assets" / "dred" / "vocoder.npz"
 LOOKAHEAD_FRAMES = 2
@@ -320,15 +319,8 @@ class Vocoder:
     def load(cls, path: str | Path | None = None) -> Vocoder:
         """Load weights (default ``assets/dred/vocoder.npz``)."""
         path = Path(DEFAULT_WEIGHTS if path is None else path)
-        if not path.is_file():
-            raise VocoderError(f"vocoder weights not found: {path} "
-                               "(train them with python -m training.dred.train_vocoder)")
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                weights = {k: z[k] for k in z.files if k != "meta"}
-                meta = json.loads(str(z["meta"])) if "meta" in z.files else {}
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-            raise VocoderError(f"corrupt vocoder weight file {path}: {exc}") from exc
+        weights, meta = read_weights(path, VocoderError, "vocoder weights",
+                                     "train them with python -m training.dred.train_vocoder")
         return cls(weights, meta)
 
     def corrections(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,6 @@ both give the same numbers to float32 rounding.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 
 from dsp.percepnet.quantize import dequantize
 from dsp.percepnet.stft import BLOCK_FRAMES
+from dsp.weights import read_weights
 from sim.task import TaskState, report, sub
 
 ASSET_DIR = Path(__file__).resolve().parents[2] / "assets" / "percepnet"
@@ -34,6 +34,10 @@ def weight_path(kind: str = "float16") -> Path:
     if kind not in WEIGHT_FILES:
         raise ValueError(f"weights must be one of {sorted(WEIGHT_FILES)}, not {kind!r}")
     return ASSET_DIR / WEIGHT_FILES[kind]
+
+
+class ModelError(ValueError):
+    """A PercepNet weight file that is missing or cannot be read (the message names it)."""
 
 
 @dataclass
@@ -76,9 +80,7 @@ class PercepNetModel:
     @classmethod
     def load(cls, path: str | Path) -> PercepNetModel:
         """Load a float16/float32 or int8 npz written by training/percepnet/train.py --export."""
-        with np.load(path, allow_pickle=False) as z:
-            stored = {k: z[k] for k in z.files if k != "meta"}
-            meta = json.loads(str(z["meta"])) if "meta" in z.files else {}
+        stored, meta = read_weights(path, ModelError, "PercepNet weights")
         return cls(dequantize(stored), meta)
 
     @property
@@ -176,7 +178,5 @@ def load_model(kind_or_path: str | Path = "float16") -> PercepNetModel:
     key = str(kind_or_path)
     if key not in _CACHE:
         path = weight_path(key) if key in WEIGHT_FILES else Path(key)
-        if not path.is_file():
-            raise FileNotFoundError(f"PercepNet weights not found: {path}")
         _CACHE[key] = PercepNetModel.load(path)
     return _CACHE[key]

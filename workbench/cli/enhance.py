@@ -35,6 +35,7 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 def _enhance_file(src: Path, dst: Path, args, clean_path: Path | None) -> None:
     from dsp.audio_io import AudioFileError
     from dsp.percepnet.enhance import EnhanceError
+    from dsp.percepnet.model import ModelError
     from workbench.jobs import enhance
     from workbench.jobs.enhance import EnhanceRequest
 
@@ -49,7 +50,7 @@ def _enhance_file(src: Path, dst: Path, args, clean_path: Path | None) -> None:
         raise BadInput(str(e)) from None
     except EnhanceError as e:
         raise BadInput(f"{src}: {e}") from None
-    except FileNotFoundError as e:
+    except (FileNotFoundError, ModelError) as e:
         raise BadInput(str(e)) from None
     for note in o.notes:
         print(f"note: {src.name}: {note}", file=sys.stderr)
