@@ -41,7 +41,8 @@ class MeasuredPlant:
     ir: (D, 2, N) float64 at fs_hz, drivers in device order, left ear = index 0, on the file's
     own time axis (latency included); drivers: the device's driver names; path: the file or
     folder read; sha256: hash of its bytes (a folder: of each driver file's name and bytes in
-    device order); form: "sofa" or "wav". Equal (and hashed) by content: sha256, rate, drivers.
+    device order); form: "sofa" or "wav"; files: the files read. Equal (and hashed) by
+    content: sha256, rate, drivers.
     """
 
     ir: np.ndarray
@@ -50,6 +51,7 @@ class MeasuredPlant:
     path: str
     sha256: str
     form: str
+    files: tuple[Path, ...] = ()
 
     def _key(self) -> tuple:
         return (self.sha256, self.fs_hz, self.drivers)
@@ -79,16 +81,16 @@ def read_measured_plant(path: str | Path, drivers: tuple[str, ...] | list[str],
     if not names:
         raise PlantError(f"{p}: the device has no drivers to match a measured plant to")
     if p.is_dir():
-        ir, digest = _read_wav_folder(p, names, int(fs_hz))
+        ir, digest, files = _read_wav_folder(p, names, int(fs_hz))
         form = "wav"
     elif p.is_file():
         ir, digest = _read_sofa(p, names, int(fs_hz))
-        form = "sofa"
+        form, files = "sofa", (p,)
     else:
         raise PlantError(f"{p}: no such file or folder; expected a SOFA file"
                          f" ({SOFA_CONVENTION}) or a folder of <driver>.wav files")
     return MeasuredPlant(ir=ir, fs_hz=int(fs_hz), drivers=names, path=str(p), sha256=digest,
-                         form=form)
+                         form=form, files=tuple(files))
 
 
 def _resampled(ir: np.ndarray, fs_in: float, fs_out: int, name: str) -> np.ndarray:
@@ -135,7 +137,7 @@ def _read_wav_folder(folder: Path, drivers: tuple[str, ...], fs_hz: int):
     digest = hashlib.sha256()
     for f in paths:
         digest.update(f.name.encode() + b"\0" + f.read_bytes())
-    return _resampled(ir, first.fs_hz, fs_hz, str(folder)), digest.hexdigest()
+    return _resampled(ir, first.fs_hz, fs_hz, str(folder)), digest.hexdigest(), paths
 
 
 def _read_sofa(path: Path, drivers: tuple[str, ...], fs_hz: int):
