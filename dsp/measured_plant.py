@@ -46,15 +46,17 @@ UPSAMPLE = 8
 class AlignedPlant:
     """A measured plant on the simulated plant's time axis.
 
-    ir: (D, 2, n) sample k at time (k − PRE_SAMPLES)/fs after the bulk delay τ0 of the
-    simulated plant; offsets_s (D,): how much earlier each driver's pair was moved (file
-    latency + the measured arrival's difference from the scene's); fs_hz; measured: the plant.
+    ir: (D, 2, n) sample k at time (k − PRE_SAMPLES)/fs after the bulk delay bulk_delay_s
+    (s, τ0 of the simulated plant: the IRs at time t after emission are ir at t − τ0);
+    offsets_s (D,): how much earlier each driver's pair was moved (file latency + the measured
+    arrival's difference from the scene's); fs_hz; measured: the plant.
     """
 
     ir: np.ndarray
     offsets_s: np.ndarray
     fs_hz: int
     measured: MeasuredPlant
+    bulk_delay_s: float = 0.0
 
     def response(self, freqs_hz: np.ndarray, n_taps: int | None = None) -> np.ndarray:
         """Transfer (F, 2 ears, D) at freqs_hz (Hz) of the IRs, all of them (None) or the first
@@ -100,7 +102,8 @@ def align(scene: Scene, plant: MeasuredPlant, listener: int = 0) -> AlignedPlant
     n_ir = plant.ir.shape[-1]
     n = max(4096, 1 << int(np.ceil(np.log2(2 * (n_ir + PRE_SAMPLES)))))
     f = np.fft.rfftfreq(n, 1.0 / fs)
-    ref = np.transpose(design_plant(scene, f, listener).G, (2, 1, 0))  # (D, 2, F)
+    sim = design_plant(scene, f, listener)
+    ref = np.transpose(sim.G, (2, 1, 0))  # (D, 2, F)
     spec = np.fft.rfft(plant.ir, n, axis=-1)
     lags = np.array([_lag(np.sum(spec[d] * np.conj(ref[d]), axis=0), n)
                      for d in range(spec.shape[0])])
@@ -108,7 +111,8 @@ def align(scene: Scene, plant: MeasuredPlant, listener: int = 0) -> AlignedPlant
     ir = np.roll(ir, PRE_SAMPLES, axis=-1)
     for a in (ir, lags):
         a.flags.writeable = False  # shared by every design that hits the cache
-    return AlignedPlant(ir=ir, offsets_s=lags / fs, fs_hz=fs, measured=plant)
+    return AlignedPlant(ir=ir, offsets_s=lags / fs, fs_hz=fs, measured=plant,
+                        bulk_delay_s=sim.bulk_delay_s)
 
 
 def _lag(cross: np.ndarray, n: int) -> float:
