@@ -10,7 +10,8 @@ the reference-stereo-pair preset at the sweet spot, 200 Hz–8 kHz), plus the fi
 virtualization filters. Every report: plant ("simulated" or "measured", with plant_file,
 plant_sha256, plant_form, plant_offsets_ms, plant_window_loss_db: `dsp.measured_plant`); a
 design on a measured plant also cancellation_simulated_db, the same design on the simulated
-plant (cancellation_db is on the measured one).
+plant (cancellation_db is on the measured one; the probe, the maps and the virtualizer's
+ITD/ILD figures need other head positions than the one measured and stay on the simulation).
 """
 
 from __future__ import annotations
