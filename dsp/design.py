@@ -93,6 +93,10 @@ def check_design(scene: Scene, params: DesignParams) -> None:
     """Every check that can fail before any work: raises DesignError with one reason."""
     check_params(params)
     check_geometry(scene, params.listener)
+    if params.plant is not None:
+        from dsp.measured_plant import check_measured
+
+        check_measured(scene, params.plant, params.method)
     n = len(scene.device.drivers)
     m = params.method
     if m == "ctc" and n != 2:
@@ -197,8 +201,9 @@ class Redesign:
     """Everything a Design panel redraw needs.
 
     design: the DesignResult (filters, β, effort, FIR error, responses); cancellation: at the
-    sweet spot (None for the beam); azimuth: azimuth-frequency map (polar cuts via
-    `AzimuthMap.polar`); zone: listening-zone map; timing_ms: per stage and total.
+    sweet spot (None for the beam), on the plant designed on; azimuth: azimuth-frequency map
+    (polar cuts via `AzimuthMap.polar`); zone: listening-zone map; timing_ms: per stage and
+    total; simulated: for a design on a measured plant, its cancellation on the simulated one.
     """
 
     design: DesignResult
@@ -206,6 +211,7 @@ class Redesign:
     azimuth: AzimuthMap
     zone: ZoneMap
     timing_ms: dict
+    simulated: Cancellation | None = None
 
 
 def redesign(scene: Scene, params: DesignParams, zone_shape: tuple[int, int] = (50, 40),
@@ -217,9 +223,14 @@ def redesign(scene: Scene, params: DesignParams, zone_shape: tuple[int, int] = (
     t0 = time.perf_counter()
     d = design(scene, params)
     t1 = time.perf_counter()
-    canc = None
+    canc = simulated = None
     if with_cancellation and params.method != "beam":
         canc = cancellation(scene, d.filters, params.listener)
+        if params.plant is not None:
+            from dsp.measured_plant import measured_cancellation
+
+            simulated = canc
+            canc = measured_cancellation(scene, params.plant, d.filters, params.listener)
     t2 = time.perf_counter()
     amap = azimuth_map(scene, d.filters, map_freqs)
     t3 = time.perf_counter()
@@ -229,7 +240,8 @@ def redesign(scene: Scene, params: DesignParams, zone_shape: tuple[int, int] = (
     t4 = time.perf_counter()
     timing = {**d.timing_ms, "cancellation": 1e3 * (t2 - t1), "azimuth_map": 1e3 * (t3 - t2),
               "zone_map": 1e3 * (t4 - t3), "total": 1e3 * (t4 - t0)}
-    return Redesign(design=d, cancellation=canc, azimuth=amap, zone=zone, timing_ms=timing)
+    return Redesign(design=d, cancellation=canc, azimuth=amap, zone=zone, timing_ms=timing,
+                    simulated=simulated)
 
 
 ROOM_CROSSOVER_OCTAVES = 1.0

@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dsp.fir import design_freqs
+from dsp.measured_plant import measured_design_plant
 from dsp.params import DesignError, DesignParams
 from dsp.plant import Plant, design_plant
+from dsp.plant_files import MeasuredPlant
 from dsp.regularization import AtEarEnergy, Tikhonov, beta_ceiling, beta_for_gain, bisect_beta
 from dsp.target_curve import TargetCurve
 from sim.scene import Scene
@@ -110,9 +112,12 @@ class _Inversion:
 
 @functools.lru_cache(maxsize=4)
 def _inversion(scene: Scene, listener: int, n_taps: int, oversample: int, robust_cm: float,
-               robust_points: int) -> _Inversion:
+               robust_points: int, measured: MeasuredPlant | None = None) -> _Inversion:
     _, f = design_freqs(n_taps, scene.simulation.fs_hz, oversample)
-    plant = design_plant(scene, f, listener, robust_cm, robust_points)
+    if measured is None:
+        plant = design_plant(scene, f, listener, robust_cm, robust_points)
+    else:
+        plant = measured_design_plant(scene, f, measured, listener, robust_cm, robust_points)
     for a in (plant.freqs_hz, plant.G, plant.g_ref, plant.heads_m):
         a.flags.writeable = False  # shared by every design that hits the cache
     p = plant.heads_m.shape[0]
@@ -133,7 +138,7 @@ def design_inverse(scene: Scene, params: DesignParams,
     fs = scene.simulation.fs_hz
     n_fft, f = design_freqs(params.n_taps, fs, params.oversample)
     inv = _inversion(scene, params.listener, params.n_taps, params.oversample,
-                     params.robust_cm, params.robust_points)
+                     params.robust_cm, params.robust_points, params.plant)
     plant, t = inv.plant, inv.tikhonov
     check_effort(plant, params.max_effort_db)
     p = plant.heads_m.shape[0]

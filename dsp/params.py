@@ -7,9 +7,10 @@ gets one specific sentence, e.g. "max_effort_db = -12 dB is impossible: ...".
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from dsp.design_error import DesignError
+from dsp.plant_files import MeasuredPlant
 from dsp.target_curve import TargetCurve
 
 __all__ = ["METHODS", "DesignError", "DesignParams", "check_params"]
@@ -38,6 +39,8 @@ class DesignParams:
         cancellation gain), null_width_deg (angular width held at that level around each null),
         null_weight (weight of the null region against the main lobe in the least squares).
     Virtualizer: virtual_angle_deg (virtual pair at ±this), virtual_distance_m.
+    plant: a measured plant (`dsp.measured_plant`) designed on instead of the simulated
+        driver → ear transfer of the listener; None: the simulated plant.
     """
 
     method: str = "ctc"
@@ -56,6 +59,7 @@ class DesignParams:
     null_weight: float = 10.0
     virtual_angle_deg: float = 30.0
     virtual_distance_m: float = 2.5
+    plant: MeasuredPlant | None = None
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -68,8 +72,9 @@ class DesignParams:
 
     def to_dict(self) -> dict:
         """JSON-ready parameters (for metadata and reports)."""
-        d = asdict(self)
+        d = asdict(replace(self, plant=None))
         d.pop("extra")
+        d["plant"] = "simulated" if self.plant is None else "measured"
         d["target"] = self.target_curve.to_dict()
         d["delay_samples"] = self.delay
         d["null_angles_deg"] = list(self.null_angles_deg)

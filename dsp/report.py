@@ -7,7 +7,11 @@ warnings; CTC / null-steering / virtualizer: cancellation_db and cancellation_pr
 the band energy at ∓90°) and lobe_deviation_db (largest |level − on-axis| over ±45°,
 500 Hz–2 kHz); virtualizer: itd_error_us and ild_error_db {band_hz, left, right} (device vs
 the reference-stereo-pair preset at the sweet spot, 200 Hz–8 kHz), plus the fit error of the
-virtualization filters.
+virtualization filters. Every report: plant ("simulated" or "measured", with plant_file,
+plant_sha256, plant_form, plant_offsets_ms, plant_window_loss_db: `dsp.measured_plant`); a
+design on a measured plant also cancellation_simulated_db, the same design on the simulated
+plant (cancellation_db is on the measured one; the probe, the maps and the virtualizer's
+ITD/ILD figures need other head positions than the one measured and stay on the simulation).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import numpy as np
 from dsp.analysis import azimuth_map, cancellation_probe, report_grid
 from dsp.bands import band_db
 from dsp.design import Redesign
+from dsp.measured_plant import plant_report
 
 BEAM_BAND_HZ = (500.0, 2000.0)
 VIRTUAL_BAND_HZ = (200.0, 8000.0)
@@ -104,6 +109,9 @@ def build_report(scene, r: Redesign, probe_cm: float = 5.0) -> dict:
                     "threshold_db": r.zone.threshold_db,
                     "grid": [len(r.zone.x_m), len(r.zone.y_m)]},
            "warnings": list(d.warnings)}
+    rep.update(plant_report(scene, p.plant, p.listener, p.n_taps, p.oversample))
+    if r.simulated is not None:
+        rep["cancellation_simulated_db"] = r.simulated.to_dict()
     if p.method == "beam":
         rep.update(beam_metrics(scene, d.filters))
         rep["rtf_reference_driver"] = d.filters.meta.get("rtf_reference_driver")

@@ -121,6 +121,7 @@ FACES = {
             "--null-gain-db": ("null_gain_spin",),
             "--virtual-angle": ("virtual_spin",),
             "--probe-cm": ("probe_spin",),
+            "--measured-plant": ("plant_button", "simulated_button"),
             "--out": ("export_button", "dialog.folder_edit"),
             "--stem": ("dialog.stem_edit",),
             "--format": tuple(f"dialog.checks[{f}]" for f in format_names()),

@@ -21,6 +21,17 @@ def _angles(text: str) -> tuple[float, ...]:
     return angles
 
 
+def _measured_plant(path: str, scene):
+    """--measured-plant: the driver → ear IRs for the scene's device at its rate."""
+    from dsp.plant_files import PlantError, read_measured_plant
+
+    try:
+        return read_measured_plant(path, [d.name for d in scene.device.drivers],
+                                   scene.simulation.fs_hz)
+    except PlantError as e:
+        raise BadInput(f"--measured-plant {e}") from None
+
+
 def _cmd_design(args) -> int:
     from dsp.export import format_names
     from dsp.params import DesignError, DesignParams
@@ -39,8 +50,9 @@ def _cmd_design(args) -> int:
     out = out_dir("--out", args.out)
     report_path = out_file("--report", args.report) if args.report else None
     scene = load_scene(args.scene)
+    plant = _measured_plant(args.measured_plant, scene) if args.measured_plant else None
     target_file = (Path(args.target_curve),) if args.target_curve else ()
-    reads = (*scene_inputs(args.scene, scene), *target_file)
+    reads = (*scene_inputs(args.scene, scene), *target_file, *(plant.files if plant else ()))
     # The report's name is known now; the filter files' are checked before any is replaced.
     refuse_outputs_on_inputs([report_path], reads)
     try:
@@ -51,7 +63,7 @@ def _cmd_design(args) -> int:
                               null_angles_deg=args.null_angles,
                               lobe_half_width_deg=args.lobe_half_width,
                               null_gain_db=args.null_gain_db,
-                              virtual_angle_deg=args.virtual_angle)
+                              virtual_angle_deg=args.virtual_angle, plant=plant)
         d = run_job(design.run, DesignRequest(scene, params, args.probe_cm))
         done = run_job(export.run, ExportRequest(d, out, formats, args.stem, report_path,
                                                   reads))
@@ -61,7 +73,8 @@ def _cmd_design(args) -> int:
     n = sum(len(v) for v in done.written.values())
     print(f"wrote {n} files to {out}: {params.method}, {f.n_inputs} inputs ->"
           f" {f.n_drivers} drivers, {params.n_taps} taps, effort"
-          f" {rep['effort_db']:.1f} dB, FIR error {rep['fir_error_db']:.1f} dB")
+          f" {rep['effort_db']:.1f} dB, FIR error {rep['fir_error_db']:.1f} dB, {rep['plant']}"
+          " plant")
     for w in d.redesign.design.warnings:
         print(f"warning: {w}", file=sys.stderr)
     return EXIT_OK
@@ -96,6 +109,10 @@ def register(subparsers) -> None:
                      help="beam: level asked for at the nulls re on-axis (default %(default)s)")
     des.add_argument("--virtual-angle", type=float, default=d.virtual_angle_deg, metavar="DEG",
                      help="virtualizer: virtual pair at ± this (default %(default)s)")
+    des.add_argument("--measured-plant", metavar="FILE.sofa|DIR",
+                     help="design on measured driver → ear IRs of the listener: a SOFA file"
+                     " (SingleRoomMIMOSRIR or MultiSpeakerBRIR) or a folder of <driver>.wav"
+                     " (2 channels: left, right ear)")
     des.add_argument("--out", required=True, metavar="DIR")
     des.add_argument("--stem", default="filters", help="file name stem of the exports")
     des.add_argument("--format", default=",".join(format_names()),

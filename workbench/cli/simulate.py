@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from workbench.cli.errors import EXIT_OK, BadInput, out_file, run_job
 
 FS_RANGE_HZ = (8000, 192000)
@@ -23,8 +25,23 @@ def _cmd_simulate(args) -> int:
         raise BadInput(f"--talkers: device {scene.device.name!r} has no microphones")
     request = TransferRequest(scene, args.engine, fs_hz=args.fs, talkers=args.talkers,
                               early_only=args.early_only)
+    plant = Path(args.plant) if args.plant else None
+    if plant is not None:
+        if not plant.parent.is_dir():
+            raise BadInput(f"--plant {plant}: folder {plant.parent} does not exist")
+        if not scene.listeners:
+            raise BadInput(f"--plant: scene {scene.name!r} has no listener")
+        refuse_outputs_on_inputs([plant], scene_inputs(args.scene, scene))
     result = run_job(transfer.run, request, args.quiet)
     result.save_npz(out)
+    if plant is not None:
+        from dsp.plant_files import write_plant_sofa, write_plant_wavs
+
+        if plant.suffix.lower() == ".sofa":
+            write_plant_sofa(plant, result, scene)
+        else:
+            write_plant_wavs(plant, result, scene)
+        print(f"wrote {plant}: the plant of {scene.listeners[0].name!r}")
     n_d, n_l, _, n_t = result.ir.shape
     extra = f", ir_mic {result.ir_mic.shape}" if result.ir_mic is not None else ""
     print(f"wrote {out}: ir ({n_d} drivers, {n_l} listeners, 2 ears, {n_t} taps) at"
@@ -43,5 +60,9 @@ def register(subparsers) -> None:
     sim.add_argument("--early-only", action="store_true",
                      help="room engine: first reflections only (fast, for interaction)")
     sim.add_argument("--out", required=True, metavar="OUT.npz")
+    sim.add_argument("--plant", metavar="FILE.sofa|DIR",
+                     help="also write the first listener's driver → ear IRs as a measured plant"
+                     " (awb design --measured-plant): a SOFA file, or a folder of"
+                     " <driver>.wav")
     sim.add_argument("--quiet", action="store_true", help="no progress on stderr")
     sim.set_defaults(func=_cmd_simulate)

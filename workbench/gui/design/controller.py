@@ -128,7 +128,8 @@ class DesignController(BusyFlag, QObject):
     def adapt_to_scene(self) -> None:
         """After a new scene was loaded: CTC and null steering are one family told apart by
         the driver count, so switch between them to fit the device; keep the listener index in
-        range. Not remembered as the user's choice."""
+        range; a measured plant belongs to the old scene's device and goes. Not remembered as
+        the user's choice."""
         scene = self.document.scene
         n = len(scene.device.drivers)
         changes: dict = {}
@@ -138,6 +139,8 @@ class DesignController(BusyFlag, QObject):
             changes["method"] = "ctc"
         if self._params.listener >= max(len(scene.listeners), 1):
             changes["listener"] = 0
+        if self._params.plant is not None:
+            changes["plant"] = None
         if changes:
             self.set_params(remember=False, **changes)
         self.request(force=True)

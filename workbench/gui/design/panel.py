@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from dsp.params import METHODS, DesignParams
+from dsp.summary import worst_cancellation_db
 from workbench.gui.design.controller import METHOD_LABELS, DesignController
 from workbench.gui.design.target_curve_editor import TargetCurveEditor
 from workbench.gui.shell.theme import current_theme, scene_colors
@@ -76,9 +77,10 @@ def _group(title: str, layout) -> QGroupBox:
 
 class DesignPanel(QWidget):
     """Parameters, numbers and messages of the design. `exportRequested` asks the window to
-    export the current filters."""
+    export the current filters, `plantRequested` to choose a measured plant."""
 
     exportRequested = Signal()
+    plantRequested = Signal()
 
     def __init__(self, controller: DesignController, parent: QWidget | None = None):
         super().__init__(parent)
@@ -164,7 +166,26 @@ class DesignPanel(QWidget):
         form.addRow(self.robust_label, self.robust_spin)
         self.probe_label = QLabel("Probe ±")
         form.addRow(self.probe_label, self.probe_spin)
+        form.addRow("Plant", self._plant_row())
         return _group("Design", form)
+
+    def _plant_row(self) -> QHBoxLayout:
+        """Which plant the design inverts (the indicator) and the buttons that switch it."""
+        self.plant_label = QLabel("simulated")
+        self.plant_label.setObjectName("designPlant")
+        self.plant_label.setWordWrap(True)
+        self.plant_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.plant_button = push_button("Measured…", "measuredPlantButton",
+                                        "Design on measured driver → ear responses: a SOFA "
+                                        "file or a folder of <driver>.wav (Design ▸ Use "
+                                        "Measured Plant…)")
+        self.simulated_button = push_button("Simulated", "simulatedPlantButton",
+                                            "Design on the simulated plant again")
+        row = QHBoxLayout()
+        row.addWidget(self.plant_label, 1)
+        row.addWidget(self.plant_button)
+        row.addWidget(self.simulated_button)
+        return row
 
     def _beam_box(self) -> QGroupBox:
         self.null_edit = QLineEdit()
@@ -247,6 +268,8 @@ class DesignPanel(QWidget):
             lambda v: c.set_params(virtual_angle_deg=float(v)))
         self.target_editor.curveChanged.connect(lambda curve: c.set_params(target=curve))
         self.redesign_button.clicked.connect(c.redesign_now)
+        self.plant_button.clicked.connect(self.plantRequested)
+        self.simulated_button.clicked.connect(lambda: c.set_params(plant=None))
         self.export_button.clicked.connect(self.exportRequested)
         c.paramsChanged.connect(self.sync_params)
         c.outcomeChanged.connect(self.show_outcome)
@@ -304,6 +327,24 @@ class DesignPanel(QWidget):
         self.target_box.setVisible(not beam)
         for w in (self.robust_label, self.robust_spin, self.probe_label, self.probe_spin):
             w.setVisible(not beam)
+        self._show_plant(p)
+
+    def _show_plant(self, p: DesignParams) -> None:
+        """The plant indicator: plain "simulated", or the measured file in the highlight
+        colour with its path and hash in the tool tip."""
+        m = p.plant
+        self.simulated_button.setEnabled(m is not None)
+        if m is None:
+            self.plant_label.setText("simulated")
+            self.plant_label.setStyleSheet("")
+            self.plant_label.setToolTip("The design inverts the simulated driver → ear "
+                                        "responses")
+            return
+        self.plant_label.setText(f"measured: {m.label}")
+        self.plant_label.setStyleSheet(
+            f"color: {scene_colors(current_theme()).selection}; font-weight: bold;")
+        self.plant_label.setToolTip(f"{m.path}\nSHA-256 {m.sha256}\n{len(m.drivers)} drivers"
+                                    f" × 2 ears, {m.ir.shape[-1]} samples at {m.fs_hz} Hz")
 
     def sync_listeners(self) -> None:
         names = [li.name for li in self.controller.document.scene.listeners]
@@ -341,7 +382,11 @@ class DesignPanel(QWidget):
             w.setVisible(o.virtual is not None)
         lo, hi = s.cancellation_band_hz
         if s.cancellation_db is not None:
-            self.cancel_label.setText(f"≥ {s.cancellation_db:.1f} dB, {lo:g} Hz–{hi / 1000:g} kHz")
+            text = f"≥ {s.cancellation_db:.1f} dB, {lo:g} Hz–{hi / 1000:g} kHz"
+            if o.redesign.simulated is not None:
+                sim = worst_cancellation_db(o.redesign.simulated, s.cancellation_band_hz)
+                text += f" (measured plant; simulated ≥ {sim:.1f} dB)"
+            self.cancel_label.setText(text)
         if s.probe_db is not None:
             self.probe_reading.setText(f"≥ {s.probe_db:.1f} dB at ±{o.probe_cm:g} cm")
         if beam:

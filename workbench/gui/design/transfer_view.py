@@ -1,7 +1,10 @@
 """Transfer dock: impulse responses and magnitude responses of one driver to both ears of one
-listener, from a `sim.transfer.TransferResult`.
+listener, from a `sim.transfer.TransferResult`, and over them (dashed) the measured plant the
+design uses (`dsp.measured_plant.AlignedPlant`) for the listener it was measured at.
 
-The plot shows what the engine returned; the display spectrum comes from `dsp.spectrum`.
+The plot shows what the engine returned and the measured IRs on the same time axis (time after
+emission: each driver's measurement moved onto the scene's timing); the display spectrum comes
+from `dsp.spectrum`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
+from dsp.measured_plant import PRE_SAMPLES
 from dsp.spectrum import magnitude_db
 from sim.scene import Scene
 from workbench.gui.plots.base import set_combo_items, set_freq_axis, style_plot
@@ -26,6 +30,8 @@ class TransferView(QWidget):
         super().__init__(parent)
         self.result = None
         self.scene: Scene | None = None
+        self.measured = None  # AlignedPlant shown over the simulation, or None
+        self.measured_listener = 0
         self.stale = False
 
         self.listener_combo = QComboBox()
@@ -69,6 +75,10 @@ class TransferView(QWidget):
         set_freq_axis(self.mag_plot, 20.0, 20000.0)
         self.ir_curves = {ear: self.ir_plot.plot(name=f"{ear} ear") for ear in EAR_NAMES}
         self.mag_curves = {ear: self.mag_plot.plot(name=f"{ear} ear") for ear in EAR_NAMES}
+        self.measured_ir_curves = {ear: self.ir_plot.plot(name=f"{ear} ear, measured")
+                                   for ear in EAR_NAMES}
+        self.measured_mag_curves = {ear: self.mag_plot.plot(name=f"{ear} ear, measured")
+                                    for ear in EAR_NAMES}
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.ir_plot)
@@ -97,6 +107,16 @@ class TransferView(QWidget):
         self.show_message("")
         self.redraw()
 
+    def set_measured(self, aligned, listener: int, scene: Scene) -> None:
+        """Overlay a measured plant (`AlignedPlant`, None: none) for listener index `listener`
+        of `scene`; without a simulation the pickers come from that scene."""
+        self.measured, self.measured_listener = aligned, listener
+        if self.result is None and aligned is not None:
+            set_combo_items(self.listener_combo, [li.name for li in scene.listeners])
+            set_combo_items(self.driver_combo, [d.name for d in scene.device.drivers])
+            self.select_listener(listener)
+        self.redraw()
+
     def select_listener(self, index: int) -> None:
         if 0 <= index < self.listener_combo.count():
             self.listener_combo.setCurrentIndex(index)
@@ -116,8 +136,9 @@ class TransferView(QWidget):
         self.message_label.setVisible(bool(text))
 
     def clear(self) -> None:
-        self.result = self.scene = None
-        for curves in (self.ir_curves, self.mag_curves):
+        self.result = self.scene = self.measured = None
+        for curves in (self.ir_curves, self.mag_curves, self.measured_ir_curves,
+                       self.measured_mag_curves):
             for curve in curves.values():
                 curve.setData([], [])
         self.info_label.setText("")
@@ -125,26 +146,44 @@ class TransferView(QWidget):
     def has_data(self) -> bool:
         return all(c.xData is not None and len(c.xData) > 0 for c in self.ir_curves.values())
 
+    def has_measured(self) -> bool:
+        return all(c.xData is not None and len(c.xData) > 0
+                   for c in self.measured_ir_curves.values())
+
+    def _responses(self, li: int, d: int) -> list:
+        """[(IR curves, magnitude curves, t (N,) s after emission, irs (2, N), fs)] of what
+        there is to draw for listener li, driver d."""
+        out = []
+        r, m = self.result, self.measured
+        if r is not None and li < r.ir.shape[1] and d < r.ir.shape[0]:
+            t = (np.arange(r.ir.shape[-1]) - r.t0_samples) / float(r.fs_hz)
+            out.append((self.ir_curves, self.mag_curves, t, r.ir[d, li], r.fs_hz))
+        if m is not None and li == self.measured_listener and d < m.ir.shape[0]:
+            t = (np.arange(m.ir.shape[-1]) - PRE_SAMPLES) / float(m.fs_hz) + m.bulk_delay_s
+            out.append((self.measured_ir_curves, self.measured_mag_curves, t, m.ir[d], m.fs_hz))
+        return out
+
     def redraw(self) -> None:
-        r = self.result
-        if r is None:
-            return
         li = self.listener_combo.currentIndex()
         d = self.driver_combo.currentIndex()
-        if li < 0 or d < 0 or li >= r.ir.shape[1] or d >= r.ir.shape[0]:
+        for curves in (self.measured_ir_curves, self.measured_mag_curves):
+            for curve in curves.values():
+                curve.setData([], [])
+        shown = self._responses(li, d) if li >= 0 and d >= 0 else []
+        if not shown:
             return
-        n_taps = r.ir.shape[-1]
-        t = (np.arange(n_taps) - r.t0_samples) / float(r.fs_hz)
-        f_hi = min(20000.0, r.fs_hz / 2)
+        f_hi = 20000.0
         peak = -np.inf
-        for e, ear in enumerate(EAR_NAMES):
-            ir = np.asarray(r.ir[d, li, e], dtype=float)
-            self.ir_curves[ear].setData(t, ir)
-            f, db = magnitude_db(ir, r.fs_hz)
-            self.mag_curves[ear].setData(f, db)
-            band = (f >= 20.0) & (f <= f_hi)
-            if np.any(band):
-                peak = max(peak, float(np.max(db[band])))
+        for ir_curves, mag_curves, t, irs, fs in shown:
+            f_hi = min(f_hi, fs / 2)
+            for e, ear in enumerate(EAR_NAMES):
+                ir = np.asarray(irs[e], dtype=float)
+                ir_curves[ear].setData(t, ir)
+                f, db = magnitude_db(ir, fs)
+                mag_curves[ear].setData(f, db)
+                band = (f >= 20.0) & (f <= f_hi)
+                if np.any(band):
+                    peak = max(peak, float(np.max(db[band])))
         self.ir_plot.enableAutoRange()
         self.mag_plot.setXRange(np.log10(20.0), np.log10(f_hi), padding=0)
         if np.isfinite(peak):  # a fixed 45 dB window: ripple is not blown up
@@ -159,5 +198,8 @@ class TransferView(QWidget):
             # Left drawn wider underneath: equal responses (a listener on axis) stay visible.
             curves["left"].setPen(pg.mkPen(colors.left_ear, width=3.0))
             curves["right"].setPen(pg.mkPen(colors.right_ear, width=1.3))
+        for curves in (self.measured_ir_curves, self.measured_mag_curves):
+            for ear, color in (("left", colors.left_ear), ("right", colors.right_ear)):
+                curves[ear].setPen(pg.mkPen(color, width=1.6, style=Qt.PenStyle.DashLine))
         if self.message_label.text():
             self.show_message(self.message_label.text())

@@ -25,7 +25,7 @@ from workbench.gui.plots.filters import FilterView
 from workbench.gui.plots.polar import PolarView
 from workbench.gui.shell.actions import Action
 from workbench.gui.shell.docks import Place
-from workbench.gui.shell.settings import AUTO_REDESIGN, ZONE_OVERLAY
+from workbench.gui.shell.settings import AUTO_REDESIGN, PLANT_DIR, ZONE_OVERLAY
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
 from workbench.jobs.design import DesignOutcome
 
@@ -73,6 +73,13 @@ ACTIONS = (
     Action("actionSaveZoneFigure", "Save &Zone Map Figure…", lambda ws: ws.on_save_zone(),
            tip="Save the listening-zone map as PNG or PDF", menu="design", group=2,
            attr="action_save_zone"),
+    Action("actionUseMeasuredPlant", "Use &Measured Plant…", lambda ws: ws.choose_plant(),
+           tip="Design on measured driver → ear responses: a SOFA file (SingleRoomMIMOSRIR) "
+               "or a folder of <driver>.wav", menu="design", group=3),
+    Action("actionUseSimulatedPlant", "Use &Simulated Plant",
+           lambda ws: ws.controller.set_params(plant=None),
+           tip="Design on the simulated driver → ear responses again", menu="design", group=3,
+           attr="action_simulated_plant"),
 )
 """The Design menu and the design docks' View entries (owner: the `DesignWorkspace`)."""
 
@@ -105,6 +112,9 @@ class DesignWorkspace(QObject):
         c = self.controller
         c.outcomeChanged.connect(self._on_outcome)
         self.panel.exportRequested.connect(self.export_filters)
+        self.panel.plantRequested.connect(self.choose_plant)
+        c.paramsChanged.connect(self._on_params)
+        self._on_params(c.params)
         self.exporter.progress.connect(self._on_export_progress)
         self.exporter.finished.connect(self._on_export_finished)
         self.exporter.failed.connect(self._on_export_failed)
@@ -122,6 +132,49 @@ class DesignWorkspace(QObject):
         for plot in self.plots:
             plot.set_outcome(o)
         self.overlay.set_zone(o.redesign.zone, updating=not o.current)
+        if o.params.plant is not None:
+            from dsp.measured_plant import align
+
+            self.window.transfer_view.set_measured(
+                align(o.scene, o.params.plant, o.params.listener), o.params.listener, o.scene)
+
+    def _on_params(self, p) -> None:
+        self.action_simulated_plant.setEnabled(p.plant is not None)
+        if p.plant is None:
+            self.window.transfer_view.set_measured(None, 0, self.window.document.scene)
+
+    # -- measured plant ----------------------------------------------------------------------------
+    def choose_plant(self) -> bool:
+        """Design ▸ Use Measured Plant…: a SOFA file, or any WAV of a <driver>.wav folder (the
+        folder is the plant)."""
+        from PySide6.QtWidgets import QFileDialog
+
+        chosen, _ = QFileDialog.getOpenFileName(
+            self.window, "Measured Plant: a SOFA File, or Any WAV of a <driver>.wav Folder",
+            PLANT_DIR.get(), "Measured plant (*.sofa *.wav);;All files (*)")
+        if not chosen:
+            return False
+        path = Path(chosen)
+        PLANT_DIR.set(str(path.parent))
+        return self.use_plant(path.parent if path.suffix.lower() == ".wav" else path)
+
+    def use_plant(self, path: Path) -> bool:
+        """Design on the measured plant at `path` (SOFA file or WAV folder) for the open
+        scene's device; a plant that does not fit is refused with its reason in the status bar
+        and the panel, and nothing changes."""
+        from dsp.plant_files import PlantError, read_measured_plant
+
+        scene = self.window.document.scene
+        try:
+            plant = read_measured_plant(path, [d.name for d in scene.device.drivers],
+                                        scene.simulation.fs_hz)
+        except PlantError as e:
+            self.panel.show_error(f"Measured plant not used: {e}")
+            self.window.statusBar().showMessage(f"Measured plant not used: {e}", 10000)
+            return False
+        self.controller.set_params(plant=plant)
+        self.window.statusBar().showMessage(f"Designing on the measured plant {path}", 6000)
+        return True
 
     def _update_active(self) -> None:
         shown = any(d.isVisible() for d in self.docks) or self.action_zone.isChecked()

@@ -1,6 +1,7 @@
 """Cancellation spectrum at the sweet spot: 1/3-octave ipsi/contra ratio of the left and the
 right input, the worst of ± the probe displacement (dashed) and the design's target curve
-(dotted). For a beam, the null depth (on-axis over null direction) per frequency instead.
+(dotted); for a design on a measured plant, the same design on the simulated plant too
+(dash-dotted). For a beam, the null depth (on-axis over null direction) per frequency instead.
 
 A dotted line marks 25 dB: measured crosstalk cancellation with real heads tops out there
 (research note spatial.md, takeaway 4); model figures above it are not to be trusted.
@@ -13,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from dsp.summary import null_depth_spectrum
+from dsp.summary import null_depth_spectrum, worst_cancellation_db
 from workbench.gui.plots.base import (
     SERIES_COLORS,
     PlotPane,
@@ -70,6 +71,11 @@ class CancellationView(PlotPane):
                 styles[f"probe {name}"] = (f"±{o.probe_cm:g} cm, {name}", {
                     "pen": pg.mkPen(input_color(c, name, k), width=1.3,
                                     style=Qt.PenStyle.DashLine)})
+        if o.redesign.simulated is not None:
+            for k, name in enumerate(INPUTS):
+                styles[f"simulated {name}"] = (f"simulated plant, {name}", {
+                    "pen": pg.mkPen(input_color(c, name, k), width=1.3,
+                                    style=Qt.PenStyle.DashDotLine)})
         styles["target"] = ("target", {"pen": pg.mkPen(c.plot_foreground, width=1.2,
                                                          style=Qt.PenStyle.DotLine)})
         return styles
@@ -85,6 +91,10 @@ class CancellationView(PlotPane):
         data = {name: (r.band_hz, getattr(r, name)) for name in INPUTS}
         if o.probe is not None:
             data.update({f"probe {name}": (o.probe.band_hz, getattr(o.probe, name))
+                         for name in INPUTS})
+        sim = o.redesign.simulated
+        if sim is not None:
+            data.update({f"simulated {name}": (sim.band_hz, getattr(sim, name))
                          for name in INPUTS})
         data["target"] = (r.band_hz, o.params.target_curve.at(r.band_hz))
         return data
@@ -123,6 +133,9 @@ class CancellationView(PlotPane):
             text = f"sweet spot ≥ {s.cancellation_db:.1f} dB over {lo:g} Hz–{hi / 1000:g} kHz"
             if s.probe_db is not None:
                 text += f" · ±{o.probe_cm:g} cm ≥ {s.probe_db:.1f} dB"
+            if o.redesign.simulated is not None:
+                sim = worst_cancellation_db(o.redesign.simulated, s.cancellation_band_hz)
+                text = f"measured plant: {text} · simulated plant ≥ {sim:.1f} dB"
             self.info_label.setText(text)
             self.plot.setLabel("left", "cancellation (dB)")
             self.reference.setPos(CEILING_DB)
@@ -146,6 +159,9 @@ class CancellationView(PlotPane):
             elif key.startswith("probe"):
                 series.append(Series(x, y, f"±{o.probe_cm:g} cm, {name}",
                                      input_color(c, name, k), 1.2, "--"))
+            elif key.startswith("simulated"):
+                series.append(Series(x, y, f"simulated plant, {name}",
+                                     input_color(c, name, k), 1.2, "-."))
             elif key.startswith("null"):
                 series.append(Series(x, y, f"null at {key.split()[1]}",
                                      SERIES_COLORS[k % len(SERIES_COLORS)], 1.8))

@@ -163,6 +163,8 @@ EXPORT_DIR = text("design/exportDir")
 """Last export folder ("" = none yet: the dialog suggests one)."""
 EXPORT_FORMATS = words("design/exportFormats")
 """Formats ticked last (empty = none saved yet: all)."""
+PLANT_DIR = text("design/plantDir", HOME)
+"""Folder of the last measured plant chosen (Design ▸ Use Measured Plant…)."""
 
 # -- audio and renderer ------------------------------------------------------------------------
 AUDIO_DEVICE = text("audio/device")

@@ -1,0 +1,50 @@
+"""Design ▸ Use Measured Plant… (issue 13, build point 5): the plant indicator, the measured
+responses over the simulated ones in the Transfer dock, the design on both plants in the
+cancellation plot, a bad plant refused with the scene and the design unchanged, and back to the
+simulated plant."""
+
+from sim.transfer import simulate
+
+from .test_gui_design import wait_design
+
+
+def test_measured_plant_from_menu_to_plots_and_back(make_window, qtbot, dialogs, tmp_path):
+    from dsp.plant_files import write_plant_wavs
+
+    w = make_window("design-stereo-2")
+    ws, panel = w.design, w.design.panel
+    panel.method_combo.setCurrentIndex(panel.method_combo.findData("ctc"))
+    wait_design(w, qtbot)
+    scene = w.document.scene
+    assert panel.plant_label.text() == "simulated" and not panel.simulated_button.isEnabled()
+    assert not ws.action_simulated_plant.isEnabled()
+    folder = tmp_path / "plant"
+    write_plant_wavs(folder, simulate(scene), scene)
+
+    dialogs.open_path = str(folder / "left.wav")  # any WAV of the folder picks the folder
+    w.findChild(type(ws.action_simulated_plant), "actionUseMeasuredPlant").trigger()
+    o = wait_design(w, qtbot)
+    assert o.params.plant is not None and o.params.plant.path == str(folder)
+    assert panel.plant_label.text() == "measured: plant" and panel.simulated_button.isEnabled()
+    assert ws.action_simulated_plant.isEnabled()
+    assert "measured plant" in panel.cancel_label.text()
+    canc = ws.cancellation_view
+    assert {"simulated left", "simulated right"} <= set(canc.curves)
+    assert canc.info_label.text().startswith("measured plant:")
+    assert w.transfer_view.has_measured()
+
+    # A plant for another device: refused, nothing changes.
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (folder / "left.wav").rename(bad / "woofer.wav")
+    assert not ws.use_plant(bad)
+    assert "Measured plant not used" in panel.message_label.text()
+    assert "woofer.wav" in w.statusBar().currentMessage()
+    assert w.document.scene == scene and ws.controller.params.plant.path == str(folder)
+
+    panel.simulated_button.click()
+    o = wait_design(w, qtbot)
+    assert o.params.plant is None and o.redesign.simulated is None
+    assert panel.plant_label.text() == "simulated" and not ws.action_simulated_plant.isEnabled()
+    assert not {"simulated left", "simulated right"} & set(canc.curves)
+    assert not w.transfer_view.has_measured()
