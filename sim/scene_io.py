@@ -52,7 +52,7 @@ from sim.scene_fields import Obj as _Obj
 from sim.scene_fields import fmt as _fmt
 from sim.scene_fields import number as _number
 from sim.scene_fields import vector as _vector
-from sim.scene_json import SCHEMA_VERSION, scene_to_json
+from sim.scene_json import SCHEMA_VERSION, device_to_dict, scene_to_json, to_json
 
 KINDS = ("scene", "device", "room")
 MIN_DRIVER_SPACING_M = 1e-3
@@ -529,3 +529,16 @@ def save_scene(scene: Scene, path: str | os.PathLike) -> None:
     except SceneError as e:
         raise e.in_file(str(path)) from None
     write_text(path, text)
+
+
+def save_device(device: Device, path: str | os.PathLike, description: str = "") -> None:
+    """Write `device` as a device file (`sim.scene_json.device_to_dict`) to `path` atomically,
+    after checking that what is written loads back; on any error the file is untouched."""
+    path = Path(path)
+    base = path.parent.resolve()
+    data = device_to_dict(device, description, base)
+    try:
+        _device_reader(data, base)
+    except SceneError as e:
+        raise e.in_file(str(path)) from None
+    write_text(path, to_json(data))
