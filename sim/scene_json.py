@@ -1,5 +1,5 @@
-"""Scene, device and room as JSON: the dicts their files hold (`SCHEMA_VERSION`) and indented text with
-short number lists on one line. File paths (SOFA files, signals) are written relative to a
+"""Scene, device and room as JSON: the dicts their files hold (`SCHEMA_VERSION`) and indented
+text with short number lists on one line. File paths (SOFA files, signals) are written relative to a
 base folder when one is given. Loading and validation: `sim.scene_io`."""
 
 from __future__ import annotations
