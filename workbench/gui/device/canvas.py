@@ -26,6 +26,7 @@ from sim.geometry import direction_from_angles
 from sim.scene import Scene
 from workbench.gui.device import parts
 from workbench.gui.device.parts import Part
+from workbench.gui.scene.scene_items import draw_grid
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
 
 HANDLE_MM = 40.0
@@ -163,18 +164,8 @@ class DeviceCanvas(QGraphicsView):
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
         painter.fillRect(rect, QColor(self.colors.background))
-        for step, color in ((MINOR_MM, self.colors.grid_minor),
-                            (MAJOR_MM, self.colors.grid_major)):
-            pen = QPen(QColor(color), 0)
-            painter.setPen(pen)
-            x = math.floor(rect.left() / step) * step
-            while x <= rect.right():
-                painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
-                x += step
-            y = math.floor(rect.top() / step) * step
-            while y <= rect.bottom():
-                painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
-                y += step
+        draw_grid(painter, rect, ((MINOR_MM, self.colors.grid_minor),
+                                  (MAJOR_MM, self.colors.grid_major)))
         pen = QPen(QColor(self.colors.axis), 0)
         painter.setPen(pen)
         painter.drawLine(QPointF(-10.0, 0.0), QPointF(10.0, 0.0))  # the device origin

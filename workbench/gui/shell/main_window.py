@@ -29,8 +29,8 @@ from sim.scene import Scene
 from sim.scene_io import SceneError
 from workbench import APP_NAME, __version__
 from workbench.gui.design.transfer_view import TransferView
-from workbench.gui.device.feature import DeviceTools
 from workbench.gui.design.workspace import DesignWorkspace
+from workbench.gui.device.feature import DeviceTools
 from workbench.gui.dred.panel import DredPanel
 from workbench.gui.enhance.panel import EnhancePanel
 from workbench.gui.plots.base import install_placeholders
