@@ -5,7 +5,7 @@ scenes; invalid values are refused with the reason and the fields show the model
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QComboBox
 
 from sim import device_library
@@ -201,3 +201,20 @@ def test_a_device_that_does_not_fit_the_room_is_refused(window, dialogs):
     before = snapshot(window)  # the pair is 2.5 m wide: 0.5 m from the wall it does not fit
     assert not window.device_tools.replace_device(choice)
     assert "outside the room" in dialogs.texts("critical")[-1] and snapshot(window) == before
+
+
+def test_a_mouse_drag_moves_a_part_as_one_command(window, editor, qtbot):
+    ed, stack = editor, window.document.undo_stack
+    ed.add_mic_button.click()
+    part, count = ed.selected, stack.count()
+    canvas = ed.top_view
+    old = window.document.scene.device.microphones[part[1]].position_m
+    start = canvas.mapFromScene(canvas.markers[part].pos())
+    end = canvas.mapFromScene(canvas.markers[part].pos() + QPointF(-30.0, 0.0))  # +30 mm y
+    qtbot.mousePress(canvas.viewport(), Qt.MouseButton.LeftButton, pos=start)
+    for k in range(1, 6):
+        qtbot.mouseMove(canvas.viewport(), start + (end - start) * k / 5)
+    qtbot.mouseRelease(canvas.viewport(), Qt.MouseButton.LeftButton, pos=end)
+    new = window.document.scene.device.microphones[part[1]].position_m
+    assert stack.count() == count + 1
+    assert new[1] - old[1] == pytest.approx(0.030, abs=0.003) and new[0] == pytest.approx(old[0])

@@ -10,7 +10,9 @@ Projections (scene units are mm, Qt's y grows downwards):
 Drivers are circles of their radiating radius (or 6 mm), microphones small squares; each has
 a line along its axis ending in a round handle. A drag shows where the part goes and commits
 one edit when the mouse is released (`moveRequested`, `aimRequested`), snapped to 1 mm and
-0.5°; the editor pushes it, and a refused edit is redrawn where the model has it.
+0.5°; the editor pushes it, and a refused edit is redrawn where the model has it. Where a
+handle lies on a part (its axis along the line of sight) the part is grabbed: aim it in the
+other view.
 """
 
 from __future__ import annotations
@@ -173,11 +175,10 @@ class DeviceCanvas(QGraphicsView):
 
     # -- gestures --------------------------------------------------------------------------------
     def _hit(self, pos) -> tuple[str, Part] | None:
-        for item in self.items(pos):
-            data = item.data(0)
-            if data:
-                return data
-        return None
+        """The part or handle under viewport `pos`: parts first (the selected one on top), so a
+        handle drawn over a part (an axis along the line of sight) never hides it."""
+        hits = [item.data(0) for item in self.items(pos) if item.data(0)]
+        return next((h for h in hits if h[0] == "part"), hits[0] if hits else None)
 
     def mousePressEvent(self, event) -> None:
         hit = self._hit(event.position().toPoint())
