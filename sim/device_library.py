@@ -1,10 +1,9 @@
 """The user's device library: validated device files in the per-user data folder.
 
-Where: `data_dir()` is the environment variable AWB_DATA_DIR when set (tests point it at a
-temporary folder), else the platform's per-user data folder (`platformdirs.user_data_dir`,
-e.g. ~/.local/share/acoustic-workbench on Linux); the library is its `devices/` folder, one
-`<name>.json` device file per device, in the format of the shipped presets/devices/*.json
-(presets/SCHEMA.md), read by `sim.scene_io.load_device`.
+Where: `sim.user_data.library_dir()`, the `devices/` folder of the per-user data folder
+(AWB_DATA_DIR overrides it), one `<name>.json` device file per device, in the format of the
+shipped presets/devices/*.json (presets/SCHEMA.md), read by `sim.scene_io.load_device`, which
+also takes a library device's name wherever a device preset's is taken.
 
 Reading: `scan()` loads and validates every file; a file that does not load becomes one line
 in `Library.problems` naming the file and what is wrong, and never hides the others.
@@ -18,7 +17,6 @@ same name (compared without case, as some file systems do) raises `NameClash` un
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,9 +25,8 @@ from sim.presets import find_preset, list_presets
 from sim.scene import Device
 from sim.scene_fields import SceneError
 from sim.scene_io import load_device, save_device
+from sim.user_data import library_dir
 
-ENV_VAR = "AWB_DATA_DIR"
-APP_DIR = "acoustic-workbench"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
 
 
@@ -74,21 +71,6 @@ class OfferedDevice:
     library: bool
 
 
-def data_dir() -> Path:
-    """The per-user data folder (AWB_DATA_DIR, else the platform's)."""
-    override = os.environ.get(ENV_VAR)
-    if override:
-        return Path(override).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir(APP_DIR, appauthor=False))
-
-
-def library_dir() -> Path:
-    """The library's folder (it may not exist yet: `save` makes it)."""
-    return data_dir() / "devices"
-
-
 def _description(path: Path) -> str:
     from sim.scene_fields import read_json
 
@@ -103,6 +85,10 @@ def scan() -> Library:
         else []
     devices, problems = [], []
     for path in paths:
+        if find_preset(path.stem, "device") is not None:
+            problems.append(f"{path}: has the name of a shipped device preset, which takes"
+                            " precedence; rename the file")
+            continue
         try:
             device = load_device(str(path))
         except SceneError as e:

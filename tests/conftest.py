@@ -16,7 +16,7 @@ SHARED_DATA = Path(os.environ.get("AWB_SHARED_DATA", REPO.parent / "shared" / "d
 @pytest.fixture(autouse=True)
 def private_data_dir(tmp_path, monkeypatch):
     """Every test's per-user data folder (the device library) is its own temporary one."""
-    from sim.device_library import ENV_VAR
+    from sim.user_data import ENV_VAR
 
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "user-data"))
     return tmp_path / "user-data"

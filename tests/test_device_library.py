@@ -5,14 +5,16 @@ folder follows AWB_DATA_DIR (tests never touch the real home), `awb presets list
 import json
 import math
 from dataclasses import replace
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
 from sim import device_library
-from sim.device_library import ENV_VAR, NameClash
+from sim.device_library import NameClash
 from sim.scene_fields import SceneError
-from sim.scene_io import load_device
+from sim.scene_io import load_device, load_scene
+from sim.user_data import ENV_VAR, data_dir, library_dir
 from workbench.cli.main import main
 
 
@@ -34,13 +36,36 @@ def test_a_saved_device_is_listed_and_loads_back_identical(bar, private_data_dir
     assert [o.name for o in device_library.offered(library) if o.library] == ["my bar"]
 
 
+def test_a_library_device_is_taken_by_name_where_a_preset_is(bar, tmp_path, capsys):
+    device_library.save(bar, "my bar")
+    assert load_device("my bar") == replace(bar, name="my bar", model="my bar")
+    scene = json.loads((Path(str(resources.files("presets"))) / "scenes" /
+                        "soundbar-8-studio.json").read_text())
+    scene["device"] = {"model": "my bar", "position": scene["device"]["position"]}
+    (tmp_path / "scene.json").write_text(json.dumps(scene))
+    assert load_scene(tmp_path / "scene.json").device.drivers == bar.drivers
+    assert main(["scene", "validate", "my bar"]) == 0
+    assert capsys.readouterr().out.startswith("ok: device 'my bar': 8 drivers")
+    with pytest.raises(SceneError, match="neither a file nor a device preset"):
+        load_device("../devices/my bar")
+
+
+def test_a_library_file_named_like_a_shipped_preset_is_reported(bar, private_data_dir):
+    folder = private_data_dir / "devices"
+    folder.mkdir(parents=True)
+    (folder / "soundbar-8.json").write_text((folder.parent.parent / "x").as_posix())
+    library = device_library.scan()
+    assert library.devices == () and "shipped device preset" in library.problems[0]
+    assert load_device("soundbar-8") == bar  # the shipped preset wins
+
+
 def test_the_data_folder_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "elsewhere"))
-    assert device_library.library_dir() == tmp_path / "elsewhere" / "devices"
+    assert library_dir() == tmp_path / "elsewhere" / "devices"
     monkeypatch.delenv(ENV_VAR)
     from platformdirs import user_data_dir
 
-    assert device_library.data_dir() == Path(user_data_dir("acoustic-workbench",
+    assert data_dir() == Path(user_data_dir("acoustic-workbench",
                                                            appauthor=False))
 
 

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sim.device_library import Library, OfferedDevice, library_dir, offered
+from sim.device_library import Library, OfferedDevice, offered
+from sim.user_data import library_dir
 
 
 def _buttons(dialog: QDialog, ok_text: str) -> tuple[QPushButton, QPushButton, QHBoxLayout]:
