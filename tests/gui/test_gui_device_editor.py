@@ -3,12 +3,17 @@ make it a 2.5 cm piston aimed 30° (the polar map follows), save the device to t
 replace the scene's device from the library; every step undone and redone gives identical
 scenes; invalid values are refused with the reason and the fields show the model again."""
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
+from conftest import shared_file
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QComboBox
 
 from sim import device_library
+from sim.directivity import Directivity, kind_names
+from sim.directivity import base as directivity_base
 from sim.scene_io import load_device
 from sim.scene_json import scene_to_dict
 from workbench.gui.device import library_dialogs
@@ -218,3 +223,63 @@ def test_a_mouse_drag_moves_a_part_as_one_command(window, editor, qtbot):
     new = window.document.scene.device.microphones[part[1]].position_m
     assert stack.count() == count + 1
     assert new[1] - old[1] == pytest.approx(0.030, abs=0.003) and new[0] == pytest.approx(old[0])
+
+
+@dataclass(frozen=True)
+class Beam(Directivity):
+    """A kind the editor has never heard of: a cos^n beam of `width_deg` (its own reader and
+    writer), to show that a kind registered anywhere is offered with its parameters."""
+
+    kind = "toy-beam"
+    width_deg: float = 60.0
+
+    def response(self, freqs_hz, frame, directions, c, fs_hz):
+        cos_t = np.clip(directions @ frame[:, 0], 0.0, 1.0)
+        n = np.log(0.5) / np.log(np.cos(np.radians(self.width_deg / 2)))
+        return np.broadcast_to((cos_t ** n)[..., None], cos_t.shape + np.shape(freqs_hz))
+
+    def pra_pattern(self, axis):
+        return None
+
+    @classmethod
+    def read(cls, reader):
+        return cls(width_deg=reader.number("width_deg", 1.0, 180.0, "deg"))
+
+    def write(self, rel):
+        return {"width_deg": self.width_deg}
+
+
+def test_a_newly_registered_kind_is_offered_with_its_parameters(window, editor, monkeypatch):
+    monkeypatch.setitem(directivity_base._KINDS, Beam.kind, Beam)
+    ed = editor
+    ed.add_driver_button.click()
+    part = ed.selected
+    combo = ed.table.cellWidget(ed.table.rows.index(part), KIND_COLUMN)
+    assert [combo.itemText(i) for i in range(combo.count())] == list(kind_names())
+    assert Beam.kind in kind_names()
+    choose_kind(ed, part, Beam.kind)
+    assert window.document.scene.device.drivers[part[1]].directivity == Beam()
+    type_parameter(ed, "width_deg", "40")
+    assert window.document.scene.device.drivers[part[1]].directivity == Beam(40.0)
+    type_parameter(ed, "width_deg", "400")
+    assert "width_deg = 400" in ed.error and ed.params.fields["width_deg"].text() == "40"
+    cut = ed.polar.cut_db[0]
+    assert cut.max() == pytest.approx(0.0, abs=1e-6) and cut[np.argmin(np.abs(
+        ed.polar.outcome.azimuth.azimuths_deg - 20.0))] == pytest.approx(-6.02, abs=0.05)
+
+
+def test_a_measured_kind_asks_for_its_file_first(window, editor, dialogs):
+    ed = editor
+    ed.add_driver_button.click()
+    part, before = ed.selected, snapshot(window)
+    dialogs.open_path = ""  # cancelled: nothing changes
+    choose_kind(ed, part, "sofa")
+    assert snapshot(window) == before
+    assert ed.table.cellWidget(ed.table.rows.index(part), KIND_COLUMN).currentText() == "omni"
+    dialogs.open_path = str(shared_file("hrtf/FHK_HRIR_L2354.sofa"))
+    choose_kind(ed, part, "sofa")
+    d = window.document.scene.device.drivers[part[1]].directivity
+    assert d.kind == "sofa" and d.file == dialogs.open_path
+    assert set(ed.params.fields) == {"file", "receiver"} and set(ed.params.browse_buttons) == {
+        "file"}
+    assert ed.polar.outcome is not None and np.isfinite(ed.polar.cut_db).all()

@@ -12,6 +12,8 @@ every field shows the model's value again. The dialog is not modal and follows t
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sim.directivity import directivity_class
 from sim.scene import Scene
 from sim.scene_fields import SceneError
 from workbench.gui.device import parts
@@ -51,11 +54,10 @@ CELL_SETTERS = {
 """Table column → (scene, part, typed text) → new scene (ValueError: not a number)."""
 
 
-def ask_path(parent: QWidget, field: str, kind: str) -> str:
-    """A file (or, for a field named like a folder, a folder) for a directivity parameter;
-    "" when cancelled."""
-    title = f"{kind} directivity: {field}"
-    if "folder" in field or "dir" in field:
+def ask_path(parent: QWidget, field: dataclasses.Field, kind: str) -> str:
+    """A file (a folder, for a folder field) for a directivity parameter; "" when cancelled."""
+    title = f"{kind} directivity: {field.name}"
+    if parts.is_folder(field):
         return QFileDialog.getExistingDirectory(parent, title)
     return QFileDialog.getOpenFileName(parent, title)[0]
 
@@ -215,18 +217,16 @@ class DeviceEditor(QDialog):
                    f"Set {what} of {parts.label(self.scene, part)}")
 
     def set_kind(self, part: Part, kind: str) -> bool:
-        """Give the part a `kind` directivity (its defaults; a file or folder it needs is
-        asked for first)."""
-        from sim.directivity import directivity_class
-
+        """Give the part a `kind` directivity with its defaults; the files or folders it
+        reads (`parts.is_path` fields) are asked for first."""
+        cls = directivity_class(kind)
         needed = {}
-        for f in parts.parameters(directivity_class(kind)()):
-            if isinstance(f.default, str):
-                path = ask_path(self, f.name, kind)
-                if not path:
-                    self.refresh()
-                    return False
-                needed[f.name] = path
+        for f in filter(parts.is_path, parts.parameters(cls)):
+            path = ask_path(self, f, kind)
+            if not path:
+                self.refresh()
+                return False
+            needed[f.name] = path
         return self.apply(lambda s: parts.with_directivity_kind(s, part, kind, **needed),
                           f"Make {parts.label(self.scene, part)} {kind}")
 
@@ -249,7 +249,8 @@ class DeviceEditor(QDialog):
         self.set_parameter(name, value)
 
     def _on_browse(self, name: str) -> None:
-        path = ask_path(self, name, parts.part_of(self.scene, self.selected).directivity.kind)
+        d = parts.part_of(self.scene, self.selected).directivity
+        path = ask_path(self, next(f for f in parts.parameters(d) if f.name == name), d.kind)
         if path:
             self.set_parameter(name, path)
 

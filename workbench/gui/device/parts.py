@@ -87,9 +87,23 @@ def with_parameter(scene: Scene, part: Part, name: str, value) -> Scene:
     return with_part(scene, part, directivity=replace(d, **{name: value}))
 
 
-def parameters(directivity: Directivity) -> list[dataclasses.Field]:
-    """The editable fields of a directivity kind (its dataclass fields), in declaration order."""
+EDITABLE = (float, int, str)
+"""Types of the directivity fields a user edits as text; other fields are shown only."""
+PATH_WORDS = ("file", "folder", "dir", "path")
+
+
+def parameters(directivity: Directivity | type[Directivity]) -> list[dataclasses.Field]:
+    """The fields of a directivity kind (its dataclass fields), in declaration order."""
     return list(dataclasses.fields(directivity))
+
+
+def is_path(field: dataclasses.Field) -> bool:
+    """A field naming a file or a folder (by its name: file, folder, dir, path, or ending so)."""
+    return any(field.name == w or field.name.endswith(f"_{w}") for w in PATH_WORDS)
+
+
+def is_folder(field: dataclasses.Field) -> bool:
+    return is_path(field) and ("folder" in field.name or "dir" in field.name)
 
 
 def _finite(value: float, what: str) -> float:

@@ -5,8 +5,9 @@ the model, so a field never keeps a value the model did not take.
 
 The directivity column offers every registered kind (`sim.directivity.kind_names`; a
 microphone only those it can have), and the form one field per dataclass field of the kind,
-so a new kind needs no change here. Field units come from the field's name: `_m` shown in
-mm, `_db` in dB, `_deg` in °, `_hz` in Hz.
+so a new kind needs no change here: numbers and text are edited (a file or folder field,
+`parts.is_path`, with a Browse… button), other fields are shown. Field units come from the
+field's name: `_m` shown in mm, `_db` in dB, `_deg` in °, `_hz` in Hz.
 """
 
 from __future__ import annotations
@@ -171,16 +172,17 @@ class ParameterForm(QGroupBox):
             self.form.removeRow(1)
         self.fields, self.browse_buttons = {}, {}
         for f in (parts.parameters(d) if d is not None else ()):
-            self._add_field(f, isinstance(getattr(d, f.name), str))
+            self._add_field(f, type(getattr(d, f.name)) in parts.EDITABLE)
 
-    def _add_field(self, f: dataclasses.Field, is_path: bool) -> None:
+    def _add_field(self, f: dataclasses.Field, editable: bool) -> None:
         label, suffix, _scale = field_unit(f.name)
         edit = QLineEdit()
         edit.setObjectName(f"deviceParameter_{f.name}")
+        edit.setReadOnly(not editable)
         edit.editingFinished.connect(lambda n=f.name, e=edit: self._edited(n, e))
         self.fields[f.name] = edit
         row: QWidget = edit
-        if is_path:
+        if editable and parts.is_path(f):
             button = QToolButton()
             button.setText("Browse…")
             button.clicked.connect(lambda _c=False, n=f.name: self.browseRequested.emit(n))
