@@ -283,3 +283,19 @@ def test_a_measured_kind_asks_for_its_file_first(window, editor, dialogs):
     assert set(ed.params.fields) == {"file", "receiver"} and set(ed.params.browse_buttons) == {
         "file"}
     assert ed.polar.outcome is not None and np.isfinite(ed.polar.cut_db).all()
+
+
+def test_undo_redo_and_delete_keys_work_in_the_editor(window, editor, qtbot):
+    ed, stack = editor, window.document.undo_stack
+    before = snapshot(window)
+    ed.add_driver_button.click()
+    added = snapshot(window)
+    ed.table.setFocus()
+    qtbot.keyClick(ed.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert snapshot(window) == before
+    qtbot.keyClick(ed.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)
+    assert snapshot(window) == added
+    ed.select(("driver", len(window.document.scene.device.drivers) - 1))
+    qtbot.keyClick(ed.table, Qt.Key.Key_Delete)
+    assert snapshot(window) == before and stack.count() == 2

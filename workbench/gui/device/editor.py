@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -91,6 +92,7 @@ class DeviceEditor(QDialog):
         self.error_label.setObjectName("deviceEditorError")
         self.error_label.setWordWrap(True)
         self._layout()
+        self._add_keys()
         self._connect()
         self.apply_theme(scene_colors(current_theme()))
         self.refresh()
@@ -125,6 +127,20 @@ class DeviceEditor(QDialog):
         layout.addLayout(buttons)
         self.setMinimumSize(900, 560)
         self.resize(1220, 700)
+
+    def _add_keys(self) -> None:
+        """Undo and redo of the scene's stack, and Delete for the selected part, work in this
+        window too (the main window's keys do not reach another window)."""
+        stack = self.document.undo_stack
+        for action, keys in ((stack.createUndoAction(self), QKeySequence.StandardKey.Undo),
+                             (stack.createRedoAction(self), QKeySequence.StandardKey.Redo)):
+            action.setShortcuts(keys)
+            self.addAction(action)
+        remove = QAction("Remove Part", self)
+        remove.setObjectName("actionRemovePart")
+        remove.setShortcuts(QKeySequence.StandardKey.Delete)
+        remove.triggered.connect(self.remove)
+        self.addAction(remove)
 
     def _connect(self) -> None:
         self.document.changed.connect(self.refresh)

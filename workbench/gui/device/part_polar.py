@@ -51,6 +51,12 @@ class PartPolarView(PolarView):
 
     figure_name = "driver-polar"
 
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.choice_combo.setObjectName("partPolarFrequency")
+        self.plot.setObjectName("partPolarPlot")
+        self.clear("Select a driver or a microphone.")
+
     @property
     def normalized(self) -> bool:
         return False  # re a unit omni: an aimed part's cut is not re the device front
