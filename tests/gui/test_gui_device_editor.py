@@ -87,7 +87,7 @@ def test_the_device_editor_flow_with_undo_and_redo(window, editor, monkeypatch, 
 
     # Save to the library, then put another device in, then the saved one back.
     monkeypatch.setattr(library_dialogs, "ask_library_name", lambda parent, name: ("mine", "x"))
-    trigger(window, "actionSaveDeviceAs")
+    ed.save_button.click()
     path = device_library.scan().find("mine").path
     assert load_device(str(path)).drivers == window.document.scene.device.drivers
     library = device_library.scan()

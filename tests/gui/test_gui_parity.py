@@ -188,6 +188,8 @@ FACES = {
                              "add_mic_button", "remove_button"), DEVICE_EDIT),
             "polar": "the polar map of the selected part: `awb design` reports the design's",
             "close_button": "closes the editor window",
+            "save_button": "Device ▸ Save Device As…: the library file `awb presets list` "
+                           "lists",
         }),
     "device library": Face(
         ("presets", "list"),

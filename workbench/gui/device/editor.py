@@ -64,9 +64,11 @@ def ask_path(parent: QWidget, field: dataclasses.Field, kind: str) -> str:
 
 
 class DeviceEditor(QDialog):
-    """The editor over `document`'s device. `message(text)`: status-bar text."""
+    """The editor over `document`'s device. `message(text)`: status-bar text;
+    `saveRequested`: its Save Device As… button (the window's Device menu command)."""
 
     message = Signal(str)
+    saveRequested = Signal()
 
     def __init__(self, document: SceneDocument, parent: QWidget | None = None):
         super().__init__(parent)
@@ -76,6 +78,7 @@ class DeviceEditor(QDialog):
         self.selected: Part | None = None
         self.error = ""
         self._polar_key: tuple | None = None
+        self._shown: tuple | None = None
         self.top_view = DeviceCanvas("top")
         self.front_view = DeviceCanvas("front")
         self.polar = PartPolarView()
@@ -87,6 +90,8 @@ class DeviceEditor(QDialog):
                                           "Add an omni microphone at a free place")
         self.remove_button = push_button("&Remove", "removePart",
                                          "Remove the selected driver or microphone")
+        self.save_button = push_button("Save Device As…", "saveDevice",
+                                       "Save this device in your device library")
         self.close_button = push_button("Close", "closeDeviceEditor", "Close the editor")
         self.error_label = QLabel()
         self.error_label.setObjectName("deviceEditorError")
@@ -120,6 +125,7 @@ class DeviceEditor(QDialog):
         for b in (self.add_driver_button, self.add_mic_button, self.remove_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        buttons.addWidget(self.save_button)
         buttons.addWidget(self.close_button)
         layout = QVBoxLayout(self)
         layout.addWidget(body, 1)
@@ -160,6 +166,7 @@ class DeviceEditor(QDialog):
         self.add_driver_button.clicked.connect(lambda: self.add("driver"))
         self.add_mic_button.clicked.connect(lambda: self.add("mic"))
         self.remove_button.clicked.connect(self.remove)
+        self.save_button.clicked.connect(self.saveRequested)
         self.close_button.clicked.connect(self.close)
 
     # -- model → view ----------------------------------------------------------------------------
@@ -167,11 +174,16 @@ class DeviceEditor(QDialog):
     def scene(self) -> Scene:
         return self.document.scene
 
-    def refresh(self) -> None:
-        """Show the document's device (called on every change of the scene)."""
+    def refresh(self, force: bool = False) -> None:
+        """Show the document's device (on every change of the scene: redrawn only when the
+        device, the speed of sound or the selection changed, unless `force`)."""
         scene = self.scene
         if not parts.exists(scene, self.selected):
             self.selected = parts.all_parts(scene)[0] if parts.all_parts(scene) else None
+        shown = (scene.device, scene.simulation, self.selected)
+        if shown == self._shown and not force:
+            return  # a listener dragged on the floor plan: nothing here changed
+        self._shown = shown
         self.setWindowTitle(f"Device Editor — {scene.device.name}")
         for canvas in (self.top_view, self.front_view):
             canvas.set_model(scene, self.selected)
@@ -216,7 +228,7 @@ class DeviceEditor(QDialog):
             return self.refuse(str(e))
         self.error = ""
         self.error_label.setText("")
-        self.refresh()  # also when nothing changed: a drag put back, a retyped cell
+        self.refresh(force=True)  # also when nothing changed: a drag put back, a retyped cell
         return True
 
     def refuse(self, reason: str) -> bool:
@@ -224,7 +236,7 @@ class DeviceEditor(QDialog):
         self.error = reason
         self.error_label.setText(f"Not applied: {reason}")
         self.message.emit(f"Not applied: {reason}")
-        self.refresh()
+        self.refresh(force=True)
         return False
 
     def _on_cell(self, part: Part, column: int, text: str) -> None:
@@ -240,7 +252,7 @@ class DeviceEditor(QDialog):
         for f in filter(parts.is_path, parts.parameters(cls)):
             path = ask_path(self, f, kind)
             if not path:
-                self.refresh()
+                self.refresh(force=True)
                 return False
             needed[f.name] = path
         return self.apply(lambda s: parts.with_directivity_kind(s, part, kind, **needed),

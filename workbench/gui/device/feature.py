@@ -58,6 +58,7 @@ class DeviceTools(QObject):
         if self.editor is None:
             self.editor = DeviceEditor(self.document, self.window)
             self.editor.message.connect(self._status)
+            self.editor.saveRequested.connect(self.save_device_as)
         self.editor.show()
         self.editor.raise_()
         self.editor.activateWindow()
