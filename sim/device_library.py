@@ -9,7 +9,8 @@ Reading: `scan()` loads and validates every file; a file that does not load beco
 in `Library.problems` naming the file and what is wrong, and never hides the others.
 Writing: `save(device, name)` writes through `sim.scene_io.save_device` (validated first,
 atomic via `sim.outputs`). A library name is a file name: letters, digits, space, ".", "_"
-and "-", at most 64 characters, starting with a letter or digit. The name of a shipped device
+and "-", at most 64 characters, starting with a letter or digit and not ending in "." or a
+space (names every platform's file system keeps as typed). The name of a shipped device
 preset is refused (the library never shadows a preset), and an existing library device of the
 same name (compared without case, as some file systems do) raises `NameClash` unless
 `replace_existing=True` (the file then keeps its name's spelling).
@@ -23,11 +24,11 @@ from pathlib import Path
 
 from sim.presets import find_preset, list_presets
 from sim.scene import Device
-from sim.scene_fields import SceneError
+from sim.scene_fields import SceneError, read_json
 from sim.scene_io import load_device, save_device
 from sim.user_data import library_dir
 
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 ._-]{0,62}[A-Za-z0-9_-])?")
 
 
 class NameClash(SceneError):
@@ -72,8 +73,6 @@ class OfferedDevice:
 
 
 def _description(path: Path) -> str:
-    from sim.scene_fields import read_json
-
     data = read_json(path)  # already read once by load_device: a valid device file
     return str(data.get("description", ""))
 
@@ -111,7 +110,8 @@ def check_name(name: str) -> str:
     name = name.strip()
     if not NAME_PATTERN.fullmatch(name):
         raise SceneError(f"name = {name!r}: a library name is 1 to 64 letters, digits, spaces,"
-                         " '.', '_' or '-', starting with a letter or digit", "name")
+                         " '.', '_' or '-', starting with a letter or digit and not ending in"
+                         " '.'", "name")
     if find_preset(name, "device") is not None:
         raise SceneError(f"name = {name!r} is a shipped device preset; choose another name",
                          "name")

@@ -103,7 +103,7 @@ def test_a_name_clash_is_refused_unless_replacing(bar, private_data_dir):
 
 @pytest.mark.parametrize("name, reason", [
     ("soundbar-8", "shipped device preset"), ("", "library name"), ("../up", "library name"),
-    ("a/b", "library name"), ("x" * 65, "library name")])
+    ("a/b", "library name"), ("x" * 65, "library name"), ("bar.", "library name")])
 def test_bad_and_shipped_names_are_refused(bar, private_data_dir, name, reason):
     with pytest.raises(SceneError, match=reason):
         device_library.save(bar, name)
