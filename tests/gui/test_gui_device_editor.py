@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QComboBox
 from sim import device_library
 from sim.directivity import Directivity, kind_names
 from sim.directivity import base as directivity_base
-from sim.scene_io import load_device
+from sim.scene_io import load_device, load_scene
 from sim.scene_json import scene_to_dict
 from workbench.gui.device import library_dialogs
 from workbench.gui.device.library_dialogs import LibraryDialog
@@ -54,7 +54,8 @@ def choose_kind(ed, part, kind: str) -> None:
     combo.textActivated.emit(kind)
 
 
-def test_the_device_editor_flow_with_undo_and_redo(window, editor, monkeypatch, dialogs):
+def test_the_device_editor_flow_with_undo_and_redo(window, editor, monkeypatch, dialogs,
+                                                   tmp_path):
     ed, stack = editor, window.document.undo_stack
     states = [snapshot(window)]
     n_drivers = len(window.document.scene.device.drivers)
@@ -100,6 +101,10 @@ def test_the_device_editor_flow_with_undo_and_redo(window, editor, monkeypatch, 
     assert len(window.document.scene.device.drivers) == n_drivers + 1
     assert window.document.scene.device.drivers[-1] == driver
     assert ed.windowTitle().endswith("mine")  # the editor follows the scene's device
+    # Saved and opened again: the same scene.
+    dialogs.save_path = str(tmp_path / "edited.json")
+    trigger(window, "actionSaveAs")
+    assert scene_to_dict(load_scene(tmp_path / "edited.json")) == states[-1]
 
     assert stack.count() == len(states) - 1
     for k in range(len(states) - 1, 0, -1):

@@ -50,7 +50,7 @@ CELL_SETTERS = {
     4: lambda s, p, t: parts.with_position_mm(s, p, 2, _float(t)),
     5: lambda s, p, t: parts.with_axis(s, p, azimuth_deg=_float(t)),
     6: lambda s, p, t: parts.with_axis(s, p, elevation_deg=_float(t)),
-    8: lambda s, p, t: parts.with_part(s, p, gain_db=parts._finite(_float(t), "gain")),
+    8: lambda s, p, t: parts.with_part(s, p, gain_db=parts.finite(_float(t), "gain")),
 }
 """Table column → (scene, part, typed text) → new scene (ValueError: not a number)."""
 

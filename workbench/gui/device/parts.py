@@ -61,7 +61,7 @@ def with_part(scene: Scene, part: Part, **changes) -> Scene:
 def with_position_mm(scene: Scene, part: Part, axis: int, value_mm: float) -> Scene:
     """One coordinate (0 x, 1 y, 2 z) of the part set, in mm."""
     p = list(part_of(scene, part).position_m)
-    p[axis] = _finite(value_mm, "position") / 1000.0
+    p[axis] = finite(value_mm, "position") / 1000.0
     return with_part(scene, part, position_m=tuple(p))
 
 
@@ -69,8 +69,8 @@ def with_axis(scene: Scene, part: Part, azimuth_deg: float | None = None,
               elevation_deg: float | None = None) -> Scene:
     """The part aimed: azimuth and/or elevation in degrees (the other kept)."""
     az, el = part_of(scene, part).axis_deg
-    az = az if azimuth_deg is None else _finite(azimuth_deg, "azimuth")
-    el = el if elevation_deg is None else _finite(elevation_deg, "elevation")
+    az = az if azimuth_deg is None else finite(azimuth_deg, "azimuth")
+    el = el if elevation_deg is None else finite(elevation_deg, "elevation")
     return with_part(scene, part, axis_deg=(float(az), float(el)))
 
 
@@ -83,7 +83,7 @@ def with_parameter(scene: Scene, part: Part, name: str, value) -> Scene:
     """One field of the part's directivity set."""
     d = part_of(scene, part).directivity
     if isinstance(value, float):
-        value = _finite(value, name)
+        value = finite(value, name)
     return with_part(scene, part, directivity=replace(d, **{name: value}))
 
 
@@ -106,7 +106,8 @@ def is_folder(field: dataclasses.Field) -> bool:
     return is_path(field) and ("folder" in field.name or "dir" in field.name)
 
 
-def _finite(value: float, what: str) -> float:
+def finite(value: float, what: str) -> float:
+    """`value` as a float; ValueError naming `what` for NaN or ±inf."""
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"{what} must be a finite number")
