@@ -304,3 +304,8 @@ def test_undo_redo_and_delete_keys_work_in_the_editor(window, editor, qtbot):
     ed.select(("driver", len(window.document.scene.device.drivers) - 1))
     qtbot.keyClick(ed.table, Qt.Key.Key_Delete)
     assert snapshot(window) == before and stack.count() == 2
+
+
+def test_the_polar_map_saves_as_a_figure(editor, tmp_path):
+    path = editor.polar.save_figure(tmp_path / "driver.png")
+    assert path.stat().st_size > 1000

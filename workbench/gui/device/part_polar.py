@@ -86,6 +86,7 @@ class PartPolarView(PolarView):
         self.info_label.setText(f"{o.name}: dB re omni")
 
     def figure(self):
+        from workbench.gui.plots.base import print_colors
         from workbench.gui.plots.figure_export import Series, polar_figure
 
         o = self.outcome
@@ -93,7 +94,7 @@ class PartPolarView(PolarView):
         freq = f"{lo:g} Hz" if lo == hi else f"{lo:g}–{hi:g} Hz band"
         return polar_figure(o.azimuth.azimuths_deg,
                             [Series(o.azimuth.azimuths_deg, self.cut_db[0], o.name,
-                                    self.colors.listener, 2.0)],
+                                    print_colors().listener, 2.0)],
                             r_min_db=self.top_db - 40.0, r_max_db=self.top_db,
                             rays=[(o.axis_az_deg, "axis")],
                             title=f"{o.name}: polar response, {freq} (dB re omni)")
