@@ -52,7 +52,8 @@ from sim.scene_fields import Obj as _Obj
 from sim.scene_fields import fmt as _fmt
 from sim.scene_fields import number as _number
 from sim.scene_fields import vector as _vector
-from sim.scene_json import SCHEMA_VERSION, scene_to_json
+from sim.scene_json import SCHEMA_VERSION, device_to_dict, scene_to_json, to_json
+from sim.user_data import library_dir
 
 KINDS = ("scene", "device", "room")
 MIN_DRIVER_SPACING_M = 1e-3
@@ -443,15 +444,27 @@ def scene_from_dict(data: Any, base_dir: Path | None = None) -> Scene:
 # Files and presets.
 
 
+def _named_file(name: str, kind: str) -> Path | None:
+    """The file a name stands for: a shipped preset of `kind`, else (a device) the user's
+    library device of that name; None when there is none."""
+    info = find_preset(name, kind)
+    if info is not None:
+        return info.path
+    if kind == "device" and name and Path(name).name == name:
+        path = library_dir() / f"{name}.json"
+        return path if _is_file(path) else None
+    return None
+
+
 def _load_kind(ref: str | os.PathLike, kind: str, reader) -> Any:
-    """Load a file path, or a shipped preset name, of `kind` with `reader(obj, base_dir)`."""
+    """Load a file path, or a preset (or library device) name, of `kind` with
+    `reader(obj, base_dir)`."""
     path = Path(ref)
     if not _is_file(path):
-        info = find_preset(str(ref), kind)
-        if info is None:
+        path = _named_file(str(ref), kind)
+        if path is None:
             raise SceneError(f"{_fmt(str(ref))} is neither a file nor a {kind} preset"
                              " (see 'awb presets list')")
-        path = info.path
     data = read_json(path)
     try:
         return reader(data, path.parent)
@@ -481,7 +494,8 @@ def _room_reader(data: Any, base_dir: Path | None, c_m_s: float = 343.0) -> Room
 
 
 def load_device(ref: str, field: str = "") -> Device:
-    """Load a device file or preset (drivers and microphones in its local frame)."""
+    """Load a device file, preset or library device (drivers and microphones in its local
+    frame)."""
     try:
         return _load_kind(ref, "device", _device_reader)
     except SceneError as e:
@@ -510,7 +524,7 @@ def validate_any(ref: str) -> tuple[str, Any]:
         except SceneError as e:
             raise (e if e.file else e.in_file(str(path))) from None
     else:
-        kind = next((k for k in KINDS if find_preset(ref, k)), kind)
+        kind = next((k for k in KINDS if _named_file(ref, k)), kind)
     loader = {"scene": load_scene, "device": load_device, "room": load_room}[kind]
     return kind, loader(ref)
 
@@ -529,3 +543,16 @@ def save_scene(scene: Scene, path: str | os.PathLike) -> None:
     except SceneError as e:
         raise e.in_file(str(path)) from None
     write_text(path, text)
+
+
+def save_device(device: Device, path: str | os.PathLike, description: str = "") -> None:
+    """Write `device` as a device file (`sim.scene_json.device_to_dict`) to `path` atomically,
+    after checking that what is written loads back; on any error the file is untouched."""
+    path = Path(path)
+    base = path.parent.resolve()
+    data = device_to_dict(device, description, base)
+    try:
+        _device_reader(data, base)
+    except SceneError as e:
+        raise e.in_file(str(path)) from None
+    write_text(path, to_json(data))

@@ -1,5 +1,5 @@
-"""Scene and room as JSON: the dicts their files hold (`SCHEMA_VERSION`) and indented text with
-short number lists on one line. File paths (SOFA files, signals) are written relative to a
+"""Scene, device and room as JSON: the dicts their files hold (`SCHEMA_VERSION`) and indented
+text with short number lists on one line. File paths (SOFA files, signals) are written relative to a
 base folder when one is given. Loading and validation: `sim.scene_io`."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.directivity import write_directivity
-from sim.scene import Driver, Room, Scene
+from sim.scene import Device, Driver, Room, Scene
 
 SCHEMA_VERSION = 1
 """The version of the scene, device and room files this code writes (and reads up to)."""
@@ -66,6 +66,22 @@ def _transducer_dict(t, base_dir: Path | None) -> dict:
     return out
 
 
+def _parts(device: Device, base_dir: Path | None) -> dict:
+    return {"drivers": [_transducer_dict(x, base_dir) for x in device.drivers],
+            "microphones": [_transducer_dict(x, base_dir) for x in device.microphones]}
+
+
+def device_to_dict(device: Device, description: str = "",
+                   base_dir: Path | None = None) -> dict:
+    """JSON-ready dict of a device file (kind "device": its name, description, drivers and
+    microphones in the device frame; its placement in a room is the scene's, not written)."""
+    out = {"schema_version": SCHEMA_VERSION, "kind": "device", "name": device.name}
+    if description:
+        out["description"] = description
+    out.update(_parts(device, base_dir))
+    return out
+
+
 def scene_to_dict(scene: Scene, base_dir: Path | None = None) -> dict:
     """JSON-ready dict of a scene with room and device written out in full; file paths are
     made relative to `base_dir` when given."""
@@ -76,8 +92,7 @@ def scene_to_dict(scene: Scene, base_dir: Path | None = None) -> dict:
     if s.ir_length_s is not None:
         sim["ir_length"] = s.ir_length_s
     device = {"name": d.name, "position": _vec(d.position_m), "yaw_deg": d.yaw_deg,
-              "drivers": [_transducer_dict(x, base_dir) for x in d.drivers],
-              "microphones": [_transducer_dict(x, base_dir) for x in d.microphones]}
+              **_parts(d, base_dir)}
     if d.model:
         device["model"] = d.model
     listeners = []

@@ -13,6 +13,15 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("AWB_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path, monkeypatch):
+    """Every test's per-user data folder (the device library) is its own temporary one."""
+    from sim.user_data import ENV_VAR
+
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "user-data"))
+    return tmp_path / "user-data"
+
+
 def jack_output_or_skip() -> int:
     """The JACK server's output device (PortAudio index), or skip naming what is missing:
     PortAudio itself, or a JACK server running when PortAudio started."""

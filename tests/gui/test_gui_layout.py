@@ -90,6 +90,23 @@ def cut_labels(widget) -> list[str]:
     return cut
 
 
+def test_the_device_editor_and_library_dialogs_fit_a_laptop(window, qtbot):
+    from sim.device_library import scan
+    from workbench.gui.device.library_dialogs import LibraryDialog, SaveDeviceDialog
+
+    trigger(window, "actionDeviceEditor")
+    editor = window.device_tools.editor
+    qtbot.waitExposed(editor)
+    assert fits(editor.minimumSizeHint()) and fits(editor.minimumSize())
+    assert fits(editor.size()), editor.size()
+    editor.resize(editor.minimumSize())
+    qtbot.wait(50)
+    assert cut_labels(editor) == []
+    for dialog in (LibraryDialog(scan(), window), SaveDeviceDialog("a device", window)):
+        qtbot.addWidget(dialog)
+        assert fits(dialog.minimumSizeHint()) and fits(dialog.size())
+
+
 def test_the_docked_renderer_shows_its_labels_whole(window, qtbot):
     wait_default_tabs(window, qtbot)
     window.resize(LAPTOP)

@@ -24,16 +24,22 @@ from PySide6.QtWidgets import (
 
 from dsp.export import format_names
 from dsp.listening import PATHS
+from sim import device_library
 from workbench.cli.main import build_parser
 from workbench.gui.audio.clip_audition import ClipAudition
 from workbench.gui.audio.meters import LevelMeters
 from workbench.gui.design.export_dialog import ExportDialog
 from workbench.gui.design.target_curve_editor import TargetCurveEditor
+from workbench.gui.device.canvas import DeviceCanvas
+from workbench.gui.device.library_dialogs import LibraryDialog, SaveDeviceDialog
+from workbench.gui.device.table import ParameterForm, PartsTable
+from workbench.gui.plots.polar import PolarView
 from workbench.gui.plots.programme import ProgrammeView
 from workbench.gui.render.render_dialog import RenderChoice, RenderDialog
 
 INPUTS = (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QAbstractSlider, QListWidget)
-COMPOSITES = (ClipAudition, TargetCurveEditor, ProgrammeView, LevelMeters)
+COMPOSITES = (ClipAudition, TargetCurveEditor, ProgrammeView, LevelMeters, PolarView,
+              PartsTable, ParameterForm, DeviceCanvas)
 """Widgets of ours that count as one control (their own buttons are theirs)."""
 
 SCENE_SOURCE = ("the scene source (the talker, and noise, simulated at a device microphone): the "
@@ -43,6 +49,9 @@ CANCELS = "cancels the job: Ctrl+C on the command line"
 LISTENING = "listening through the audio device: the command line writes files"
 OPEN_SCENE = "the panel works on the window's open scene (File ▸ Open, or the scene editor)"
 QUIET = "progress shows in the panel's progress bar"
+DEVICE_EDIT = ("edits the scene's device (one undo step each): the command line reads device "
+               "files, written by Device ▸ Save Device As… (or by hand), and `awb scene "
+               "validate` checks them as every edit here is checked")
 
 @dataclass(frozen=True)
 class Face:
@@ -170,6 +179,33 @@ FACES = {
                               "them per call",
             "build_cancel": CANCELS, "render_cancel": CANCELS,
         }),
+    "device editor": Face(
+        ("scene", "validate"),
+        cli_to_gui={},
+        cli_only={"scene": "a device file is checked as a whole; the editor checks the "
+                           "scene's device on every edit (the reason shows under the table)"},
+        gui_only={
+            **dict.fromkeys(("table", "params", "top_view", "front_view", "add_driver_button",
+                             "add_mic_button", "remove_button"), DEVICE_EDIT),
+            "polar": "the polar map of the selected part: `awb design` reports the design's",
+            "close_button": "closes the editor window",
+            "save_button": "Device ▸ Save Device As…: the library file `awb presets list` "
+                           "lists",
+        }),
+    "device library": Face(
+        ("presets", "list"),
+        cli_to_gui={},
+        cli_only={"--kind": "the dialog offers devices only: scenes are File ▸ New from Preset"},
+        gui_only={
+            "device_list": "picks the device to put in the scene; the command line lists the "
+                           "same devices (a scene file names one by its path)",
+            "ok_button": "replaces the scene's device (one undo step)",
+            "cancel_button": "closes the dialog",
+            **dict.fromkeys(("dialog.name_edit", "dialog.description_edit", "dialog.ok_button",
+                             "dialog.cancel_button"),
+                            "Device ▸ Save Device As… writes the library file that `awb "
+                            "presets list` then lists with its path"),
+        }),
 }
 
 
@@ -219,8 +255,14 @@ def gui(window, qtbot, tmp_path):
     render = RenderDialog(window, RenderChoice(tmp_path))
     for d in (export, render):
         qtbot.addWidget(d)
+    library = LibraryDialog(device_library.scan(), window)
+    save_device = SaveDeviceDialog("a device", window)
+    for d in (library, save_device):
+        qtbot.addWidget(d)
     return {"enhance": (window.enhance.panel, None), "dred": (window.dred.panel, None),
-            "design": (window.design.panel, export), "render": (window.renderer.panel, render)}
+            "design": (window.design.panel, export), "render": (window.renderer.panel, render),
+            "device editor": (window.device_tools.open_editor(), None),
+            "device library": (library, save_device)}
 
 
 @pytest.mark.parametrize("feature", FACES)

@@ -1,17 +1,33 @@
-"""`awb presets list` and `awb scene validate`: the shipped presets and scene files."""
+"""`awb presets list` and `awb scene validate`: the shipped presets, the user's device library
+and scene files."""
 
 from __future__ import annotations
+
+import sys
 
 from workbench.cli.errors import EXIT_OK, Parser
 
 
 def _cmd_presets_list(args) -> int:
-    from sim.presets import list_presets
+    """One line per preset ("kind name description"), the library's devices after the
+    shipped devices, marked "[library: PATH]"; a library file that does not load is one line on
+    stderr and the others are still listed."""
+    from sim import device_library
+    from sim.presets import KINDS, list_presets
 
-    rows = list_presets(args.kind)
-    width = max(len(p.name) for p in rows)
-    for p in rows:
-        print(f"{p.kind:<7} {p.name:<{width}}  {p.description}")
+    rows = [(p.kind, p.name, p.description) for p in list_presets(args.kind)]
+    problems: tuple[str, ...] = ()
+    if args.kind in (None, "device"):
+        library = device_library.scan()
+        problems = library.problems
+        rows += [("device", d.name, f"[library: {d.path}] {d.description}".rstrip())
+                 for d in library.devices]
+        rows.sort(key=lambda row: KINDS.index(row[0]))  # stable: beside the shipped devices
+    width = max(len(name) for _kind, name, _d in rows)
+    for kind, name, description in rows:
+        print(f"{kind:<7} {name:<{width}}  {description}")
+    for line in problems:
+        print(f"awb: warning: library device skipped: {line}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -37,7 +53,7 @@ def _cmd_scene_validate(args) -> int:
 
 def register(subparsers) -> None:
     """Add `presets list` and `scene validate` to awb's subparsers."""
-    presets = subparsers.add_parser("presets", help="shipped presets")
+    presets = subparsers.add_parser("presets", help="shipped presets and library devices")
     presets_sub = presets.add_subparsers(dest="action", required=True, parser_class=Parser)
     pl = presets_sub.add_parser("list", help="list presets with their kinds")
     pl.add_argument("--kind", choices=("device", "room", "scene"))

@@ -230,6 +230,8 @@ class PropertiesPanel(QWidget):
         tree.setRootIsDecorated(False)
         tree.setAlternatingRowColors(True)
         tree.setHeaderLabels(["Driver", "Position (m)", "Axis az/el", "Directivity"])
+        device = self.document.scene.device
+        self._parts_shown = (device.drivers, device.microphones)
         for d in self.document.scene.device.drivers:
             tree.addTopLevelItem(QTreeWidgetItem([
                 d.name, ", ".join(f"{v:+.3f}" for v in d.position_m),
@@ -294,6 +296,10 @@ class PropertiesPanel(QWidget):
         if self.key is not None and self.key[0] == "room" and \
                 ("lx" in self.fields) != (scene.room.kind == "shoebox"):
             self.set_target(self.key)  # the room changed kind (new scene)
+            return
+        if self.key is not None and self.key[0] == "device" and \
+                self._parts_shown != (scene.device.drivers, scene.device.microphones):
+            self.set_target(self.key)  # the device editor changed the driver table
             return
         self._updating = True
         try:

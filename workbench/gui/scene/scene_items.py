@@ -44,6 +44,21 @@ def cosmetic(color: str | QColor, width: float = 1.0, style=Qt.PenStyle.SolidLin
     return pen
 
 
+def draw_grid(painter, rect: QRectF, lines: tuple[tuple[float, str], ...]) -> None:
+    """Grid lines over `rect` (scene units) for each (step, colour) of `lines`, in order, one
+    screen pixel wide."""
+    for step, color in lines:
+        painter.setPen(cosmetic(color, 1.0))
+        x = math.floor(rect.left() / step) * step
+        while x <= rect.right():
+            painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+            x += step
+        y = math.floor(rect.top() / step) * step
+        while y <= rect.bottom():
+            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+            y += step
+
+
 def colors_of(item: QGraphicsItem) -> SceneColors:
     return item.scene().colors  # EditorScene carries the theme's colours
 

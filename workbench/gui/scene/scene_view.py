@@ -48,6 +48,7 @@ from workbench.gui.scene.scene_items import (
     RoomItem,
     SourceItem,
     cosmetic,
+    draw_grid,
 )
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
 
@@ -311,16 +312,7 @@ class SceneView(QGraphicsView):
             if mi * self._px_per_m >= 14:
                 minor, major = mi, ma
                 break
-        for step, color in ((minor, c.grid_minor), (major, c.grid_major)):
-            painter.setPen(cosmetic(color, 1.0))
-            x = math.floor(rect.left() / step) * step
-            while x <= rect.right():
-                painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
-                x += step
-            y = math.floor(rect.top() / step) * step
-            while y <= rect.bottom():
-                painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
-                y += step
+        draw_grid(painter, rect, ((minor, c.grid_minor), (major, c.grid_major)))
         # Room-frame axes at the origin.
         painter.setPen(cosmetic(c.axis, 1.6))
         painter.drawLine(QPointF(0, 0), QPointF(0.5, 0))

@@ -80,6 +80,7 @@ MENUS = (
     Menu("file/presets", "New from &Preset", "menuNewFromPreset", group=0),
     Menu("file/recent", "Open &Recent", "menuRecent", group=1),
     Menu("edit", "&Edit", "menuEdit"),
+    Menu("device", "Dev&ice", "menuDevice"),
     Menu("view", "&View", "menuView"),
     Menu("view/theme", "&Theme", "menuTheme", group=3),
     Menu("simulate", "&Simulate", "menuSimulate"),

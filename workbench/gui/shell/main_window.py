@@ -30,6 +30,7 @@ from sim.scene_io import SceneError
 from workbench import APP_NAME, __version__
 from workbench.gui.design.transfer_view import TransferView
 from workbench.gui.design.workspace import DesignWorkspace
+from workbench.gui.device.feature import DeviceTools
 from workbench.gui.dred.panel import DredPanel
 from workbench.gui.enhance.panel import EnhancePanel
 from workbench.gui.plots.base import install_placeholders
@@ -127,7 +128,9 @@ class MainWindow(SceneFiles, QMainWindow):
         self.sweep = PanelDock(self, SweepPanel(), "Sweep", "sweepDock", "actionViewSweep",
                                tool_place(440, width_share=0.7))
         self.sweep.panel.set_scene(self.document.scene)
-        self.features = (self.design, self.renderer, self.enhance, self.dred, self.sweep)
+        self.device_tools = DeviceTools(self)
+        self.features = (self.design, self.renderer, self.enhance, self.dred, self.sweep,
+                         self.device_tools)
         self.registry.build_menus(self.menuBar())
         self.recent_menu = self.registry.menus["file/recent"]
         self.recent_menu.aboutToShow.connect(self._rebuild_recent_menu)
