@@ -117,6 +117,22 @@ def _kill_after_first_write(args: list[str], delay_s: float) -> None:
         proc.stdout.close()
 
 
+def _first_batch_s(args: list[str]) -> float:
+    """Seconds from a child's first write to its first committed batch (the span kills must
+    cover, however loaded the machine is)."""
+    proc = subprocess.Popen([sys.executable, "-c", *args], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout.readline() == b"write\n"
+        start = time.monotonic()
+        while proc.stdout.readline() != b"committed\n":
+            pass
+        return time.monotonic() - start
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+
+
 def _check_whole(folder: Path, old: dict, new: dict) -> tuple[int, int]:
     """Every visible file is the old or the new one; returns (old count, new count)."""
     counts = [0, 0]
@@ -143,11 +159,14 @@ def test_export_of_every_format_killed_at_random_instants(tmp_path):
     old, new = _contents(ref_old), _contents(ref_new)
     # Every file tells old from new but the CamillaDSP YAML, which names the FIR files only.
     assert [k for k in new if _same(old[k], new[k])] == ["filters_camilladsp.yml"]
+    args = [EXPORT_LOOP, str(work), str(fir_new), str(fir_old)]
+    span = _first_batch_s(args)
+    shutil.rmtree(work)
+    shutil.copytree(ref_old, work)
     rng = np.random.default_rng(12)
     seen_new = 0
-    for delay in rng.uniform(0.0, 1.0, 8):
-        _kill_after_first_write([EXPORT_LOOP, str(work), str(fir_new), str(fir_old)],
-                                float(delay))
+    for delay in rng.uniform(0.0, 2.5 * span, 8):
+        _kill_after_first_write(args, float(delay))
         seen_new += _check_whole(work, old, new)[1]
     assert seen_new > 0  # the kills did land after writes, not only before them
 
