@@ -51,6 +51,7 @@ from sim.directivity.frd_files import (
     read_frd,
     scan_folder,
 )
+from sim.directivity.measured import bulk_delay_s
 
 __all__ = ["Frd", "FrdError", "FrdPattern", "load_frd_pattern"]
 
@@ -154,16 +155,6 @@ def _plane_table(plane: PlaneFiles, grid: np.ndarray) -> PlaneTable:
     return PlaneTable(full, np.array(level)[src], np.array(phase)[src])
 
 
-def _bulk_delay_s(freqs_hz: np.ndarray, level_db: np.ndarray, phase_rad: np.ndarray) -> float:
-    """Delay (s) of the least-squares phase line (with intercept) through the on-axis phase
-    where its level is within 20 dB of its peak."""
-    m = level_db >= level_db.max() - 20.0
-    if np.count_nonzero(m) < 2:
-        return 0.0
-    slope = np.polyfit(freqs_hz[m], phase_rad[m], 1)[0]
-    return float(-slope / (2 * np.pi))
-
-
 @functools.lru_cache(maxsize=16)
 def _load(folder: str, driver: str, stamp: tuple) -> FrdPattern:
     _, hor, ver = scan_folder(Path(folder), driver)
@@ -172,7 +163,7 @@ def _load(folder: str, driver: str, stamp: tuple) -> FrdPattern:
     v = _plane_table(ver, grid) if ver is not None else None
     on = int(np.flatnonzero(h.angles_deg == 0.0)[0])
     ref_db = float(np.mean(h.level_db[on]))
-    tau = _bulk_delay_s(grid, h.level_db[on], h.phase_rad[on])
+    tau = bulk_delay_s(grid, h.level_db[on], h.phase_rad[on])
     ramp = 2 * np.pi * grid * tau  # adding it advances every angle by tau
 
     def norm(p: PlaneTable) -> PlaneTable:
