@@ -269,3 +269,29 @@ def test_any_file_content_loads_or_fails_with_one_frd_error(tmp_path_factory, li
         assert "w hor 40.frd" in str(e) and "expected" in str(e)
     else:
         assert np.all(np.isfinite(pattern.gain([500.0, 5000.0], [[1.0, 1.0, 0.0]])))
+
+
+def test_awb_exports_a_driver_as_frd_and_designs_and_simulates_on_it(tmp_path, capsys):
+    from workbench.cli.main import main
+
+    assert main(["scene", "export-frd", "design-stereo-2", "--driver", "left", "--out",
+                 str(tmp_path / "polars"), "--name", "woofer"]) == 0
+    assert len(list((tmp_path / "polars").glob("woofer hor *.frd"))) == 36
+    data = scene_to_dict(load_scene("design-stereo-2"), base_dir=tmp_path)
+    for t in data["device"]["drivers"]:
+        t["directivity"] = {"type": "frd", "folder": "polars", "driver": "woofer"}
+    (tmp_path / "s.json").write_text(json.dumps(data))
+    assert main(["scene", "validate", str(tmp_path / "s.json")]) == 0
+    assert main(["simulate", str(tmp_path / "s.json"), "--engine", "room", "--early-only",
+                 "--out", str(tmp_path / "t.npz"), "--quiet"]) == 0
+    rep = tmp_path / "r.json"
+    assert main(["design", str(tmp_path / "s.json"), "--method", "ctc", "--out",
+                 str(tmp_path / "o"), "--format", "npz", "--report", str(rep)]) == 0
+    assert json.loads(rep.read_text())["latency"]["outputs"][0]["output"] == "left"
+    capsys.readouterr()
+    assert main(["scene", "export-frd", str(tmp_path / "s.json"), "--driver", "left",
+                 "--out", str(tmp_path / "polars")]) == 2
+    assert "the driver's own FRD folder" in capsys.readouterr().err
+    assert main(["scene", "export-frd", "design-stereo-2", "--driver", "nope", "--out",
+                 str(tmp_path / "x")]) == 2
+    assert "no driver 'nope' (drivers: left, right)" in capsys.readouterr().err
