@@ -295,3 +295,14 @@ def test_awb_exports_a_driver_as_frd_and_designs_and_simulates_on_it(tmp_path, c
     assert main(["scene", "export-frd", "design-stereo-2", "--driver", "nope", "--out",
                  str(tmp_path / "x")]) == 2
     assert "no driver 'nope' (drivers: left, right)" in capsys.readouterr().err
+
+
+def test_a_bad_folder_is_refused_when_the_directivity_is_made(tmp_path):
+    # An editor that makes Frd(folder=…) from a browsed folder gets the reason at once.
+    with pytest.raises(FrdError, match=r"no \.frd files"):
+        Frd(folder=str(tmp_path))
+    with pytest.raises(FrdError, match="without a folder"):
+        Frd()
+    write_frd_folder(Piston(), tmp_path, "w")
+    with pytest.raises(FrdError, match="no FRD files of driver 'x'"):
+        Frd(folder=str(tmp_path), driver="x")

@@ -183,7 +183,8 @@ def load_frd_pattern(folder: str | Path, driver: str = "") -> FrdPattern:
 @dataclass(frozen=True)
 class Frd(Directivity):
     """Measured polars: `folder` (absolute path) of FRD files of `driver` ("" = the folder's
-    only driver); scene file: ``{"type": "frd", "folder": "woofer-polars", "driver":
+    only driver), read when made (FrdError, a ValueError, for a folder that cannot be used);
+    scene file: ``{"type": "frd", "folder": "woofer-polars", "driver":
     "woofer"}``, the folder relative to the scene file. Responses interpolated between the
     measured angles (`FrdPattern`)."""
 
@@ -192,6 +193,13 @@ class Frd(Directivity):
     axisymmetric = False
     folder: str = ""
     driver: str = ""
+
+    def __post_init__(self) -> None:
+        # Checked when made, so that an editor's bad choice is refused with the reason and
+        # the scene keeps its directivity (FrdError is a ValueError).
+        if not self.folder:
+            raise FrdError("frd directivity without a folder; expected a folder of FRD files")
+        self.pattern()
 
     def pattern(self) -> FrdPattern:
         """The polar table (read once per folder content)."""
@@ -207,13 +215,12 @@ class Frd(Directivity):
 
     @classmethod
     def read(cls, reader: ParamReader) -> Frd:
-        d = cls(folder=reader.folder("folder", "FRD"),
-                driver=reader.string("driver", default=""))
+        folder = reader.folder("folder", "FRD")
+        driver = reader.string("driver", default="")
         try:
-            d.pattern()
+            return cls(folder=folder, driver=driver)
         except FrdError as e:
             raise reader.error("folder", str(e)) from e
-        return d
 
     def write(self, rel: Callable[[str], str]) -> dict[str, Any]:
         return {"folder": rel(self.folder), "driver": self.driver}
