@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dsp.analysis import azimuth_map, cancellation
+from dsp.analysis import azimuth_map, cancellation, zone_map
 from dsp.design import design
 from dsp.params import DesignParams
 from sim import room
@@ -168,6 +168,10 @@ def test_free_field_room_engine_and_design_use_the_measured_pattern(tmp_path):
     lv = m_ref.level_db[:, band]
     near = np.abs(m_frd.level_db[:, band] - lv)[lv > lv.max() - 20.0]
     assert near.max() < 1.0
+    z_frd = zone_map(frd_scene, fs_frd, nx=10, ny=8)
+    z_ref = zone_map(ref_scene, fs_ref, nx=10, ny=8)
+    ok = np.isfinite(z_ref.value_db)
+    assert np.median(np.abs(z_frd.value_db[ok] - z_ref.value_db[ok])) < 0.5
 
     r_frd = room.room_result(frd_scene, early_only=True, cache=room.RirCache())
     r_ref = room.room_result(ref_scene, early_only=True, cache=room.RirCache())

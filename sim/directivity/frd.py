@@ -25,8 +25,9 @@ angles). Why complex across angle and not dB and phase: polars pass through null
 piston's first null crosses 57° at 10 kHz) where the level is −∞ dB and the phase turns by
 180°, and dB/phase interpolation between the angles either side of a null puts a −25 dB level
 where the null is: from FRD files at 10° steps of that piston, at the 5° offsets over 1–10 kHz
-where the true level is above −30 dB re on axis, linear dB/phase errs by up to 8.9 dB, the
-complex cubic by 0.9 dB (above −20 dB: 0.92 and 0.27 dB; `tests/test_directivity_frd.py`).
+where the true level is above −20 dB re on axis, linear dB/phase interpolation errs by up to
+0.92 dB and the complex cubic by 0.27 dB; above −30 dB by 8.9 and 0.75 dB
+(`tests/test_directivity_frd.py`).
 The cost: measured phases must be consistent between neighbouring angles, i.e. the driver
 measured with its acoustic centre on the turntable axis, as VituixCAD expects too.
 """
