@@ -292,7 +292,7 @@ def test_awb_exports_a_driver_as_frd_and_designs_and_simulates_on_it(tmp_path, c
     assert main(["design", str(tmp_path / "s.json"), "--method", "ctc", "--out",
                  str(tmp_path / "o"), "--format", "npz", "--report", str(rep)]) == 0
     assert json.loads(rep.read_text())["latency"]["outputs"][0]["output"] == "left"
-    capsys.readouterr()
+    assert "latency per output: left " in capsys.readouterr().out
     assert main(["scene", "export-frd", str(tmp_path / "s.json"), "--driver", "left",
                  "--out", str(tmp_path / "polars")]) == 2
     assert "the driver's own FRD folder" in capsys.readouterr().err
