@@ -114,14 +114,20 @@ def virtual_pair_scene(scene: Scene, listener: Listener, angle_deg: float,
     return replace(scene, device=dev)
 
 
+@functools.cache
+def _reference_device() -> Device:
+    """The `reference-stereo-pair` preset, read once (every virtualizer redesign asks)."""
+    from sim.scene_io import load_device
+
+    return load_device("reference-stereo-pair")
+
+
 def reference_pair_ears(scene: Scene, listener_index: int, freqs_hz: np.ndarray) -> np.ndarray:
     """Ear responses (F, 2 speakers, 2 ears) of the `reference-stereo-pair` preset placed in
     front of the listener so that it sees the pair at ±30° (its documented set-up): what the
     virtualizer's ITD and ILD are scored against."""
-    from sim.scene_io import load_device
-
     li = scene.listeners[listener_index]
-    ref = load_device("reference-stereo-pair")
+    ref = _reference_device()
     yaw = np.deg2rad(li.yaw_deg)
     pos = np.asarray(li.position_m) + 1.25 / np.tan(np.deg2rad(30.0)) * np.array(
         [np.cos(yaw), np.sin(yaw), 0.0])
