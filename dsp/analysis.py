@@ -165,14 +165,32 @@ def azimuth_map(scene: Scene, fs: FilterSet, n_freqs: int = 513,
     return AzimuthMap(f, az, 20 * np.log10(np.abs(p) + 1e-12))
 
 
+ZONE_THRESHOLD_DB = {"cancellation": 10.0, "beam": 10.0, "virtualization": 2.0}
+"""Default zone threshold per map kind: cancellation and attenuation ≥ it, the
+virtualization's ILD error ≤ it."""
+
+VIRTUAL_POINTS_PER_BAND = 2
+"""Frequencies per 1/3-octave band of the virtualization zone's ILD (band energies: single
+frequencies would score the responses' fine structure)."""
+
+ZONE_ITD_ERROR_US = 50.0
+"""A virtualization zone cell also needs its ITD error within this (about twice the ITD
+just-noticeable difference of a frontal source)."""
+
+
 @dataclass
 class ZoneMap:
     """Listening-zone map over a floor grid.
 
-    x_m (nx,), y_m (ny,) room-frame grid axes; value_db (ny, nx): cancellation (dB, CTC /
-    null-steering / virtualizer: worst-input ipsi/contra energy over `band_hz`) or, for the
-    beam, the attenuation re the on-axis level at the same distance; NaN where no head fits
-    (outside the room, inside the device); area_m2: floor area with value ≥ threshold_db.
+    x_m (nx,), y_m (ny,) room-frame grid axes; value_db (ny, nx), by `kind`:
+    "cancellation" (CTC, null-steering: worst-input ipsi/contra energy over `band_hz`),
+    "beam" (the attenuation re the on-axis level at the same distance), "virtualization"
+    (the virtualizer: worst-input RMS over the 1/3-octave bands of `band_hz` of the ILD
+    error, dB, against the reference stereo pair at ±30° seen by the same head; lower is
+    better) with itd_error_us (ny, nx) the worst-input |ITD error| in µs (else None); NaN
+    where no head fits (outside the room, inside the device); area_m2: floor area in the zone
+    (value ≥ threshold_db; for "virtualization" ILD error ≤ threshold_db and ITD error ≤
+    `ZONE_ITD_ERROR_US`).
     """
 
     x_m: np.ndarray
@@ -182,6 +200,15 @@ class ZoneMap:
     band_hz: tuple[float, float]
     threshold_db: float
     area_m2: float
+    itd_error_us: np.ndarray | None = None
+
+    @property
+    def criterion(self) -> str:
+        """What a cell in the zone meets, as text ("≥ 10 dB")."""
+        if self.kind == "virtualization":
+            return (f"ILD error ≤ {self.threshold_db:g} dB, ITD error ≤"
+                    f" {ZONE_ITD_ERROR_US:g} µs")
+        return f"≥ {self.threshold_db:g} dB"
 
 
 def zone_grid(scene: Scene, nx: int = 50, ny: int = 40, listener_index: int = 0):
@@ -239,13 +266,16 @@ def _zone_plant(scene: Scene, nx: int, ny: int, listener_index: int,
 
 def zone_map(scene: Scene, fs: FilterSet, kind: str = "cancellation", nx: int = 50,
              ny: int = 40, band_hz: tuple[float, float] = (400.0, 8000.0),
-             threshold_db: float = 10.0, listener_index: int = 0,
+             threshold_db: float | None = None, listener_index: int = 0,
              az_map: AzimuthMap | None = None) -> ZoneMap:
-    """Zone map with every head facing the device; one frequency per 1/3 octave in band_hz."""
+    """Zone map with every head facing the device; one frequency per 1/3 octave in band_hz.
+    threshold_db: None → `ZONE_THRESHOLD_DB` of the kind."""
     xs, ys, heads, valid, _ = _zone_heads(scene, nx, ny, listener_index)
     dev = np.asarray(scene.device.position_m)
     f = third_octave_centres(*band_hz)
+    threshold = ZONE_THRESHOLD_DB[kind] if threshold_db is None else threshold_db
     value = np.full(heads.shape[0], np.nan)
+    itd = None
     if kind == "beam":
         # Far field: a position's attenuation is the beam's band level toward its azimuth
         # (device frame) re on-axis, the same at every distance.
@@ -255,6 +285,10 @@ def zone_map(scene: Scene, fs: FilterSet, kind: str = "cancellation", nx: int = 
         az = np.degrees(np.arctan2(hv[:, 1] - dev[1], hv[:, 0] - dev[0])) - scene.device.yaw_deg
         az = (az + 180.0) % 360.0 - 180.0
         value[valid] = np.interp(az, amap.azimuths_deg, polar, period=360.0)
+    elif kind == "virtualization":
+        itd = np.full(heads.shape[0], np.nan)
+        value[valid], itd[valid] = _virtualization_error(scene, fs, nx, ny, listener_index, f)
+        itd = itd.reshape(ny, nx)
     else:
         plant = _zone_plant(scene, nx, ny, listener_index, tuple(f.tolist()))
         m = ear_pressure(plant, fir_response(fs.fir, fs.fs_hz, f))  # (F, L, 2, 2)
@@ -264,8 +298,42 @@ def zone_map(scene: Scene, fs: FilterSet, kind: str = "cancellation", nx: int = 
         value[valid] = 10 * np.log10(np.minimum(left, right))
     value = value.reshape(ny, nx)
     cell = (xs[1] - xs[0]) * (ys[1] - ys[0]) if nx > 1 and ny > 1 else 0.0
-    area = float(np.count_nonzero(np.nan_to_num(value, nan=-np.inf) >= threshold_db) * cell)
-    return ZoneMap(xs.copy(), ys.copy(), value, kind, tuple(band_hz), threshold_db, area)
+    if itd is None:
+        inside = np.nan_to_num(value, nan=-np.inf) >= threshold
+    else:
+        inside = ((np.nan_to_num(value, nan=np.inf) <= threshold)
+                  & (np.nan_to_num(itd, nan=np.inf) <= ZONE_ITD_ERROR_US))
+    area = float(np.count_nonzero(inside) * cell)
+    return ZoneMap(xs.copy(), ys.copy(), value, kind, tuple(band_hz), threshold, area, itd)
+
+
+def _virtualization_error(scene: Scene, fs: FilterSet, nx: int, ny: int, listener_index: int,
+                          centres_hz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per valid zone head (L,): the worst-input RMS ILD error (dB) over the 1/3-octave bands
+    of centres_hz (band energies, `VIRTUAL_POINTS_PER_BAND` frequencies a band), and the
+    worst-input |ITD error| (µs, from the 1/3-octave centres in the ITD band), of the
+    device's ear signals against the reference pair's (the same for every head: each faces
+    the device, and the pair is placed for the head, `reference_pair_ears`)."""
+    from dsp.virtualizer import ITD_BAND_HZ, interaural_delay_s, reference_pair_ears
+
+    grid = band_grid(centres_hz, VIRTUAL_POINTS_PER_BAND)
+    f_itd = third_octave_centres(*ITD_BAND_HZ)
+    f = np.concatenate([grid.freqs_hz, f_itd])
+    plant = _zone_plant(scene, nx, ny, listener_index, tuple(f.tolist()))
+    m = ear_pressure(plant, fir_response(fs.fir, fs.fs_hz, f)).astype(complex)  # (F, L, 2, 2)
+    ref = np.transpose(reference_pair_ears(scene, listener_index, f), (0, 2, 1))[:, None]
+    nb = grid.freqs_hz.size
+    ild_err, itd_err = [], []
+    for k in range(2):  # input k's ipsilateral ear is k
+        def ild(x, k=k):
+            p = np.abs(x[:nb, :, :, k]) ** 2  # (F, L, ear)
+            return band_db(p[..., k].T, p[..., 1 - k].T, grid)  # (L, B)
+
+        ild_err.append(np.sqrt(np.mean((ild(m) - ild(ref)) ** 2, axis=-1)))
+        itd_dev = interaural_delay_s(m[nb:, :, 0, k], m[nb:, :, 1, k], f_itd)
+        itd_ref = interaural_delay_s(ref[nb:, :, 0, k], ref[nb:, :, 1, k], f_itd)
+        itd_err.append(1e6 * np.abs(itd_dev - itd_ref))
+    return np.max(ild_err, axis=0), np.max(itd_err, axis=0)
 
 
 def effort_spectrum(fs: FilterSet, g_ref: np.ndarray, n_fft: int) -> np.ndarray:

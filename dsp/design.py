@@ -164,6 +164,9 @@ def _design_once(scene: Scene, params: DesignParams, cap_db: float) -> DesignRes
         band = (freqs >= 100.0) & (freqs <= 0.45 * fs_hz)
         effort = np.where(band, effort, np.minimum(effort, beam.effort_db))
         meta["rtf_reference_driver"] = scene.device.drivers[beam.reference].name
+        from dsp.beam import rtf_form
+
+        filters.rtf = rtf_form(beam, params.n_taps, params.delay, fs_hz, meta["drivers"])
     else:
         effort = effort_spectrum(filters, g_ref, n_fft)
     meta["effort_db"] = round(float(np.max(effort)), 2)
@@ -234,7 +237,7 @@ def redesign(scene: Scene, params: DesignParams, zone_shape: tuple[int, int] = (
     t2 = time.perf_counter()
     amap = azimuth_map(scene, d.filters, map_freqs)
     t3 = time.perf_counter()
-    kind = "beam" if params.method == "beam" else "cancellation"
+    kind = {"beam": "beam", "virtualizer": "virtualization"}.get(params.method, "cancellation")
     zone = zone_map(scene, d.filters, kind, *zone_shape, listener_index=params.listener,
                     az_map=amap)
     t4 = time.perf_counter()

@@ -12,6 +12,10 @@ plant_sha256, plant_form, plant_offsets_ms, plant_window_loss_db: `dsp.measured_
 design on a measured plant also cancellation_simulated_db, the same design on the simulated
 plant (cancellation_db is on the measured one; the probe, the maps and the virtualizer's
 ITD/ILD figures need other head positions than the one measured and stay on the simulation).
+Every report also: latency {"outputs": per driver feed, the total
+latency (modelling delay + bulk FIR delay) in samples and ms, `FilterSet.latency`}; beam: rtf
+{reference_driver, realization_error_db, relative_delay_samples, latency} of the RTF form
+exported beside the full weights (`dsp.filterset.RtfForm`).
 """
 
 from __future__ import annotations
@@ -52,28 +56,10 @@ def beam_metrics(scene, filters) -> dict:
     return {"null_depth_db": out, "lobe_deviation_db": round(float(dev.max()), 2)}
 
 
-def reference_pair_ears(scene, listener_index: int, freqs_hz: np.ndarray) -> np.ndarray:
-    """Ear responses (F, 2 speakers, 2 ears) of the `reference-stereo-pair` preset placed in
-    front of the listener so that it sees the pair at ±30° (its documented set-up)."""
-    from dataclasses import replace
-
-    from sim.freefield import ear_transfer_at
-    from sim.scene_io import load_device
-
-    li = scene.listeners[listener_index]
-    ref = load_device("reference-stereo-pair")
-    yaw = np.deg2rad(li.yaw_deg)
-    pos = np.asarray(li.position_m) + 1.25 / np.tan(np.deg2rad(30.0)) * np.array(
-        [np.cos(yaw), np.sin(yaw), 0.0])
-    dev = replace(ref, position_m=tuple(float(v) for v in pos), yaw_deg=li.yaw_deg + 180.0)
-    rs = replace(scene, device=dev)
-    return ear_transfer_at(rs, freqs_hz, np.asarray(li.position_m)[None], li.yaw_deg, li)[:, :, 0]
-
-
 def virtualizer_metrics(scene, filters, listener_index: int = 0) -> dict:
     """ITD and 1/3-octave ILD of the device's ear signals vs the reference pair's."""
     from dsp.analysis import at_ear
-    from dsp.virtualizer import ITD_BAND_HZ, interaural_delay_s
+    from dsp.virtualizer import ITD_BAND_HZ, interaural_delay_s, reference_pair_ears
 
     li = scene.listeners[listener_index]
     grid = report_grid(*VIRTUAL_BAND_HZ)
@@ -106,8 +92,9 @@ def build_report(scene, r: Redesign, probe_cm: float = 5.0) -> dict:
            "effort_db": round(d.max_effort_db, 2), "fir_error_db": round(d.fir_error_db, 2),
            "zone_area_m2": round(r.zone.area_m2, 3),
            "zone": {"kind": r.zone.kind, "band_hz": list(r.zone.band_hz),
-                    "threshold_db": r.zone.threshold_db,
+                    "threshold_db": r.zone.threshold_db, "criterion": r.zone.criterion,
                     "grid": [len(r.zone.x_m), len(r.zone.y_m)]},
+           "latency": {"outputs": d.filters.latency()},
            "warnings": list(d.warnings)}
     rep.update(plant_report(scene, p.plant, p.listener, p.n_taps, p.oversample))
     if r.simulated is not None:
@@ -115,6 +102,11 @@ def build_report(scene, r: Redesign, probe_cm: float = 5.0) -> dict:
     if p.method == "beam":
         rep.update(beam_metrics(scene, d.filters))
         rep["rtf_reference_driver"] = d.filters.meta.get("rtf_reference_driver")
+        rtf = d.filters.rtf
+        rep["rtf"] = {"reference_driver": rep["rtf_reference_driver"],
+                      "realization_error_db": round(rtf.realization_error_db, 2),
+                      "relative_delay_samples": rtf.relative.delay_samples,
+                      "latency": {"outputs": rtf.cascade().latency()}}
     else:
         rep["cancellation_db"] = r.cancellation.to_dict()
         rep["cancellation_probe_db"] = {

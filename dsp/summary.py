@@ -81,17 +81,18 @@ def worst_cancellation_db(c: Cancellation, band_hz=CANCELLATION_BAND_HZ) -> floa
 class DesignSummary:
     """The numbers the Design panel shows.
 
-    effort_db: realized maximum effort; fir_error_db; zone_area_m2 (area with ≥ zone
-    threshold); cancellation_db: worst sweet-spot band in `cancellation_band_hz` (None for the
-    beam); probe_db: the same at the ± probe displacement (None without a probe); beam:
-    null_depth_db {angle: worst 1/3-octave depth in `beam_band_hz`} and lobe_deviation_db.
+    effort_db: realized maximum effort; fir_error_db; zone_area_m2 (area in the zone) and
+    zone_criterion (what its cells meet, `ZoneMap.criterion`); cancellation_db: worst
+    sweet-spot band in `cancellation_band_hz` (None for the beam); probe_db: the same at the
+    ± probe displacement (None without a probe); beam: null_depth_db {angle: worst 1/3-octave
+    depth in `beam_band_hz`} and lobe_deviation_db.
     """
 
     method: str
     effort_db: float
     fir_error_db: float
     zone_area_m2: float
-    zone_threshold_db: float
+    zone_criterion: str
     cancellation_db: float | None = None
     cancellation_band_hz: tuple[float, float] = CANCELLATION_BAND_HZ
     probe_db: float | None = None
@@ -105,7 +106,7 @@ def summarize(r, probe: Cancellation | None = None) -> DesignSummary:
     d = r.design
     p = d.params
     s = DesignSummary(method=p.method, effort_db=d.max_effort_db, fir_error_db=d.fir_error_db,
-                      zone_area_m2=r.zone.area_m2, zone_threshold_db=r.zone.threshold_db)
+                      zone_area_m2=r.zone.area_m2, zone_criterion=r.zone.criterion)
     if r.cancellation is not None:
         s.cancellation_db = worst_cancellation_db(r.cancellation)
     if probe is not None:

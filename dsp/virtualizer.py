@@ -30,20 +30,23 @@ ITD_BAND_HZ = (200.0, 1500.0)
 """Band of the interaural phase-delay fit (where ITD is the dominant lateralization cue)."""
 
 
-def interaural_delay_s(h_left: np.ndarray, h_right: np.ndarray, freqs_hz: np.ndarray) -> float:
-    """ITD in s (positive: the right ear lags) from two ear responses (F,) at freqs (F,):
+def interaural_delay_s(h_left: np.ndarray, h_right: np.ndarray,
+                       freqs_hz: np.ndarray) -> float | np.ndarray:
+    """ITD in s (positive: the right ear lags) from two ear responses (F, ...) at freqs (F,):
     least-squares slope through the origin of the unwrapped interaural phase over
-    ITD_BAND_HZ (a phase-delay estimate; linear in the phase, so delays add)."""
+    ITD_BAND_HZ (a phase-delay estimate; linear in the phase, so delays add). A float for
+    responses (F,), else an array of the trailing shape."""
     f = np.asarray(freqs_hz, dtype=float)
     m = (f >= ITD_BAND_HZ[0]) & (f <= ITD_BAND_HZ[1])
     if np.count_nonzero(m) < 3:
         raise ValueError("need ≥ 3 frequencies in the ITD band")
     order = np.argsort(f[m])
     fm = f[m][order]
-    phi = np.unwrap(np.angle((h_right * np.conj(h_left))[m][order]))
+    phi = np.unwrap(np.angle((h_right * np.conj(h_left))[m][order]), axis=0)
     # The band starts low enough (200 Hz: a turn is 5 ms) that no real ITD wraps there.
     w = 2 * np.pi * fm
-    return float(-np.sum(w * phi) / np.sum(w * w))
+    tau = -np.tensordot(w, phi, axes=(0, 0)) / np.sum(w * w)
+    return float(tau) if np.ndim(tau) == 0 else tau
 
 
 def shelf(freqs_hz: np.ndarray, fz_hz: float, fp_hz: float) -> np.ndarray:
@@ -109,6 +112,28 @@ def virtual_pair_scene(scene: Scene, listener: Listener, angle_deg: float,
                               directivity=Omni()))
     dev = Device(name="virtual-pair", position_m=(0.0, 0.0, 0.0), drivers=tuple(drivers))
     return replace(scene, device=dev)
+
+
+@functools.cache
+def _reference_device() -> Device:
+    """The `reference-stereo-pair` preset, read once (every virtualizer redesign asks)."""
+    from sim.scene_io import load_device
+
+    return load_device("reference-stereo-pair")
+
+
+def reference_pair_ears(scene: Scene, listener_index: int, freqs_hz: np.ndarray) -> np.ndarray:
+    """Ear responses (F, 2 speakers, 2 ears) of the `reference-stereo-pair` preset placed in
+    front of the listener so that it sees the pair at ±30° (its documented set-up): what the
+    virtualizer's ITD and ILD are scored against."""
+    li = scene.listeners[listener_index]
+    ref = _reference_device()
+    yaw = np.deg2rad(li.yaw_deg)
+    pos = np.asarray(li.position_m) + 1.25 / np.tan(np.deg2rad(30.0)) * np.array(
+        [np.cos(yaw), np.sin(yaw), 0.0])
+    dev = replace(ref, position_m=tuple(float(v) for v in pos), yaw_deg=li.yaw_deg + 180.0)
+    rs = replace(scene, device=dev)
+    return ear_transfer_at(rs, freqs_hz, np.asarray(li.position_m)[None], li.yaw_deg, li)[:, :, 0]
 
 
 def head_ears(scene: Scene, listener: Listener, angle_deg: float, distance_m: float,

@@ -76,15 +76,27 @@ def _is_file(p: Path) -> bool:
         return False
 
 
-def _resolve_path(value: str, base_dir: Path | None, path: str, what: str) -> str:
+def _is_dir(p: Path) -> bool:
+    """Path.is_dir, False also for names the OS refuses."""
+    try:
+        return p.is_dir()
+    except OSError:
+        return False
+
+
+def _resolve_path(value: str, base_dir: Path | None, path: str, what: str,
+                  folder: bool = False) -> str:
+    """Absolute path of an existing file (a folder with `folder`) that `value` names,
+    relative to base_dir; SceneError at `path` otherwise."""
     try:
         p = Path(value).expanduser()
     except RuntimeError:  # "~user" of an unknown user
         p = Path(value)
     if not p.is_absolute() and base_dir is not None:
         p = base_dir / p
-    if not _is_file(p):
-        raise SceneError(f"{path} = {_fmt(value)}: {what} file not found ({p})", path)
+    if not (_is_dir(p) if folder else _is_file(p)):
+        kind = "folder" if folder else "file"
+        raise SceneError(f"{path} = {_fmt(value)}: {what} {kind} not found ({p})", path)
     return str(p.resolve())
 
 
@@ -226,6 +238,10 @@ class _FileFields(_Obj):
     def file(self, key: str, what: str) -> str:
         return _resolve_path(self.string(key, max_chars=MAX_PATH_CHARS), self.base_dir,
                              self.sub(key), what)
+
+    def folder(self, key: str, what: str) -> str:
+        return _resolve_path(self.string(key, max_chars=MAX_PATH_CHARS), self.base_dir,
+                             self.sub(key), what, folder=True)
 
     def error(self, key: str, message: str) -> SceneError:
         return SceneError(f"{self.sub(key)}: {message}", self.sub(key))

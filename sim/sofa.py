@@ -23,6 +23,7 @@ from scipy.spatial import cKDTree
 from sim.directivity.measured import MeasuredPattern
 
 HRIR_CONVENTION = "SimpleFreeFieldHRIR"
+DIRECTIVITY_TF_CONVENTION = "FreeFieldDirectivityTF"
 
 NETCDF_LOCK = threading.Lock()
 """Held around every SOFA read and write: netCDF4/HDF5 is not thread-safe, and two jobs
@@ -86,18 +87,22 @@ def _cartesian(sofa: sofar.Sofa, var: str, name: str, like: str | None = None) -
     return np.stack([r * np.cos(el) * np.cos(az), r * np.cos(el) * np.sin(az), r * np.sin(el)], -1)
 
 
-def _directions(sofa: sofar.Sofa, name: str, m: int) -> np.ndarray:
-    """(m, 3) unit vectors from the listener to the sources in the listener's own frame."""
-    rel = _cartesian(sofa, "SourcePosition", name)
-    if hasattr(sofa, "ListenerPosition"):
-        rel = rel - _cartesian(sofa, "ListenerPosition", name)
+def _directions(sofa: sofar.Sofa, name: str, m: int, rel: np.ndarray | None = None,
+                frame: str = "Listener") -> np.ndarray:
+    """(m, 3) unit vectors in the `frame` object's own frame (its View along x, Up along z):
+    by default from the listener to the sources (`rel` = SourcePosition − ListenerPosition);
+    a given `rel` (M, 3) is used as it is."""
+    if rel is None:
+        rel = _cartesian(sofa, "SourcePosition", name)
+        if hasattr(sofa, "ListenerPosition"):
+            rel = rel - _cartesian(sofa, "ListenerPosition", name)
     view = np.array([[1.0, 0.0, 0.0]])
     up = np.array([[0.0, 0.0, 1.0]])
-    if hasattr(sofa, "ListenerView"):
-        view = _cartesian(sofa, "ListenerView", name)
-    if hasattr(sofa, "ListenerUp"):
-        # ListenerUp has no _Type of its own: SOFA stores it in ListenerView's coordinates.
-        up = _cartesian(sofa, "ListenerUp", name, like="ListenerView")
+    if hasattr(sofa, f"{frame}View"):
+        view = _cartesian(sofa, f"{frame}View", name)
+    if hasattr(sofa, f"{frame}Up"):
+        # Up has no _Type of its own: SOFA stores it in View's coordinates.
+        up = _cartesian(sofa, f"{frame}Up", name, like=f"{frame}View")
     view = view / np.linalg.norm(view, axis=-1, keepdims=True)
     up = up - np.sum(up * view, axis=-1, keepdims=True) * view
     up = up / np.linalg.norm(up, axis=-1, keepdims=True)
@@ -105,9 +110,10 @@ def _directions(sofa: sofar.Sofa, name: str, m: int) -> np.ndarray:
     local = np.stack([np.sum(rel * b, axis=-1) for b in (view, left, up)], axis=-1)
     norm = np.linalg.norm(local, axis=-1, keepdims=True)
     if not np.all(np.isfinite(local)) or np.any(norm == 0.0):
-        raise SofaError(f"{name}: SourcePosition has non-finite or listener-coincident entries")
+        raise SofaError(f"{name}: positions have non-finite or coincident entries (the"
+                        " directions cannot be formed)")
     if len(local) not in (1, m):
-        raise SofaError(f"{name}: {len(local)} source positions for {m} measurements")
+        raise SofaError(f"{name}: {len(local)} positions for {m} measurements")
     return np.broadcast_to(local / norm, (m, 3)).copy()
 
 
@@ -174,24 +180,61 @@ def hrtf_at(hrir: Hrir, freqs_hz: ArrayLike, directions: ArrayLike) -> np.ndarra
 
 
 def load_directivity(path: str | Path, fs_hz: float, receiver: int = 0) -> MeasuredPattern:
-    """Measured driver (or microphone) pattern from any SOFA file with Data.IR.
+    """Measured driver (or microphone) pattern from a SOFA file with Data.IR (e.g.
+    GeneralFIR) or of convention FreeFieldDirectivityTF.
 
-    Directions are the SourcePositions seen from the listener (the measured object), whose
-    ListenerView is the driver axis; the IRs are those of ``receiver``.  The bulk delay is
-    removed as in :meth:`MeasuredPattern.from_irs`.
+    Data.IR: directions are the SourcePositions seen from the listener (the measured
+    object), whose ListenerView is the driver axis; the IRs are those of ``receiver``; the
+    bulk delay is removed as in :meth:`MeasuredPattern.from_irs`.
+    FreeFieldDirectivityTF (AES69-2022: the source measured by receivers around it): the
+    directions are the receivers (ListenerPosition + ReceiverPosition − SourcePosition) in
+    the source's frame (SourceView = the driver axis, SourceUp); Data.Real/Imag (M, R, N) on
+    the frequencies N (Hz); measurement ``receiver`` of M (0 for a single one); the bulk delay
+    is removed as in :meth:`MeasuredPattern.from_tf`.
 
     Raises:
-        SofaError: missing or unreadable file, no Data.IR (a TF or SOS convention), receiver
-            out of range, or unusable positions or IR data.
+        SofaError: missing or unreadable file, neither Data.IR nor that TF convention, an
+            index out of range, or unusable positions or data.
     """
     sofa, name = _read(path)
+    convention = str(getattr(sofa, "GLOBAL_SOFAConventions", "?"))
+    if convention == DIRECTIVITY_TF_CONVENTION:
+        return _directivity_tf(sofa, name, fs_hz, receiver)
     if not hasattr(sofa, "Data_IR"):
-        convention = getattr(sofa, "GLOBAL_SOFAConventions", "?")
         raise SofaError(
             f"{name}: SOFA convention {convention!r} has no Data.IR; expected an FIR "
-            f"convention such as 'GeneralFIR' or {HRIR_CONVENTION!r}"
+            f"convention such as 'GeneralFIR' or {HRIR_CONVENTION!r}, or"
+            f" {DIRECTIVITY_TF_CONVENTION!r}"
         )
     ir = _impulse_responses(sofa, name, fs_hz)
     if not 0 <= receiver < ir.shape[1]:
         raise SofaError(f"{name}: receiver {receiver} requested, file has {ir.shape[1]}")
     return MeasuredPattern.from_irs(_directions(sofa, name, ir.shape[0]), ir[:, receiver], fs_hz)
+
+
+def _directivity_tf(sofa: sofar.Sofa, name: str, fs_hz: float,
+                    measurement: int) -> MeasuredPattern:
+    """A FreeFieldDirectivityTF file's pattern (see `load_directivity`)."""
+    try:
+        tf = np.asarray(sofa.Data_Real, dtype=float) + 1j * np.asarray(sofa.Data_Imag,
+                                                                       dtype=float)
+        freqs = np.atleast_1d(np.asarray(sofa.N, dtype=float))
+    except (AttributeError, TypeError, ValueError) as e:
+        raise SofaError(f"{name}: {DIRECTIVITY_TF_CONVENTION} without usable Data.Real,"
+                        f" Data.Imag and N ({e})") from None
+    if tf.ndim != 3 or tf.shape[-1] != freqs.size or freqs.size == 0:
+        raise SofaError(f"{name}: Data.Real/Imag has shape {tf.shape} and N {freqs.size}"
+                        " values; expected (M, R, N) with N the frequencies")
+    if not (np.all(np.isfinite(tf)) and np.all(np.isfinite(freqs))
+            and np.all(np.diff(freqs) > 0) and freqs[0] >= 0):
+        raise SofaError(f"{name}: Data.Real/Imag or N hold NaN or infinite values, or N does"
+                        " not rise strictly from ≥ 0 Hz")
+    if not 0 <= measurement < tf.shape[0]:
+        raise SofaError(f"{name}: measurement {measurement} requested, file has {tf.shape[0]}")
+    rel = _cartesian(sofa, "ReceiverPosition", name)
+    if hasattr(sofa, "ListenerPosition"):
+        rel = rel + _cartesian(sofa, "ListenerPosition", name)
+    if hasattr(sofa, "SourcePosition"):
+        rel = rel - _cartesian(sofa, "SourcePosition", name)
+    dirs = _directions(sofa, name, tf.shape[1], rel, frame="Source")
+    return MeasuredPattern.from_tf(dirs, tf[measurement], freqs, fs_hz)

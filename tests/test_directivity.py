@@ -64,18 +64,27 @@ def fibonacci_sphere(n):
     return np.stack([r * np.cos(phi), r * np.sin(phi), z], axis=-1)
 
 
-def test_measured_pattern_nearest_direction_and_linear_frequency_interpolation():
+def test_measured_pattern_on_and_between_directions_and_linear_frequency_interpolation():
     d = fibonacci_sphere(200)
     grid = np.linspace(0.0, 1000.0, 11)
     # Responses linear in frequency, so linear interpolation must reproduce them exactly.
     tf = (1.0 + d[:, :1]) * (1.0 + 1j * grid / 1000.0)
     pat = MeasuredPattern(d * 3.0, tf, grid, 48000.0)
-    query = d[[5, 17, 150]] + 1e-3  # slightly off the grid points, and not unit length
+    query = d[[5, 17, 150]] * 2.0  # on measured directions, not unit length
     f = np.array([0.0, 55.0, 999.0, 2000.0])
     g = pat.gain(f, query)
     expect = (1.0 + d[[5, 17, 150], :1]) * (1.0 + 1j * np.minimum(f, 1000.0) / 1000.0)
     np.testing.assert_allclose(g, expect, rtol=1e-12)
     assert pat.gain(f, query.reshape(3, 1, 3)).shape == (3, 1, 4)
+    # Between directions the level lies between the 3 nearest ones' (a weighted dB mean) and
+    # the phase, equal for all, is kept.
+    off = d[[5, 17, 150]] + 0.05
+    _, idx = pat._tree.query(off / np.linalg.norm(off, axis=1, keepdims=True), k=3)
+    near = np.abs(tf[idx, 5])
+    between = pat.gain([500.0], off)[:, 0]
+    assert np.all((np.abs(between) >= near.min(1) - 1e-12)
+                  & (np.abs(between) <= near.max(1) + 1e-12))
+    np.testing.assert_allclose(np.angle(between), np.angle(1 + 0.5j), atol=1e-12)
 
 
 def test_measured_pattern_from_irs_removes_on_axis_bulk_delay():

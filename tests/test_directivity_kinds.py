@@ -90,7 +90,7 @@ def test_sofa_response_is_the_measured_pattern_in_the_transducer_frame():
 
 
 def test_the_registry_holds_each_kind_once_in_order():
-    assert kind_names() == ("omni", "cardioid", "piston", "sofa")
+    assert kind_names() == ("omni", "cardioid", "piston", "sofa", "frd")
     assert kind_names(microphone=True) == ("omni", "cardioid")
     for name in kind_names():
         assert directivity_class(name).kind == name

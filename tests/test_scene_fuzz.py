@@ -65,13 +65,14 @@ _STRINGS = [
     "builtin:pink-noise", "builtin:nope", "~nosuchuser/x.sofa", "../../../../etc/passwd",
     "/dev/zero", "/dev/stdin", "/", ".", "a" * 5000, "default", "living-room", "hall",
     "anechoic", "studio", "soundbar-8", "echo-studio-like", "scene", "device", "room",
-    "shoebox", "polygon", "omni", "cardioid", "piston", "sofa", "sphere", "talker", "noise",
+    "shoebox", "polygon", "omni", "cardioid", "piston", "sofa", "frd", "sphere", "talker", "noise",
     "rt60", "linoleum_on_concrete", str(_DEVICE_PRESET),
 ]
 _KEYS = ["name", "kind", "type", "position", "drivers", "microphones", "listeners", "sources",
          "room", "device", "walls", "rt60", "material", "materials", "absorption", "floor",
          "height", "dimensions", "description", "schema_version", "simulation", "fs",
-         "directivity", "hrtf", "file", "model", "zzz", "", "\u00e9t\u00e9", "a" * 300]
+         "directivity", "hrtf", "file", "folder", "driver", "model", "zzz", "",
+         "\u00e9t\u00e9", "a" * 300]
 
 _numbers = st.one_of(
     st.sampled_from([0, -1, 1, 2, 3, -0.0, 1e-9, 5e-324, 1e308, -1e308, 2**63, -(2**63) - 1,

@@ -160,10 +160,22 @@ def test_directivity_from_general_fir(tmp_path):
     fir.SourcePosition = np.array([[0.0, 0.0, 2.0], [90.0, 0.0, 2.0], [180.0, 0.0, 2.0]])
     pattern = load_directivity(write(tmp_path / "driver.sofa", fir), fs, receiver=1)
     f = np.fft.rfftfreq(128, 1.0 / fs)[[1, 10, 40]]
-    g = pattern.gain(f, [[1.0, 0.05, 0.0], [0.0, 1.0, 0.1], [-1.0, 0.0, 0.0]])
+    g = pattern.gain(f, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]])
     np.testing.assert_allclose(g[0], 1.0, atol=1e-12)
-    np.testing.assert_allclose(g[1], 0.5 * np.exp(-2j * np.pi * f * 2 / fs), atol=1e-12)
+    left = 0.5 * np.exp(-2j * np.pi * f * 2 / fs)
+    np.testing.assert_allclose(g[1], left, atol=1e-12)
     np.testing.assert_allclose(np.abs(g[2]), 0.1, atol=1e-12)
+    # Between them: inverse-square distance weights over the 3 nearest, dB, and each phase
+    # taken the shorter way round from the nearest one's (the front's, phase 0).
+    u = np.array([1.0, 0.6, 0.0]) / np.hypot(1.0, 0.6)
+    mid = pattern.gain(f, [u])[0]
+    w = 1.0 / np.sum((u - np.eye(3)[[0, 1]] * [[1], [1]]) ** 2, axis=1)
+    w = np.append(w, 1.0 / np.sum((u + np.eye(3)[0]) ** 2))
+    w /= w.sum()
+    back = pattern.gain(f, [[-1.0, 0.0, 0.0]])[0]
+    level = w[1] * np.log(0.5) + w[2] * np.log(0.1)
+    phase = w[1] * np.angle(left) + w[2] * np.angle(back)
+    np.testing.assert_allclose(mid, np.exp(level + 1j * phase), atol=1e-9)
     with pytest.raises(SofaError, match="receiver 2"):
         load_directivity(tmp_path / "driver.sofa", fs, receiver=2)
 
@@ -201,3 +213,41 @@ def test_sofa_files_can_be_read_from_many_threads_at_once():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def _piston_tf_file(path, radius_m=0.025, step_deg=10.0):
+    """A FreeFieldDirectivityTF file of the baffled piston: receivers on a sphere (az, el in
+    steps of step_deg), the source aimed along +y (SourceView), so the file's own frame is
+    exercised."""
+    from sim.directivity import Piston
+
+    az, el = np.meshgrid(np.arange(-180.0, 180.0, step_deg), np.arange(-80.0, 81.0, step_deg))
+    sph = np.stack([az.ravel(), el.ravel(), np.full(az.size, 2.0)], axis=-1)
+    sph = np.vstack([sph, [[0.0, 90.0, 2.0], [0.0, -90.0, 2.0]]])
+    a, e = np.deg2rad(sph[:, 0]), np.deg2rad(sph[:, 1])
+    dirs = np.stack([np.cos(e) * np.cos(a), np.cos(e) * np.sin(a), np.sin(e)], axis=-1)
+    f = np.geomspace(100.0, 20000.0, 200)
+    # The source's frame: view +y, up +z → local x = world y, local y (left) = world −x.
+    local = np.stack([dirs[:, 1], -dirs[:, 0], dirs[:, 2]], axis=-1)
+    tf = Piston(radius_m=radius_m).response(f, np.eye(3), local, 343.0, 48000)
+    s = sofar.Sofa("FreeFieldDirectivityTF")
+    s.ReceiverPosition = sph
+    s.SourceView = np.array([[0.0, 1.0, 0.0]])
+    s.N = f
+    s.Data_Real = np.real(tf)[None]
+    s.Data_Imag = np.imag(tf)[None]
+    for optional in ("Description", "EmitterDescriptions"):  # sofar cannot write them empty
+        s.delete(optional)
+    return write(path, s), local, tf, f
+
+
+def test_directivity_from_free_field_directivity_tf(tmp_path):
+    path, local, tf, f = _piston_tf_file(tmp_path / "piston.sofa")
+    pattern = load_directivity(path, 48000.0)
+    np.testing.assert_allclose(pattern.gain(f, local[:40]), tf[:40], atol=1e-9)
+    with pytest.raises(SofaError, match="measurement 1 requested, file has 1"):
+        load_directivity(path, 48000.0, receiver=1)
+    s = sofar.read_sofa(str(path), verify=False)
+    s.N = s.N[::-1]
+    with pytest.raises(SofaError, match=r"bad\.sofa: .*N does not rise strictly"):
+        load_directivity(write(tmp_path / "bad.sofa", s), 48000.0)

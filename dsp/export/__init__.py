@@ -38,8 +38,15 @@ __all__ = [
 def export(filters: FilterSet, out_dir: str | Path, formats: Sequence[str] | None = None,
            stem: str = "filters") -> dict[str, list[Path]]:
     """Write `filters` in each named format (default: all) into out_dir (must exist); returns
-    format → paths. Unknown names raise ValueError before anything is written."""
+    format → paths. A beam's RTF form (`FilterSet.rtf`) is written beside the full weights in
+    the same formats, as `{stem}_rtf_reference*` and `{stem}_rtf_relative*`. Unknown names
+    raise ValueError before anything is written."""
     chosen = [get_format(name) for name in (format_names() if formats is None else formats)]
     out = Path(out_dir)
+    parts = [(filters, stem)]
+    if filters.rtf is not None:
+        parts += [(filters.rtf.reference, f"{stem}_rtf_reference"),
+                  (filters.rtf.relative, f"{stem}_rtf_relative")]
     with batch():
-        return {fmt.name: fmt.write(filters, out, stem) for fmt in chosen}
+        return {fmt.name: [p for fs, name in parts for p in fmt.write(fs, out, name)]
+                for fmt in chosen}

@@ -27,8 +27,7 @@ from dsp.analysis import at_ear, report_grid
 from dsp.bands import band_db
 from dsp.filterset import FilterSet
 from dsp.fir import fir_response
-from dsp.report import reference_pair_ears
-from dsp.virtualizer import ITD_BAND_HZ, interaural_delay_s
+from dsp.virtualizer import ITD_BAND_HZ, interaural_delay_s, reference_pair_ears
 from sim.scene import Scene
 from sim.task import TaskState
 

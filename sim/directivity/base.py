@@ -64,6 +64,10 @@ class ParamReader(Protocol):
         """Absolute path of the existing `what` file (e.g. "SOFA") the key names."""
         ...
 
+    def folder(self, key: str, what: str) -> str:
+        """Absolute path of the existing folder of `what` files (e.g. "FRD") the key names."""
+        ...
+
     def error(self, key: str, message: str) -> Exception:
         """The format's error for `message` about the field `key` (to raise)."""
         ...

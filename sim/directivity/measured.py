@@ -14,6 +14,9 @@ from scipy.spatial import cKDTree
 
 from sim.directivity.base import unit
 
+NEIGHBOURS = 3
+"""Measured directions a response between them is interpolated from."""
+
 
 @dataclass(eq=False)
 class MeasuredPattern:
@@ -73,19 +76,60 @@ class MeasuredPattern:
         tf = np.fft.rfft(irs, n) * np.exp(2j * np.pi * freqs * delay_s)
         return cls(d, tf, freqs, float(fs_hz))
 
+    @classmethod
+    def from_tf(cls, directions: ArrayLike, tf: ArrayLike, freqs_hz: ArrayLike,
+                fs_hz: float) -> MeasuredPattern:
+        """Pattern from transfer functions (D, F) on ascending ``freqs_hz`` (F,), the bulk
+        delay of the direction closest to +x (`bulk_delay_s`) removed from all, keeping the
+        delays between directions."""
+        d = unit(np.atleast_2d(directions))
+        tf = np.atleast_2d(np.asarray(tf, dtype=complex))
+        f = np.asarray(freqs_hz, dtype=float)
+        axis = tf[np.argmax(d[:, 0])]
+        tau = bulk_delay_s(f, 20 * np.log10(np.maximum(np.abs(axis), 1e-30)),
+                           np.unwrap(np.angle(axis)))
+        return cls(d, tf * np.exp(2j * np.pi * f * tau), f, float(fs_hz))
+
     def gain(self, freqs_hz: ArrayLike, directions_local: ArrayLike) -> np.ndarray:
         """Complex response toward ``directions_local`` (..., 3) at ``freqs_hz`` (F,).
 
-        Nearest measured direction; real and imaginary parts interpolated linearly in
-        frequency (held constant outside the measured grid).  Returns shape (..., F).
+        Between directions: the `NEIGHBOURS` nearest measured ones, weighted by inverse
+        squared distance (exact on a measured direction), magnitude in dB and phase unwrapped
+        across them (each neighbour's phase taken the shorter way round from the nearest
+        one's). Between frequencies: real and imaginary parts linear (held constant outside
+        the measured grid). Returns shape (..., F).
         """
         f = np.atleast_1d(np.asarray(freqs_hz, dtype=float))
-        _, idx = self._tree.query(unit(directions_local))
-        rows = self.tf[idx]
+        u = unit(directions_local)
+        k = min(NEIGHBOURS, len(self.directions))
+        dist, idx = self._tree.query(u.reshape(-1, 3), k=k)
+        dist, idx = dist.reshape(-1, k), idx.reshape(-1, k)
+        rows = self._at_freqs(f)[idx]  # (N, k, F)
+        exact = dist[:, :1] < 1e-12
+        w = np.where(exact, (np.arange(k) == 0)[None], 1.0 / np.maximum(dist, 1e-12) ** 2)
+        w = (w / w.sum(axis=1, keepdims=True))[..., None]
+        level = np.sum(w * np.log(np.maximum(np.abs(rows), 1e-300)), axis=1)
+        near = np.angle(rows[:, 0])
+        turn = np.angle(rows * np.exp(-1j * near)[:, None])  # (−π, π] from the nearest
+        out = np.exp(level + 1j * (near + np.sum(w * turn, axis=1)))
+        return out.reshape(*u.shape[:-1], f.size)
+
+    def _at_freqs(self, f: np.ndarray) -> np.ndarray:
+        """The table (D, F) at frequencies f: real and imaginary parts linear in frequency."""
         grid = self.freqs_hz
         if len(grid) == 1:
-            return np.repeat(rows, f.size, axis=-1)
+            return np.repeat(self.tf, f.size, axis=-1)
         hi = np.clip(np.searchsorted(grid, f), 1, len(grid) - 1)
         lo = hi - 1
         t = np.clip((f - grid[lo]) / (grid[hi] - grid[lo]), 0.0, 1.0)
-        return rows[..., lo] * (1.0 - t) + rows[..., hi] * t
+        return self.tf[:, lo] * (1.0 - t) + self.tf[:, hi] * t
+
+
+def bulk_delay_s(freqs_hz: np.ndarray, level_db: np.ndarray, phase_rad: np.ndarray) -> float:
+    """Delay (s) of the least-squares phase line (with intercept) through an unwrapped phase
+    (F,) where its level is within 20 dB of its peak; 0 with fewer than 2 such points."""
+    m = level_db >= level_db.max() - 20.0
+    if np.count_nonzero(m) < 2:
+        return 0.0
+    slope = np.polyfit(freqs_hz[m], phase_rad[m], 1)[0]
+    return float(-slope / (2 * np.pi))

@@ -113,9 +113,14 @@ DEFAULT_CACHE = RirCache()
 
 
 def file_stamp(path: str | None) -> tuple | None:
-    """(path, size, mtime) of a referenced file, so an edited file invalidates caches."""
+    """(path, size, mtime) of a referenced file, so an edited file invalidates caches; for a
+    folder (FRD polars), (path, the stamp of every file in it)."""
     if not path:
         return None
+    if os.path.isdir(path):
+        from sim.directivity.frd_files import folder_stamp
+
+        return (str(path), folder_stamp(path))
     try:
         st = os.stat(path)
         return (str(path), st.st_size, st.st_mtime_ns)

@@ -360,3 +360,21 @@ def test_export_dialog_offers_every_registered_format(qtbot, tmp_path, monkeypat
     assert list(dialog.checks) == [f.name for f in export_formats()]
     assert [box.text() for box in dialog.checks.values()] == [f.label for f in export_formats()]
     assert dialog.choice().formats == ["fake"]
+
+
+def test_the_virtualizer_zone_shows_the_virtualization_error(stereo, qtbot, tmp_path):
+    w, ws = stereo, stereo.design
+    ws.panel.method_combo.setCurrentIndex(ws.panel.method_combo.findData("virtualizer"))
+    o = wait_design(w, qtbot)
+    zone = o.redesign.zone
+    assert zone.kind == "virtualization"
+    lg = ws.overlay.legend
+    assert lg.title.startswith("ILD error vs the reference pair (dB)")
+    assert lg.note.startswith("ILD error ≤ 2 dB, ITD error ≤ 50 µs:")
+    assert ws.panel.zone_label.text().endswith("ILD error ≤ 2 dB, ITD error ≤ 50 µs")
+    # The scale runs backwards: a smaller error is brighter and more opaque.
+    from workbench.gui.design.zone_overlay import SCALE_DB, zone_rgba
+
+    rgba = zone_rgba(np.array([[0.5, 5.5]]), *SCALE_DB["virtualization"])
+    assert rgba[0, 0, 3] > rgba[0, 1, 3]
+    assert ws.save_zone_figure(tmp_path / "zone.png").read_bytes().startswith(b"\x89PNG")

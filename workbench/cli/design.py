@@ -75,6 +75,11 @@ def _cmd_design(args) -> int:
           f" {f.n_drivers} drivers, {params.n_taps} taps, effort"
           f" {rep['effort_db']:.1f} dB, FIR error {rep['fir_error_db']:.1f} dB, {rep['plant']}"
           " plant")
+    print("latency per output: " + ", ".join(f"{o['output']} {o['ms']:g} ms ({o['samples']:g})"
+                                             for o in rep["latency"]["outputs"]))
+    if "rtf" in rep:
+        print(f"RTF form (reference {rep['rtf']['reference_driver']} + relative filters):"
+              f" realization error {rep['rtf']['realization_error_db']:.1f} dB")
     for w in d.redesign.design.warnings:
         print(f"warning: {w}", file=sys.stderr)
     return EXIT_OK

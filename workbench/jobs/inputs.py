@@ -20,7 +20,8 @@ from sim.scene import Scene
 
 def scene_files(scene: Scene | None) -> tuple[Path, ...]:
     """The files a scene refers to (absolute, as loaded): source signals that are files, the
-    listeners' SOFA HRTFs, the drivers' and microphones' SOFA directivities."""
+    listeners' SOFA HRTFs, the drivers' and microphones' SOFA directivities and FRD folders
+    (no output may land inside one)."""
     if scene is None:
         return ()
     files = [s.signal for s in scene.sources if not s.signal.startswith("builtin:")]

@@ -370,7 +370,7 @@ class DesignPanel(QWidget):
         s = o.summary
         self.effort_label.setText(f"{s.effort_db:.1f} dB (cap {o.params.max_effort_db:g} dB)")
         self.fir_label.setText(f"{s.fir_error_db:.1f} dB")
-        self.zone_label.setText(f"{s.zone_area_m2:.2f} m² ≥ {s.zone_threshold_db:g} dB")
+        self.zone_label.setText(f"{s.zone_area_m2:.2f} m² {s.zone_criterion}")
         beam = s.method == "beam"
         for w in rows[:2]:
             w.setVisible(not beam)

@@ -1,11 +1,13 @@
 """The listening-zone map drawn on the floor of the top-view editor, under the scene's items,
 with a colour-bar legend in the view's bottom-right corner. Toggled by View ▸ Listening Zone.
 
-The map is the redesign's `ZoneMap` (cancellation in dB for CTC, null steering and the
-virtualizer; attenuation re on-axis for a beam) on a 50 × 40 grid. Cells are coloured from
-0 dB to the scale's top (25 dB of cancellation: the real-head ceiling, spatial.md takeaway 4;
-30 dB for a beam) and get more opaque as the value rises, so the zone stands out on the floor
-and the grid stays visible elsewhere; cells where no head fits (NaN) are left clear.
+The map is the redesign's `ZoneMap` (cancellation in dB for CTC and null steering;
+attenuation re on-axis for a beam; the ILD error against the reference pair for the
+virtualizer) on a 50 × 40 grid. Cells are coloured from the scale's dim end to its bright end
+(0 to 25 dB of cancellation: the real-head ceiling, spatial.md takeaway 4; 0 to 30 dB for a
+beam; 6 down to 0 dB of ILD error) and get more opaque toward the bright end, so the zone
+stands out on the floor and the grid stays visible elsewhere; cells where no head fits (NaN)
+are left clear.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from workbench.gui.plots.base import ZONE_COLORMAP
 from workbench.gui.shell.theme import SceneColors, current_theme
 
-SCALE_DB = {"cancellation": (0.0, 25.0), "beam": (0.0, 30.0)}
-TITLES = {"cancellation": "Cancellation", "beam": "Attenuation re on-axis"}
+SCALE_DB = {"cancellation": (0.0, 25.0), "beam": (0.0, 30.0), "virtualization": (6.0, 0.0)}
+"""Colour scale (value at the dim end, value at the bright end) per zone kind: the
+virtualization's ILD error is better low, so its scale runs backwards."""
+TITLES = {"cancellation": "Cancellation", "beam": "Attenuation re on-axis",
+          "virtualization": "ILD error vs the reference pair"}
 ALPHA_MAX = 0.85
 ALPHA_MIN = {"dark": 0.3, "light": 0.1}
 """Opacity of the lowest values: enough to show the map's extent, not to drown the floor."""
@@ -114,12 +119,13 @@ class ZoneLegend(QWidget):
         p.setBrush(grad)
         p.setPen(QPen(QColor(c.label_text), 0.6))
         p.drawRect(bar)
-        for v in np.arange(lo, hi + 0.1, 5.0):
+        low, high = min(lo, hi), max(lo, hi)
+        for v in np.arange(low, high + 0.1, 5.0 if high - low > 10.0 else 2.0):
             x = bar.left() + (v - lo) / (hi - lo) * bar.width()
             p.drawLine(QPointF(x, bar.bottom()), QPointF(x, bar.bottom() + 3))
             p.drawText(QRectF(x - 15, bar.bottom() + 3, 30, 14), Qt.AlignmentFlag.AlignCenter,
                        f"{v:g}")
-        if self.threshold_db is not None and lo < self.threshold_db < hi:
+        if self.threshold_db is not None and low < self.threshold_db < high:
             x = bar.left() + (self.threshold_db - lo) / (hi - lo) * bar.width()
             p.setPen(QPen(QColor(c.selection), 2.0))
             p.drawLine(QPointF(x, bar.top() - 2), QPointF(x, bar.bottom() + 2))
@@ -183,7 +189,7 @@ class ZoneOverlay(QObject):
             lg.kind, lg.levels, lg.threshold_db = zone.kind, (lo, hi), zone.threshold_db
             lg.title = (f"{TITLES.get(zone.kind, zone.kind)} (dB), {zone.band_hz[0]:g} Hz–"
                         f"{zone.band_hz[1] / 1000:g} kHz")
-            lg.note = (f"≥ {zone.threshold_db:g} dB: {zone.area_m2:.2f} m²"
+            lg.note = (f"{zone.criterion}: {zone.area_m2:.2f} m²"
                        + ("  · updating…" if updating else ""))
             lg.update()
         self._update_visibility()
@@ -201,14 +207,16 @@ class ZoneOverlay(QObject):
 
         z = self.zone
         lo, hi = SCALE_DB.get(z.kind, SCALE_DB["cancellation"])
+        # matplotlib wants vmin < vmax: a backwards scale is the reversed colour map.
+        cmap = ZONE_COLORMAP if lo < hi else f"{ZONE_COLORMAP}_r"
         c = print_colors()
         markers = [Marker(float(x), float(y), "", c.driver, "o")
                    for x, y, _z in scene.device.driver_positions()]
         markers += [Marker(li.position_m[0], li.position_m[1], li.name, c.listener, "s")
                     for li in scene.listeners]
         return zone_figure(z.value_db, z.x_m, z.y_m, title=f"{scene.name}: {method} listening"
-                           f" zone (≥ {z.threshold_db:g} dB: {z.area_m2:.2f} m²)",
+                           f" zone ({z.criterion}: {z.area_m2:.2f} m²)",
                            cbar_label=f"{TITLES.get(z.kind, z.kind).lower()} (dB), "
                                       f"{z.band_hz[0]:g}–{z.band_hz[1]:g} Hz",
-                           vmin=lo, vmax=hi, cmap=ZONE_COLORMAP, markers=markers,
+                           vmin=min(lo, hi), vmax=max(lo, hi), cmap=cmap, markers=markers,
                            outline=scene.room.floor_polygon())
