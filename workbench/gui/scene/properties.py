@@ -1,7 +1,7 @@
 """Properties panel: the fields of the selected item (or of the scene when nothing is selected).
 
-Every edit goes through `SceneDocument.push` (one undo command; consecutive edits of one field
-merge). An edit the model refuses (outside the room, out of range) leaves the model unchanged:
+Every edit goes through `SceneDocument.push` (one undo command; consecutive spin-box steps of one field
+merge; a choice or a typed text is one step of its own). An edit the model refuses (outside the room, out of range) leaves the model unchanged:
 the field shows the model's value again, turns red, and the reason is shown under the form and
 in the status bar. The room's page is `room_properties`; a source's signal file is chosen with
 Browse… (`signal_file`), which shows the file's level.
@@ -85,6 +85,7 @@ class PropertiesPanel(QWidget):
         self._errors: dict[str, str] = {}
         self._updating = False
         self.measured_decay = self.measured_room = None
+        self.last_room = document.scene.room  # brought back when leaving free field
 
         self._scroll = QScrollArea(self)
         self._scroll.setWidgetResizable(True)
@@ -356,8 +357,12 @@ class PropertiesPanel(QWidget):
             self._refuse(field, f"{field.label} = {value!r}: {e}")
             return
         target = "scene" if self.key is None else edits.label_of(scene, self.key)
+        # Spin-box steps of one field merge into one undo step; a choice (type, material,
+        # kind) or a typed text is a step of its own.
+        spin = isinstance(field.widget, (QDoubleSpinBox, QSpinBox))
         error = self.document.try_push(new, f"Set {field.label.lower()} of {target}",
-                                       merge_key=("property", self.key, field.name))
+                                       merge_key=("property", self.key, field.name) if spin
+                                       else None)
         if error:
             self._refuse(field, error)
         elif field.name in self._errors:

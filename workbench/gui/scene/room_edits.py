@@ -9,8 +9,9 @@ Conversions keep what the user built:
   north, west), same height and absorption;
 - polygon → shoebox: the floor's bounding box, the scene shifted so that its corner is the
   origin, each shoebox wall taking the material of the polygon walls facing its way;
-- anechoic → shoebox / polygon: the default 5 × 4 × 2.7 m room (RT60 0.4 s), enlarged and the
-  scene shifted so that everything sits at least `MARGIN_M` inside;
+- anechoic → shoebox / polygon: the room the scene had before, when everything still fits in
+  it, else the default 5 × 4 × 2.7 m room (RT60 0.4 s), enlarged and the scene shifted so
+  that everything sits at least `MARGIN_M` inside;
 - any → anechoic: free field (positions unchanged).
 Per-surface materials follow corners as they are inserted (the new wall takes the split wall's
 material) and deleted (the merged wall keeps the earlier wall's material).
@@ -24,6 +25,7 @@ from dataclasses import replace
 import numpy as np
 
 from sim.scene import SHOEBOX_SURFACES, Room, Scene, Walls
+from workbench.gui.scene.edits import placement_error
 
 Vec2 = tuple[float, float]
 DEFAULT_DIMENSIONS_M = (5.0, 4.0, 2.7)
@@ -143,8 +145,11 @@ def _polygon_to_shoebox(scene: Scene) -> Scene:
     return _with_room(shift_scene(scene, -float(lo[0]), -float(lo[1])), box)
 
 
-def convert_room(scene: Scene, kind: str) -> Scene:
-    """The scene with its room switched to `kind` ("shoebox", "polygon", "anechoic")."""
+def convert_room(scene: Scene, kind: str, previous: Room | None = None) -> Scene:
+    """The scene with its room switched to `kind` ("shoebox", "polygon", "anechoic").
+
+    previous: the room the scene had before it went free field; leaving free field brings it
+    back (converted to `kind`) when everything fits inside it, instead of a default room."""
     room = scene.room
     if kind == room.kind:
         return scene
@@ -152,6 +157,10 @@ def convert_room(scene: Scene, kind: str) -> Scene:
         return _with_room(scene, Room(kind="anechoic", dimensions_m=None, walls=Walls(),
                                       air_absorption=False, name=room.name))
     if room.is_anechoic:
+        if previous is not None and not previous.is_anechoic:
+            back = convert_room(_with_room(scene, previous), kind)
+            if placement_error(back) is None:
+                return back
         scene, room = _enclosing_shoebox(scene)
         scene = _with_room(scene, room)
         return scene if kind == "shoebox" else _with_room(scene, _shoebox_to_polygon(room))

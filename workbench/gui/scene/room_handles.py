@@ -80,6 +80,8 @@ class _Drag:
     hit: RoomHit
     start: Scene
     gesture_id: int
+    press_px: QPoint  # where the drag began, viewport pixels
+    press_m: tuple[float, float]  # the room point there, in the frame of the drag's start
     shift: tuple[float, float] = (0.0, 0.0)  # how far the scene's frame has moved so far
 
 
@@ -152,12 +154,18 @@ class RoomGestures:
         if h is None or h.kind == "edge":
             return False
         self._counter += 1
-        self._drag = _Drag(h, self.view.scene_model, self._counter)
+        self._drag = _Drag(h, self.view.scene_model, self._counter, QPoint(view_pos),
+                           self.view.room_point(view_pos))
         self.view.select(ROOM_KEY)
         return True
 
     def _point(self, view_pos: QPoint) -> tuple[float, float]:
-        x, y = self.view.room_point(view_pos)
+        """The room point under `view_pos` in the frame of the drag's start: from the mouse's
+        travel in pixels, so the view's panning (whole pixels) adds no error."""
+        g = self._drag
+        px = self.view.px_per_m
+        x = g.press_m[0] + (view_pos.x() - g.press_px.x()) / px
+        y = g.press_m[1] - (view_pos.y() - g.press_px.y()) / px  # the view flips y
         if self.view.snapping:
             x, y = edits.snap(x, edits.GRID_M), edits.snap(y, edits.GRID_M)
         return x, y
@@ -172,8 +180,6 @@ class RoomGestures:
             self._push(room_edits.move_corner(self.view.scene_model, g.hit.index, (x, y)),
                        f"Move corner {g.hit.index}")
             return True
-        # In the frame of the drag's start (moving the west or south wall shifts the frame).
-        x, y = x - g.shift[0], y - g.shift[1]
         coordinate = x if g.hit.side in ("east", "west") else y
         new = room_edits.move_shoebox_wall(g.start, g.hit.side, coordinate)
         if self._push(new, f"Move {g.hit.side} wall"):

@@ -73,7 +73,7 @@ def build(panel, box: QVBoxLayout) -> None:
     kind = QComboBox()
     kind.addItems(["shoebox", "polygon", "anechoic"])
     panel._add(form, "room_type", "Type", kind, lambda s: s.room.kind,
-               lambda s, v: room_edits.convert_room(s, str(v)))
+               lambda s, v: room_edits.convert_room(s, str(v), panel.last_room))
     panel._info(form, "Volume", "volume")
     if room.kind == "shoebox":
         form = panel._group(box, "Dimensions")
@@ -138,6 +138,8 @@ def _build_walls(panel, box: QVBoxLayout, room: Room) -> None:
 def refresh(panel, scene: Scene) -> None:
     """Update the page's read-only parts (volume, floor, the RT60 table) from `scene`."""
     room = scene.room
+    if not room.is_anechoic:
+        panel.last_room = room
     vol = room.volume_m3()
     panel._infos["volume"].setText("free field" if vol is None else f"{vol:.1f} m³")
     if "floor" in panel._infos:
