@@ -121,9 +121,9 @@ def test_moving_the_west_wall_keeps_everything_in_place_relative_to_the_east_wal
 
 def test_corners_inserted_and_deleted_carry_wall_materials(scene):
     poly = room_edits.convert_room(scene, "polygon")
-    names = tuple((f"wall{i}", m) for i, m in enumerate(
-        ("wood_16mm", "brickwork", "glass_window", "plasterboard"))) + (
-        ("floor", "carpet_cotton"), ("ceiling", "rough_concrete"))
+    walls = ("wood_16mm", "brickwork", "glass_window", "plasterboard")
+    names = (*((f"wall{i}", m) for i, m in enumerate(walls)), ("floor", "carpet_cotton"),
+             ("ceiling", "rough_concrete"))
     poly = replace(poly, room=replace(poly.room, walls=Walls(materials=names)))
     five = room_edits.insert_corner(poly, 1, (5.0, 2.0))
     assert five.room.floor_m[2] == (5.0, 2.0)

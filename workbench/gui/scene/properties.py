@@ -1,9 +1,10 @@
 """Properties panel: the fields of the selected item (or of the scene when nothing is selected).
 
-Every edit goes through `SceneDocument.push` (one undo command; consecutive spin-box steps of one field
-merge; a choice or a typed text is one step of its own). An edit the model refuses (outside the room, out of range) leaves the model unchanged:
-the field shows the model's value again, turns red, and the reason is shown under the form and
-in the status bar. The room's page is `room_properties`; a source's signal file is chosen with
+Every edit goes through `SceneDocument.push` (one undo command; consecutive spin-box steps of
+one field merge, a choice or a typed text is a step of its own). An edit the model refuses
+(outside the room, out of range) leaves the model unchanged: the field shows the model's value
+again, turns red, and the reason is shown under the form and in the status bar. The room's page
+is `room_properties`; a source's signal file is chosen with
 Browse… (`signal_file`), which shows the file's level.
 """
 
