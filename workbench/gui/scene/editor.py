@@ -72,33 +72,26 @@ class SceneEditor(QObject):
 
     def delete(self, key: ItemKey | None = None) -> bool:
         """Delete `key` (default: the selection)."""
-        key = key if key is not None else self.view.selected_key
-        scene = self.document.scene
-        if not edits.exists(scene, key):
-            self.message.emit("Delete: nothing selected")
-            return False
-        label = edits.label_of(scene, key)
-        try:
-            new = contents.remove(scene, key)
-        except ValueError as e:
-            self.message.emit(f"Delete {label} refused: {e}")
-            return False
-        return self._push(new, f"Delete {label}", None)
+        return self._item_edit("Delete", key, lambda scene, k: (contents.remove(scene, k), None))
 
     def duplicate(self, key: ItemKey | None = None) -> bool:
-        """Duplicate `key` (default: the selection) next to it."""
+        """Duplicate `key` (default: the selection) next to it; the copy becomes selected."""
+        return self._item_edit("Duplicate", key, contents.duplicate)
+
+    def _item_edit(self, verb: str, key: ItemKey | None,
+                   edit: Callable[[Scene, ItemKey], tuple[Scene, ItemKey | None]]) -> bool:
         key = key if key is not None else self.view.selected_key
         scene = self.document.scene
         if not edits.exists(scene, key):
-            self.message.emit("Duplicate: nothing selected")
+            self.message.emit(f"{verb}: nothing selected")
             return False
         label = edits.label_of(scene, key)
         try:
-            new, copy = contents.duplicate(scene, key)
+            new, select = edit(scene, key)
         except ValueError as e:
-            self.message.emit(f"Duplicate {label} refused: {e}")
+            self.message.emit(f"{verb} {label} refused: {e}")
             return False
-        return self._push(new, f"Duplicate {label}", copy)
+        return self._push(new, f"{verb} {label}", select)
 
     # -- context menus -------------------------------------------------------------------------
     def context_menu(self, view_pos: QPoint) -> QMenu:
