@@ -36,8 +36,7 @@ class SceneEditor(QObject):
         self.view = view
         self.document = view.document
         self.show_properties = show_properties
-        view.contextMenuRequested.connect(
-            lambda pos, global_pos: self.context_menu(pos).exec(global_pos))
+        view.contextMenuRequested.connect(self._show_context_menu)
 
     def can_edit_selection(self) -> bool:
         """True when the selection can be deleted and duplicated (a listener or a source)."""
@@ -94,6 +93,11 @@ class SceneEditor(QObject):
         return self._push(new, f"{verb} {label}", select)
 
     # -- context menus -------------------------------------------------------------------------
+    def _show_context_menu(self, view_pos: QPoint, global_pos: QPoint) -> None:
+        menu = self.context_menu(view_pos)
+        menu.exec(global_pos)
+        menu.deleteLater()
+
     def context_menu(self, view_pos: QPoint) -> QMenu:
         """The right-click menu for `view_pos` (viewport pixels): an item's Delete / Duplicate
         / Properties…, a corner's Delete Corner, else Add … Here (and Insert Corner Here on a
