@@ -153,21 +153,32 @@ def test_a_crossing_corner_is_refused(scene):
 def test_walls_descriptions_convert_keeping_the_reverberation(scene):
     c = scene.simulation.c_m_s
     dry = replace(scene, room=replace(scene.room, air_absorption=False))
-    coeffs = room_edits.convert_walls(dry, "absorption", "plasterboard")
+    coeffs = room_edits.convert_walls(dry, "absorption")
     assert coeffs.room.walls.absorption == pytest.approx((0.2453,) * 6, abs=1e-3)
     sab = estimate_rt60(coeffs.room, c).sabine_s
     assert sab[:6] == pytest.approx((0.4,) * 6, rel=2e-3)
-    again = room_edits.convert_walls(coeffs, "rt60", "plasterboard")
+    again = room_edits.convert_walls(coeffs, "rt60")
     assert again.room.walls.rt60_s == pytest.approx(0.4, abs=1e-3)
-    one = room_edits.convert_walls(scene, "material", "plasterboard")
-    assert one.room.walls.material == "plasterboard"
-    per = room_edits.convert_walls(one, "materials", "x")
+    # From a target: the database material nearest α ≈ 0.245 at 500 Hz–1 kHz.
+    one = room_edits.convert_walls(dry, "material")
+    assert one.room.walls.material == room_edits.closest_material(0.2453)
+    mid = estimate_rt60(one.room, c).sabine_s[2:4]
+    assert mid == pytest.approx((0.4, 0.4), rel=0.2)
+    per = room_edits.convert_walls(one, "materials")
     assert dict(per.room.walls.materials) == dict.fromkeys(room_edits.surfaces(scene.room),
-                                                            "plasterboard")
+                                                            one.room.walls.material)
     per = room_edits.with_surface_material(per, "floor", "carpet_cotton")
     assert dict(per.room.walls.materials)["floor"] == "carpet_cotton"
     validate_scene(per)
-    assert room_edits.convert_walls(per, "material", "x").room.walls.material == "plasterboard"
+    assert room_edits.convert_walls(per, "material").room.walls.material == \
+        one.room.walls.material  # the first surface's (east)
+
+
+def test_closest_material():
+    assert room_edits.closest_material(0.0) in {name for _c, name, _d in
+                                                room_edits.material_names()}
+    # rough_concrete: 0.02, 0.03, 0.03, 0.03, … — as hard as it gets
+    assert room_edits.closest_material(0.03) != room_edits.closest_material(0.9)
 
 
 def test_parse_absorption():

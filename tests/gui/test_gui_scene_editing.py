@@ -206,8 +206,8 @@ def test_materials_and_the_rt60_readout(make_window, qtbot):
         sabine, t30 = (float(rows[band][c].split()[0]) for c in (1, 4))
         assert abs(sabine / t30 - 1) < 0.15, rows[band]
     # One material everywhere: the estimate follows the material's coefficients.
-    choose(panel, "walls_mode", "one material")
-    assert doc.scene.room.walls.material == "plasterboard"
+    choose(panel, "walls_mode", "one material")  # the nearest to the target's absorption
+    assert doc.scene.room.walls.material == "carpet_soft_10mm"
     choose(panel, "material", "carpet_cotton")
     assert doc.scene.room.walls.material == "carpet_cotton"
     rows = panel.rt60_table.rows()
@@ -249,3 +249,19 @@ def test_context_menus_of_items(window, qtbot):
     empty = right_click_menu(window, 0.6, 3.5)
     assert [a.text() for a in empty.actions() if not a.isSeparator()][:3] == [
         "Add Listener Here", "Add Talker Here", "Add Noise Source Here"]
+
+
+def test_edit_and_file_menus(window):
+    edit = window.registry.menus["edit"]
+    texts = [a.text().replace("&", "") if not a.isSeparator() else "|" for a in edit.actions()]
+    assert texts[2:] == ["|", "Add Listener", "Add Talker", "Add Noise Source", "|", "Delete",
+                         "Duplicate"]
+    assert window.action_delete.shortcut().toString() == "Del"
+    assert window.action_duplicate.shortcut().toString() == "Ctrl+D"
+    window.view.select(None)
+    assert not window.action_delete.isEnabled() and not window.action_duplicate.isEnabled()
+    window.view.select(("listener", 0))
+    assert window.action_delete.isEnabled() and window.action_duplicate.isEnabled()
+    file_menu = window.registry.menus["file"]
+    assert [a.objectName() for a in file_menu.actions()][:2] == ["actionNew",
+                                                                 "actionNewEmptyRoom"]

@@ -262,11 +262,13 @@ def walls_mode(walls: Walls) -> str:
     return "materials" if walls.materials is not None else "absorption"
 
 
-def convert_walls(scene: Scene, mode: str, default_material: str) -> Scene:
+def convert_walls(scene: Scene, mode: str) -> Scene:
     """The room's walls switched to description `mode`, starting from what they do now: a
     target becomes the Sabine RT60 of the present walls at 500 Hz–1 kHz; coefficients the
-    area-weighted mean per band; per-surface materials the one material for every surface;
-    a material taken from the first surface (or `default_material`)."""
+    area-weighted mean per band; one material the first surface's (from per-surface
+    materials) or the database material closest to the present mean absorption at
+    500 Hz–1 kHz (from a target or coefficients), so the room keeps about its reverberation;
+    per-surface materials that one material on every surface."""
     from dsp.room_acoustics import estimate_rt60
 
     room = scene.room
@@ -283,15 +285,33 @@ def convert_walls(scene: Scene, mode: str, default_material: str) -> Scene:
         new = Walls(absorption=tuple(round(a, 4) for a in mean_absorption(room,
                                                                             scene.simulation)),
                     center_freqs_hz=BAND_CENTRES_HZ, **keep)
-    elif mode == "material":
-        first = dict(walls.materials)[surfaces(room)[0]] if old == "materials" else None
-        new = Walls(material=first or default_material, **keep)
-    elif mode == "materials":
-        name = walls.material or default_material
-        new = Walls(materials=tuple((s, name) for s in surfaces(room)), **keep)
+    elif mode in ("material", "materials"):
+        if old == "materials":
+            name = dict(walls.materials)[surfaces(room)[0]]
+        else:
+            name = walls.material or closest_material(
+                float(np.mean(mean_absorption(room, scene.simulation)[2:4])))
+        new = (Walls(material=name, **keep) if mode == "material" else
+               Walls(materials=tuple((s, name) for s in surfaces(room)), **keep))
     else:
         raise ValueError(f"walls mode {mode!r} must be one of {', '.join(WALL_MODES)}")
     return _with_room(scene, replace(room, walls=new))
+
+
+def closest_material(alpha_mid: float) -> str:
+    """The database material whose mean absorption at 500 Hz and 1 kHz is closest to
+    `alpha_mid` (its coefficients start at 125 Hz, one per octave)."""
+    import pyroomacoustics as pra
+
+    best, best_error = "", math.inf
+    for entries in pra.materials_data["absorption"].values():
+        for name, entry in entries.items():
+            coeffs = entry["coeffs"]
+            error = abs(float(np.mean(coeffs[2:4])) - alpha_mid) if len(coeffs) >= 4 else \
+                math.inf
+            if error < best_error:
+                best, best_error = name, error
+    return best
 
 
 def mean_absorption(room: Room, simulation) -> list[float]:

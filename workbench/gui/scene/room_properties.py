@@ -32,7 +32,6 @@ from workbench.gui.shell.widgets import double_spin
 
 WALL_MODE_LABELS = {"rt60": "RT60 target", "material": "one material",
                     "materials": "material per surface", "absorption": "octave-band absorption"}
-DEFAULT_MATERIAL = "plasterboard"
 
 
 def layout_of(room: Room) -> tuple:
@@ -53,6 +52,9 @@ def _material_combo() -> QComboBox:
         combo.addItem(name)
         combo.setItemData(combo.count() - 1, description, Qt.ItemDataRole.ToolTipRole)
     combo.setMaxVisibleItems(20)
+    # Long database names must not widen the panel: the list pops up as wide as it needs.
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(12)
     return combo
 
 
@@ -104,7 +106,7 @@ def _build_walls(panel, box: QVBoxLayout, room: Room) -> None:
     panel._add(form, "walls_mode", "Absorption", mode,
                lambda s: WALL_MODE_LABELS[room_edits.walls_mode(s.room.walls)],
                lambda s, v: room_edits.convert_walls(
-                   s, next(k for k, t in WALL_MODE_LABELS.items() if t == v), DEFAULT_MATERIAL))
+                   s, next(k for k, t in WALL_MODE_LABELS.items() if t == v)))
     walls_mode = room_edits.walls_mode(room.walls)
     if walls_mode == "rt60":
         panel._add(form, "rt60", "RT60", _spin(0.01, 20.0, 2, 0.05, " s"),
@@ -143,9 +145,8 @@ def refresh(panel, scene: Scene) -> None:
     vol = room.volume_m3()
     panel._infos["volume"].setText("free field" if vol is None else f"{vol:.1f} m³")
     if "floor" in panel._infos:
-        panel._infos["floor"].setText(f"{len(room.floor_m)} corners: drag them in the floor "
-                                      "plan, double-click a wall to add one, right-click one "
-                                      "to delete it")
+        panel._infos["floor"].setText(f"{len(room.floor_m)} corners (drag one; double-click a"
+                                      " wall to add one; right-click one to delete it)")
     table = getattr(panel, "rt60_table", None)
     if table is not None and not room.is_anechoic:
         measured = panel.measured_decay if panel.measured_room == room else None
