@@ -404,6 +404,11 @@ class PropertiesPanel(QWidget):
         self.error_label.setText(text)
         self.error_label.setVisible(bool(text))
 
+    def start_over(self) -> None:
+        """Another document: forget the measured decay times and the remembered room."""
+        self.last_room = self.document.scene.room
+        self.set_measured(None, None)
+
     def set_measured(self, decay, room) -> None:
         """Decay times (`dsp.room_acoustics.DecayTimes`) measured on a room simulation of
         `room`, shown beside the estimate while the room is unchanged (None: forget them)."""

@@ -128,7 +128,7 @@ class SceneFiles:
         self.view.select(None)
         self.document.reset(scene, path, modified=modified)
         self._result_scene = None
-        self.properties.set_measured(None, None)
+        self.properties.start_over()
         self.transfer_view.clear()
         self.transfer_view.show_message("New scene: press F5 to simulate.")
         for feature in self.features:
