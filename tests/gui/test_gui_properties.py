@@ -55,7 +55,9 @@ def test_out_of_room_value_is_refused_with_a_message(window, qtbot):
     assert error and "outside the room" in error and "listeners[0].position" in error
     assert panel.error_label.isVisible() and "outside the room" in panel.error_label.text()
     assert spin.property("invalid") is True
-    assert spin.value() == pytest.approx(7.2)  # the refused value stays visible, marked
+    # The field shows the model's value again (a refused value left there would read as
+    # applied), marked, with the reason beside it.
+    assert spin.value() == pytest.approx(2.5)
     assert "Not applied" in window.statusBar().currentMessage()
     # A valid value clears the mark and applies.
     type_into(qtbot, spin, "4.5")

@@ -1,8 +1,11 @@
 """Properties panel: the fields of the selected item (or of the scene when nothing is selected).
 
-Every edit goes through `SceneDocument.push` (one undo command; consecutive edits of one field
-merge). An edit the model refuses (outside the room, out of range) leaves the model unchanged,
-and the field turns red with the reason shown under the form.
+Every edit goes through `SceneDocument.push` (one undo command; consecutive spin-box steps of
+one field merge, a choice or a typed text is a step of its own). An edit the model refuses
+(outside the room, out of range) leaves the model unchanged: the field shows the model's value
+again, turns red, and the reason is shown under the form and in the status bar. The room's page
+is `room_properties`; a source's signal file is chosen with
+Browse… (`signal_file`), which shows the file's level.
 """
 
 from __future__ import annotations
@@ -30,8 +33,9 @@ from PySide6.QtWidgets import (
 )
 
 from sim.scene import BUILTIN_SIGNALS, Scene
-from workbench.gui.scene import edits
+from workbench.gui.scene import edits, room_properties
 from workbench.gui.scene.document import SceneDocument
+from workbench.gui.scene.signal_file import SignalBrowser
 from workbench.gui.shell.theme import current_theme, scene_colors
 
 Getter = Callable[[Scene], Any]
@@ -81,6 +85,8 @@ class PropertiesPanel(QWidget):
         self.fields: dict[str, Field] = {}
         self._errors: dict[str, str] = {}
         self._updating = False
+        self.measured_decay = self.measured_room = None
+        self.last_room = document.scene.room  # brought back when leaving free field
 
         self._scroll = QScrollArea(self)
         self._scroll.setWidgetResizable(True)
@@ -106,6 +112,8 @@ class PropertiesPanel(QWidget):
         self.key = key
         self.fields = {}
         self._infos: dict[str, QLabel] = {}
+        self.rt60_table: room_properties.Rt60Table | None = None
+        self._room_layout = room_properties.layout_of(self.document.scene.room)
         self._errors = {}
         self._show_error("")
         content = QWidget()
@@ -187,34 +195,7 @@ class PropertiesPanel(QWidget):
                   lambda s, v: replace(s, simulation=replace(s.simulation, ray_tracing=bool(v))))
 
     def _build_room(self, box: QVBoxLayout) -> None:
-        room = self.document.scene.room
-        form = self._group(box, "Room")
-        self._info(form, "Type", "type")
-        self._info(form, "Volume", "volume")
-        if room.kind == "shoebox":
-            form = self._group(box, "Dimensions")
-            for axis, (name, label) in enumerate((("lx", "Length x"), ("ly", "Width y"),
-                                                   ("lz", "Height z"))):
-                self._add(form, name, label, _spin(0.1, 200.0, 3, 0.05),
-                          lambda s, axis=axis: s.room.dimensions_m[axis],
-                          lambda s, v, axis=axis: _set_dimension(s, axis, v))
-        elif room.kind == "polygon":
-            form = self._group(box, "Dimensions")
-            self._add(form, "height", "Height", _spin(0.1, 200.0, 3, 0.05),
-                      lambda s: s.room.height_m,
-                      lambda s, v: replace(s, room=replace(s.room, height_m=float(v))))
-        if not room.is_anechoic:
-            form = self._group(box, "Walls")
-            if room.walls.rt60_s is not None:
-                self._add(form, "rt60", "RT60", _spin(0.01, 20.0, 2, 0.05, " s"),
-                          lambda s: s.room.walls.rt60_s,
-                          lambda s, v: replace(s, room=replace(
-                              s.room, walls=replace(s.room.walls, rt60_s=float(v)))))
-            else:
-                self._info(form, "Absorption", "walls")
-            self._add(form, "air_absorption", "Air absorption", QCheckBox(),
-                      lambda s: s.room.air_absorption,
-                      lambda s, v: replace(s, room=replace(s.room, air_absorption=bool(v))))
+        room_properties.build(self, box)
 
     def _build_device(self, box: QVBoxLayout) -> None:
         form = self._group(box, "Device")
@@ -279,8 +260,12 @@ class PropertiesPanel(QWidget):
         signal = QComboBox()
         signal.setEditable(True)
         signal.addItems([f"builtin:{n}" for n in BUILTIN_SIGNALS])
-        self._add(form, "signal", "Signal", signal, lambda s: s.sources[i].signal,
-                  lambda s, v: s.with_source(i, signal=str(v).strip()))
+        field = self._add(form, "signal", "Signal", signal, lambda s: s.sources[i].signal,
+                          lambda s, v: s.with_source(i, signal=str(v).strip()))
+        self.signal_browser = SignalBrowser(
+            lambda path: (self._set_widget(signal, path), self._commit(field)),
+            lambda reason: self._refuse(field, reason))
+        form.addRow("", self.signal_browser)
         self._add(form, "level_db", "Level @ 1 m", _spin(-200.0, 200.0, 1, 1.0, " dB SPL"),
                   lambda s: s.sources[i].level_db,
                   lambda s, v: s.with_source(i, level_db=float(v)))
@@ -294,8 +279,8 @@ class PropertiesPanel(QWidget):
             self.set_target(None)
             return
         if self.key is not None and self.key[0] == "room" and \
-                ("lx" in self.fields) != (scene.room.kind == "shoebox"):
-            self.set_target(self.key)  # the room changed kind (new scene)
+                room_properties.layout_of(scene.room) != self._room_layout:
+            self.set_target(self.key)  # the room changed type, wall description or corners
             return
         if self.key is not None and self.key[0] == "device" and \
                 self._parts_shown != (scene.device.drivers, scene.device.microphones):
@@ -323,21 +308,15 @@ class PropertiesPanel(QWidget):
                 f"{scene.room.name or scene.room.kind} room, device {scene.device.name}, "
                 f"{len(scene.listeners)} listener(s), {len(scene.sources)} source(s)")
         elif kind == "room":
-            room = scene.room
-            infos["type"].setText(room.kind)
-            vol = room.volume_m3()
-            infos["volume"].setText("free field" if vol is None else f"{vol:.1f} m³")
-            if "walls" in infos:
-                w = room.walls
-                infos["walls"].setText(w.material or (", ".join(f"{a}: {b}" for a, b in
-                                                                w.materials) if w.materials
-                                                      else "octave-band coefficients"))
+            room_properties.refresh(self, scene)
         elif kind == "device":
             dev = scene.device
             infos["model"].setText(f"{dev.name}" + (f" ({dev.model})" if dev.model and
                                                     dev.model != dev.name else ""))
             self.mics_label.setText(f"{len(dev.drivers)} drivers, "
                                     f"{len(dev.microphones)} microphones")
+        elif kind == "source":
+            self.signal_browser.show_signal(scene.sources[self.key[1]].signal)
         elif kind == "listener":
             h = scene.listeners[self.key[1]].hrtf
             infos["hrtf"].setText("rigid sphere" if h.type == "sphere" else f"SOFA: {h.file}")
@@ -385,8 +364,12 @@ class PropertiesPanel(QWidget):
             self._refuse(field, f"{field.label} = {value!r}: {e}")
             return
         target = "scene" if self.key is None else edits.label_of(scene, self.key)
+        # Spin-box steps of one field merge into one undo step; a choice (type, material,
+        # kind) or a typed text is a step of its own.
+        spin = isinstance(field.widget, (QDoubleSpinBox, QSpinBox))
         error = self.document.try_push(new, f"Set {field.label.lower()} of {target}",
-                                       merge_key=("property", self.key, field.name))
+                                       merge_key=("property", self.key, field.name) if spin
+                                       else None)
         if error:
             self._refuse(field, error)
         elif field.name in self._errors:
@@ -395,6 +378,13 @@ class PropertiesPanel(QWidget):
             self._show_error("\n".join(self._errors.values()))
 
     def _refuse(self, field: Field, reason: str) -> None:
+        """Keep the model, show why, and put the model's value back in the field (a refused
+        value left there would read as applied)."""
+        self._updating = True
+        try:
+            self._set_widget(field.widget, field.get(self.document.scene))
+        finally:
+            self._updating = False
         self._errors[field.name] = reason
         self._mark(field, True)
         self._show_error("\n".join(self._errors.values()))
@@ -420,6 +410,18 @@ class PropertiesPanel(QWidget):
         self.error_label.setText(text)
         self.error_label.setVisible(bool(text))
 
+    def start_over(self) -> None:
+        """Another document: forget the measured decay times and the remembered room."""
+        self.last_room = self.document.scene.room
+        self.set_measured(None, None)
+
+    def set_measured(self, decay, room) -> None:
+        """Decay times (`dsp.room_acoustics.DecayTimes`) measured on a room simulation of
+        `room`, shown beside the estimate while the room is unchanged (None: forget them)."""
+        self.measured_decay, self.measured_room = decay, room
+        if self.key is not None and self.key[0] == "room":
+            self.refresh()
+
     # -- queries (tests, status bar) ---------------------------------------------------------------
     def field_error(self, name: str) -> str | None:
         return self._errors.get(name)
@@ -430,9 +432,3 @@ def _blend(a: QColor, b: QColor, t: float) -> QColor:
         return round(u * (1 - t) + v * t)
 
     return QColor(mix(a.red(), b.red()), mix(a.green(), b.green()), mix(a.blue(), b.blue()))
-
-
-def _set_dimension(scene: Scene, axis: int, value: float) -> Scene:
-    dims = list(scene.room.dimensions_m)
-    dims[axis] = float(value)
-    return replace(scene, room=replace(scene.room, dimensions_m=tuple(dims)))

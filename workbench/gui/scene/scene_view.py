@@ -8,7 +8,10 @@ Mouse and keys:
 - drag the round handle of the selected device or listener, or turn the wheel over it (or
   Shift+wheel anywhere for the selected one): rotate its yaw; one gesture is one undo step
 - wheel elsewhere or Ctrl+wheel: zoom about the cursor; middle-drag or Space+drag: pan
-- arrow keys: nudge the selected item (grid step, Shift ×10)
+- arrow keys: nudge the selected item (grid step, Shift ×10); Del deletes it, Ctrl+D
+  duplicates it
+- drag a shoebox wall or a polygon corner: reshape the room; double-click a polygon wall:
+  insert a corner; right-click: add here, delete, duplicate, delete a corner, properties
 - snapping (toggle): positions to a 5 cm grid, yaw to 5°
 Moves that would leave the room are clamped to the walls (or refused) with a message; the model
 stays valid.
@@ -35,6 +38,7 @@ from sim.scene import Scene
 from sim.scene_io import SceneError
 from workbench.gui.scene import edits
 from workbench.gui.scene.document import SceneDocument
+from workbench.gui.scene.room_handles import RoomGestures
 from workbench.gui.scene.scene_items import (
     DEVICE_KEY,
     ROOM_KEY,
@@ -83,13 +87,15 @@ class SceneView(QGraphicsView):
     """The top-view editor of a SceneDocument.
 
     Signals: selectionChanged(key or None), cursorMoved(x_m, y_m), message(text) for the
-    status bar (refused or clamped edits), resized() (overlays placed in the viewport follow).
+    status bar (refused or clamped edits), resized() (overlays placed in the viewport follow),
+    contextMenuRequested(view_pos, global_pos) (the `SceneEditor` builds the menu).
     """
 
     selectionChanged = Signal(object)
     cursorMoved = Signal(float, float)
     message = Signal(str)
     resized = Signal()
+    contextMenuRequested = Signal(QPoint, QPoint)
 
     def __init__(self, document: SceneDocument, parent: QWidget | None = None):
         self.colors = scene_colors(current_theme())
@@ -139,6 +145,7 @@ class SceneView(QGraphicsView):
         self.listener_items: list[ListenerItem] = []
         self.source_items: list[SourceItem] = []
 
+        self.room_gestures = RoomGestures(self)
         document.changed.connect(self.sync)
         self.sync()
 
@@ -160,6 +167,7 @@ class SceneView(QGraphicsView):
         """Redraw every item from the document's scene."""
         scene = self.scene_model
         self.room_item.sync(scene.room)
+        self.room_gestures.sync()
         if self.device_item is None:
             self.device_item = self._add(DeviceItem())
         self.device_item.sync(scene.device)
@@ -354,6 +362,11 @@ class SceneView(QGraphicsView):
     def _picked_key(self, item: QGraphicsItem | None) -> ItemKey | None:
         return None if item is None else item.pick_key
 
+    def key_at(self, view_pos: QPoint) -> ItemKey | None:
+        """The key of the item under `view_pos` (viewport pixels; the room's inside counts as
+        the room), None over empty floor."""
+        return self._picked_key(self._pick(view_pos))
+
     # -- mouse -----------------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self.setFocus(Qt.FocusReason.MouseFocusReason)
@@ -371,6 +384,9 @@ class SceneView(QGraphicsView):
         item = self._pick(pos)
         key = self._picked_key(item)
         self._gesture_counter += 1
+        if key in (None, ROOM_KEY) and self.room_gestures.press(pos):
+            event.accept()
+            return
         if isinstance(item, HandleItem):
             self._gesture = _Gesture("rotate", key, gesture_id=self._gesture_counter)
         else:
@@ -387,12 +403,17 @@ class SceneView(QGraphicsView):
         x, y = self.room_point(pos)
         self.cursorMoved.emit(x, y)
         g = self._gesture
+        if self.room_gestures.move(pos):
+            return
         if g is None:
             item = self._pick(pos)
+            room_cursor = self.room_gestures.cursor(pos)
             if isinstance(item, HandleItem):
                 self.viewport().setCursor(Qt.CursorShape.CrossCursor)
             elif item is not None and item.pick_key[0] != "room":
                 self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            elif room_cursor is not None:
+                self.viewport().setCursor(room_cursor)
             else:
                 self.viewport().unsetCursor()
             return
@@ -422,6 +443,9 @@ class SceneView(QGraphicsView):
         event.accept()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self.room_gestures.release():
+            event.accept()
+            return
         if self._gesture is not None:
             self._gesture = None
             self._gesture_counter += 1
@@ -434,7 +458,15 @@ class SceneView(QGraphicsView):
         if event.button() == Qt.MouseButton.MiddleButton:
             self.fit_to_room()
             return
+        if event.button() == Qt.MouseButton.LeftButton and \
+                self.room_gestures.double_click(event.position().toPoint()):
+            event.accept()
+            return
         self.mousePressEvent(event)
+
+    def contextMenuEvent(self, event) -> None:
+        self.contextMenuRequested.emit(event.pos(), event.globalPos())
+        event.accept()
 
     # -- wheel -----------------------------------------------------------------------------------
     def wheelEvent(self, event: QWheelEvent) -> None:

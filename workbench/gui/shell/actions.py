@@ -257,6 +257,25 @@ def _preset_actions() -> tuple[Action, ...]:
                  for info in list_presets("scene"))
 
 
+def _edit_actions() -> tuple[Action, ...]:
+    """Edit ▸ Add …, Delete, Duplicate (owner: the `MainWindow`, its `scene_editor`)."""
+    selection = lambda w: w.scene_editor.can_edit_selection()  # noqa: E731 — two actions
+    adds = tuple(Action(f"actionAdd{name}", f"Add {text}", lambda w, k=kind: w.scene_editor.add(k),
+                        tip=f"Add a {tip} at the centre of the view (right-click the floor plan"
+                        " to add one where you click)", menu="edit", group=1)
+                 for name, text, kind, tip in (
+                     ("Listener", "&Listener", "listener", "listener"),
+                     ("Talker", "&Talker", "talker", "talker"),
+                     ("Noise", "&Noise Source", "noise", "noise source")))
+    return (*adds,
+            Action("actionDelete", "&Delete", lambda w: w.scene_editor.delete(), ("Del",),
+                   "Delete the selected listener or source", menu="edit", group=2,
+                   enabled_when=selection, attr="action_delete"),
+            Action("actionDuplicate", "D&uplicate", lambda w: w.scene_editor.duplicate(),
+                   ("Ctrl+D",), "Duplicate the selected listener or source", menu="edit",
+                   group=2, enabled_when=selection, attr="action_duplicate"))
+
+
 def window_actions() -> tuple[Action, ...]:
     """The commands of the main window (owner: the `MainWindow`)."""
     ks = QKeySequence.StandardKey
@@ -264,6 +283,9 @@ def window_actions() -> tuple[Action, ...]:
     return (
         Action("actionNew", "&New", lambda w: w.new_from_preset("default"), (ks.New,),
                "New scene from the default preset", menu="file", attr="action_new"),
+        Action("actionNewEmptyRoom", "New &Empty Room", lambda w: w.new_empty_room(),
+               ("Ctrl+Shift+N",), "New scene: the default room and device, no listeners and no"
+               " sources", menu="file", attr="action_new_empty_room"),
         *_preset_actions(),
         Action("actionOpen", "&Open…", lambda w: w.open_file(), (ks.Open,),
                "Open a scene file", menu="file", group=1, toolbar=0, attr="action_open"),
@@ -279,6 +301,7 @@ def window_actions() -> tuple[Action, ...]:
         Action("actionRedo", keys=(ks.Redo, "Ctrl+Y"), tip="Redo", menu="edit", toolbar=1,
                make=lambda w: w.document.undo_stack.createRedoAction(w, "&Redo"),
                attr="action_redo"),
+        *_edit_actions(),
         Action("actionViewProperties", menu="view", make=_dock_toggle("properties_dock")),
         Action("actionViewTransfer", menu="view", make=_dock_toggle("transfer_dock")),
         Action("actionViewHistory", menu="view", make=_dock_toggle("history_dock")),

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dsp.room_acoustics import decay_times
 from sim.scene import Scene
 from sim.scene_io import SceneError
 from workbench import APP_NAME, __version__
@@ -37,6 +38,7 @@ from workbench.gui.plots.base import install_placeholders
 from workbench.gui.render.workspace import RendererWorkspace
 from workbench.gui.scene import edits
 from workbench.gui.scene.document import SceneDocument
+from workbench.gui.scene.editor import SceneEditor
 from workbench.gui.scene.properties import PropertiesPanel
 from workbench.gui.scene.scene_view import SceneView
 from workbench.gui.shell.actions import ActionRegistry, window_actions
@@ -54,6 +56,9 @@ from workbench.jobs.transfer import TransferRequest
 
 log = logging.getLogger(__name__)
 
+MAX_DECAY_RESPONSES = 16
+"""Responses of a room simulation whose decay times the room's RT60 table averages (the
+first listener's first; enough for a mean, quick on the GUI thread)."""
 ENGINE_LABELS = {("freefield", False): "Free-field simulation",
                  ("room", False): "Room simulation",
                  ("room", True): "Room simulation (early part)"}
@@ -116,6 +121,7 @@ class MainWindow(SceneFiles, QMainWindow):
 
         self.docks = Docks(self)
         self._create_docks()
+        self.scene_editor = SceneEditor(self.view, self.show_properties, self)
         self.registry = ActionRegistry()
         self.registry.add(self, window_actions())
         self.theme_actions = {t: self.registry[f"actionTheme_{t}"] for t in THEMES}
@@ -198,6 +204,8 @@ class MainWindow(SceneFiles, QMainWindow):
         self.view.cursorMoved.connect(self._on_cursor_moved)
         self.view.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.properties.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.scene_editor.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        doc.changed.connect(self.registry.refresh)  # Delete / Duplicate follow the selection
         # A clicked sweep case becomes the scene as one undoable edit; the next sweep starts
         # from whatever the scene is when Run is pressed.
         self.sweep.panel.scene_requested.connect(lambda s: doc.push(s, "Load Sweep Case"))
@@ -218,6 +226,7 @@ class MainWindow(SceneFiles, QMainWindow):
 
     def _on_selection_changed(self, key) -> None:
         self.properties.set_target(key)
+        self.registry.refresh()
         if key is not None and key[0] == "listener":
             self.transfer_view.select_listener(key[1])
         self._update_selection_status()
@@ -236,6 +245,11 @@ class MainWindow(SceneFiles, QMainWindow):
         if yaw is not None:
             text += f"  yaw {yaw:.1f}°"
         self.selection_label.setText(text)
+
+    def show_properties(self) -> None:
+        """Bring the properties of the selection forward (a context menu's Properties…)."""
+        self.properties_dock.show()
+        self.properties_dock.raise_()
 
     def _on_cursor_moved(self, x: float, y: float) -> None:
         self.cursor_label.setText(f"cursor  x {x:7.3f}  y {y:7.3f} m")
@@ -315,6 +329,9 @@ class MainWindow(SceneFiles, QMainWindow):
         if key is not None and key[0] == "listener":
             self.transfer_view.select_listener(key[1])
         self.transfer_view.set_stale(self.document.scene != self._result_scene)
+        if result.engine == "room" and not result.meta.get("early_only"):
+            irs = result.ir.reshape(-1, result.ir.shape[-1])[:MAX_DECAY_RESPONSES]
+            self.properties.set_measured(decay_times(irs, result.fs_hz), self._job_scene.room)
         self.transfer_dock.show()
         self.transfer_dock.raise_()
         self.statusBar().showMessage(

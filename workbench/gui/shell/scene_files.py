@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from sim.scene import Scene
 from sim.scene_io import SceneError, load_scene
 from workbench import APP_NAME
+from workbench.gui.scene.contents import empty_room
 from workbench.gui.shell.recent import add_recent_file, clear_recent_files, recent_files
 from workbench.gui.shell.settings import LAST_DIR
 
@@ -112,11 +113,22 @@ class SceneFiles:
         self.statusBar().showMessage(f"New scene from preset “{name}”", 5000)
         return True
 
+    def new_empty_room(self) -> bool:
+        """File ▸ New Empty Room: the default preset's room and device (every scene holds one
+        device; Edit ▸ Add … fills the room), no listeners, no sources."""
+        if not self.maybe_save():
+            return False
+        self._replace_document(empty_room(load_scene("default")), None)
+        self.statusBar().showMessage("New empty room: add listeners and sources from the Edit"
+                                     " menu or by right-clicking the floor plan", 8000)
+        return True
+
     def _replace_document(self, scene: Scene, path: Path | None, modified: bool = False) -> None:
         """Another scene in the window: every feature drops what it showed for the old one."""
         self.view.select(None)
         self.document.reset(scene, path, modified=modified)
         self._result_scene = None
+        self.properties.start_over()
         self.transfer_view.clear()
         self.transfer_view.show_message("New scene: press F5 to simulate.")
         for feature in self.features:
