@@ -19,17 +19,17 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from sim.scene import Scene
-from sim.scene_io import SceneError, check_scene, save_scene, scene_from_dict
+from sim.scene_io import SceneError, save_scene, scene_from_dict
 from sim.scene_json import scene_to_dict
 
 MERGE_ID = 0x5CE1
 
 
 def validate_scene(scene: Scene) -> None:
-    """Raise SceneError unless `scene` could be saved and loaded back: the cross-field checks
-    (`check_scene`: everything inside the room, head clear of the device) and every field range
-    of the file format (a round trip through the reader)."""
-    check_scene(scene)
+    """Raise SceneError unless `scene` could be saved and loaded back: a round trip through
+    the reader checks every field range of the file format first (a floor whose edges cross
+    says so, rather than that something left the crossed floor), then the cross-field checks
+    (`sim.scene_io.check_scene`: everything inside the room, head clear of the device)."""
     scene_from_dict(scene_to_dict(scene))
 
 
