@@ -255,7 +255,7 @@ def test_edit_and_file_menus(window):
     edit = window.registry.menus["edit"]
     texts = [a.text().replace("&", "") if not a.isSeparator() else "|" for a in edit.actions()]
     assert texts[2:] == ["|", "Add Listener", "Add Talker", "Add Noise Source", "|", "Delete",
-                         "Duplicate"]
+                         "Duplicate", "|", "Device Editor…"]
     assert window.action_delete.shortcut().toString() == "Del"
     assert window.action_duplicate.shortcut().toString() == "Ctrl+D"
     window.view.select(None)
