@@ -212,8 +212,11 @@ def load_predictor() -> Predictor:
     return FeaturePredictor.load()
 
 
-class _Receiver:
-    """State of one receive pass: Opus decoder, output buffer (decoded timeline), predictor."""
+class ReceiverCore:
+    """State of one receive pass: Opus decoder, output buffer (decoded timeline), predictor.
+
+    :func:`receive` drives it over a whole stream; :class:`dsp.dred.receiver_stream.
+    ReceiverStream` packet by packet (it appends to ``parts`` and grows ``out``/``labels``)."""
 
     def __init__(self, parts: list[Packet | None], settings: DredSettings, lookahead: int,
                  codec: PayloadCodec | None, vocoder: FeatureVocoder | None,
@@ -494,7 +497,7 @@ def receive(packets: Sequence[bytes], lost: np.ndarray, n_samples: int,
         vocoder = load_vocoder()
     if predictor is None and s.neural_plc:
         predictor = load_predictor()
-    rx = _Receiver(parts, s, int(lookahead), codec, vocoder,
+    rx = ReceiverCore(parts, s, int(lookahead), codec, vocoder,
                    predictor if s.neural_plc else None, state)
     rx.corrupt.update(bad_containers)
     k = n_gaps = 0
