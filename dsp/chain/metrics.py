@@ -19,6 +19,7 @@ from dsp.dred.receiver import SOURCES
 
 COUNTERS = ("regular", "lbrr", "dred", "plc")
 """Frames played per source; ``plc`` counts the neural and the Opus PLC."""
+NETWORK_FATES = ("received", "lost", "late")
 FATES_KEPT = 500  # packets of fate history a snapshot carries (10 s)
 QUALITY_MIN_S = 1.0  # PESQ needs a few hundred ms of speech; less is not scored
 
@@ -46,6 +47,7 @@ class ChainSnapshot:
         dred_reach_ms: mean redundancy depth per packet.
         latency_ms: talker at the microphone -> far-end output.
         real_time_factor: processing time over audio time, over the run.
+        network: packets per network fate ("received", "lost", "late") over the run.
         fates: the last packets' fates, oldest first.
     """
 
@@ -57,6 +59,7 @@ class ChainSnapshot:
     dred_reach_ms: float
     latency_ms: float
     real_time_factor: float
+    network: dict[str, int] = field(default_factory=dict)
     fates: tuple[PacketFate, ...] = field(default_factory=tuple)
 
 
@@ -78,6 +81,7 @@ class ChainMeters:
         self.counts = dict.fromkeys(COUNTERS, 0)
         self.bytes = {"opus": 0, "dred": 0, "total": 0}
         self.chunks = 0
+        self.network = dict.fromkeys(NETWORK_FATES, 0)
         self.fates: deque[PacketFate] = deque(maxlen=FATES_KEPT)
 
     def update(self, block: Block, busy_s: float) -> None:
@@ -94,6 +98,7 @@ class ChainMeters:
                 self.bytes["total"] += len(p.data)
                 self.chunks += p.chunks
                 fate = "late" if block.late else ("received" if block.arrived else "lost")
+                self.network[fate] += 1
                 self.fates.append(PacketFate(block.index, fate))
             if block.played is not None:
                 k, src = block.played
@@ -119,6 +124,7 @@ class ChainMeters:
                 dred_reach_ms=40.0 * self.chunks / max(self.blocks, 1),
                 latency_ms=self.latency_ms,
                 real_time_factor=self.busy_s / seconds if seconds else 0.0,
+                network=dict(self.network),
                 fates=tuple(self.fates))
 
 
