@@ -116,11 +116,14 @@ class ChainGraph:
                 break
         block = Block(self.index)
         self.mixer.mix(block, *self.ctx.voice.block())
+        busy = {}
         for st in self.stages:
+            t = time.perf_counter()
             st.run(block)
+            busy[st.name] = time.perf_counter() - t
         self.index += 1
         self.history.push({t: block.taps[t] for t in self.taps})
-        self.meters.update(block, time.perf_counter() - t0)
+        self.meters.update(block, time.perf_counter() - t0, busy)
         return block
 
     # -- reading (any thread) ------------------------------------------------------------------
