@@ -54,7 +54,8 @@ Offline (the same graph, block by block over the whole talker; ``awb chain``)::
 """
 
 from dsp.chain import codec, enhance, network, playback, receive, room  # noqa: F401 (registry)
-from dsp.chain.base import BLOCK, FS_HZ, STAGES
+from dsp.chain.base import STAGES
+from dsp.chain.clock import BLOCK, FS_HZ
 from dsp.chain.context import ChainContext, ChainInputError, Responses, Voice, scene_responses
 from dsp.chain.graph import REFERENCE, SCORED, ChainGraph
 from dsp.chain.live import LIVE_RING_MS, LiveChain

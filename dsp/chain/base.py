@@ -22,10 +22,7 @@ if TYPE_CHECKING:
     from dsp.chain.settings import ChainSettings
     from dsp.dred.sender_stream import SentPacket
 
-FS_HZ = 16000
-BLOCK = 320
-BLOCK_MS = 20
-FADE = 160  # 10 ms crossfades: bypass, gains, tap switches
+from dsp.chain.clock import BLOCK, FADE
 
 
 @dataclass

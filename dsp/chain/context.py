@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dsp.chain.base import BLOCK, FS_HZ
+from dsp.chain.clock import BLOCK, FS_HZ
 
 if TYPE_CHECKING:
     from sim.scene import Scene

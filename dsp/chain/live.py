@@ -24,7 +24,8 @@ import numpy as np
 import scipy.signal
 
 from dsp.audition import Meter
-from dsp.chain.base import BLOCK, FS_HZ, Ramp
+from dsp.chain.base import Ramp
+from dsp.chain.clock import BLOCK, FS_HZ
 from dsp.chain.graph import ChainGraph
 from dsp.chain.threads import single_blas_thread
 

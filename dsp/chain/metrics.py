@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dsp.chain.base import BLOCK, BLOCK_MS, FS_HZ, Block
+from dsp.chain.base import Block
+from dsp.chain.clock import BLOCK, BLOCK_MS, FS_HZ
 from dsp.dred.receiver import SOURCES
 
 COUNTERS = ("regular", "lbrr", "dred", "plc")
