@@ -7,7 +7,6 @@ import pytest
 
 from dsp.dred.features import compute_features
 from dsp.dred.features_stream import LATENCY_FRAMES, FeatureStream
-from dsp.dred.loss import gilbert_elliott
 from dsp.dred.receiver import DRED, PLC, REGULAR, receive
 from dsp.dred.receiver_stream import ReceiverStream
 from dsp.dred.sender import DredSettings, load_models
@@ -62,13 +61,32 @@ def _stream(packets, mask, lookahead, depth, codec, settings):
 def test_streaming_receiver_equals_receive_when_gaps_fit_the_buffer(sent, speech):
     tx, packets, codec = sent
     data = [p.data for p in packets]
-    mask = gilbert_elliott(0.2, 6, len(data), seed=4)
+    mask = np.zeros(len(data), bool)  # bursts of 1..6 packets, 10..40 packets apart
+    rng = np.random.default_rng(4)
+    k = 10
+    while k < len(data):
+        mask[k:k + rng.integers(1, 7)] = True
+        k += int(rng.integers(10, 41))
     s = DredSettings()
     ref = receive(data, mask, speech.size, s, lookahead=tx.lookahead, codec=codec)
     y, labels = _stream(data, mask, tx.lookahead, 60, codec, s)
     np.testing.assert_array_equal(labels, ref.labels)
     np.testing.assert_allclose(y[tx.lookahead:tx.lookahead + speech.size], ref.audio, atol=1e-6)
     assert (labels == DRED).sum() > 0
+
+
+def test_a_long_loss_free_stretch_is_analysed_as_it_plays(sent):
+    tx, packets, codec = sent
+    data = [p.data for p in packets]
+    mask = np.zeros(len(data), bool)
+    mask[180:183] = True
+    rx = ReceiverStream(DredSettings(), tx.lookahead, 10, codec=codec)
+    for k in range(170):
+        rx.push(data[k])
+    assert rx.core.observed >= 2 * 150 - 4  # caught up at packet 150, before any gap
+    for k in range(170, len(data)):
+        rx.push(None if mask[k] else data[k])
+    assert np.all(rx.core.labels[180:183] != REGULAR)
 
 
 def test_a_gap_longer_than_the_buffer_is_concealed_without_waiting(sent):
