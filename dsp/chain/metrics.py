@@ -175,8 +175,11 @@ def stage_quality(taps: dict[str, np.ndarray], latencies: dict[str, int],
 
     ``taps`` hold the same stretch of blocks (16 kHz); tap t lags the reference by
     ``latencies[t]`` samples, so it is compared with the reference that much earlier. A tap
-    (or reference) shorter than :data:`QUALITY_MIN_S` after the shift, or silent, gets None.
+    (or reference) shorter than :data:`QUALITY_MIN_S` after the shift, or silent, gets None
+    for both; a stretch in which PESQ finds no speech gets None for PESQ.
     """
+    from pesq import PesqError
+
     from dsp.percepnet.metrics import pesq_wb, stoi
 
     ref_all = np.asarray(taps[reference], np.float64)
@@ -188,5 +191,9 @@ def stage_quality(taps: dict[str, np.ndarray], latencies: dict[str, int],
         if est.size < QUALITY_MIN_S * FS_HZ or not np.any(ref) or not np.any(est):
             out[name] = {"pesq_wb": None, "stoi": None}
             continue
-        out[name] = {"pesq_wb": round(pesq_wb(ref, est), 3), "stoi": round(stoi(ref, est), 4)}
+        try:
+            p = round(pesq_wb(ref, est), 3)
+        except PesqError:  # no speech PESQ can find (a noise-only stretch)
+            p = None
+        out[name] = {"pesq_wb": p, "stoi": round(stoi(ref, est), 4)}
     return out
