@@ -43,7 +43,7 @@ def bernoulli(rate: float, n: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).random(_check_n(n)) < r
 
 
-def _ge_transitions(rate: float, mean_burst: float) -> tuple[float, float]:
+def ge_transitions(rate: float, mean_burst: float) -> tuple[float, float]:
     """(P(good→bad), P(bad→good)) of the simple Gilbert–Elliott chain, validated."""
     r = _check_rate(rate, upper_inclusive=False)
     mb = float(mean_burst)
@@ -67,7 +67,7 @@ def gilbert_elliott(rate: float, mean_burst: float, n: int, seed: int = 0) -> np
     memoryless, the chain is generated as alternating geometric run lengths (vectorized).
     """
     n = _check_n(n)
-    p_gb, p_bg = _ge_transitions(rate, mean_burst)
+    p_gb, p_bg = ge_transitions(rate, mean_burst)
     rng = np.random.default_rng(seed)
     bad = rng.random() < rate
     if p_gb == 0.0:
@@ -130,7 +130,7 @@ class LossModel:
         if self.kind == "bernoulli":
             _check_rate(self.rate, upper_inclusive=True)
         elif self.kind == "ge":
-            _ge_transitions(self.rate, self.mean_burst)
+            ge_transitions(self.rate, self.mean_burst)
         elif self.kind == "trace" and not self.path:
             raise LossError("a trace loss model needs a path")
 

@@ -181,6 +181,24 @@ class RdoVae:
         h = np.concatenate([d, g1, g2], axis=1)
         return self._enc_z(h), self._enc_s(h)
 
+    def encoder_state(self) -> tuple[np.ndarray, np.ndarray]:
+        """The encoder GRUs' initial hidden states (what :meth:`encode` starts from)."""
+        return (np.zeros(self._enc_gru1.size, np.float32),
+                np.zeros(self._enc_gru2.size, np.float32))
+
+    def encode_step(self, frames: np.ndarray, hidden: tuple[np.ndarray, np.ndarray]
+                    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """One step of :meth:`encode`: two feature frames ``(2, 20)`` and the GRU states ->
+        latent ``(latent_dim,)``, state ``(state_dim,)`` and the new GRU states (the same
+        arithmetic, so a stream of steps equals one :meth:`encode` call)."""
+        x = ((np.asarray(frames).astype(np.float32) - self.feat_mean) / self.feat_std).reshape(
+            1, 2 * NB_FEATURES)
+        d = np.tanh(self._enc_in(x))
+        g1 = self._enc_gru1.run(d, hidden[0])
+        g2 = self._enc_gru2.run(g1, hidden[1])
+        h = np.concatenate([d, g1, g2], axis=1)
+        return self._enc_z(h)[0], self._enc_s(h)[0], (g1[0], g2[0])
+
     def decode(self, state: np.ndarray, latents: np.ndarray) -> np.ndarray:
         """Initial state ``(state_dim,)`` and latents ``(n_chunks, latent_dim)`` newest first ->
         features ``(4 * n_chunks, 20)`` in time order (the last 4 rows are the newest chunk)."""

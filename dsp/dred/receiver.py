@@ -212,8 +212,11 @@ def load_predictor() -> Predictor:
     return FeaturePredictor.load()
 
 
-class _Receiver:
-    """State of one receive pass: Opus decoder, output buffer (decoded timeline), predictor."""
+class ReceiverCore:
+    """State of one receive pass: Opus decoder, output buffer (decoded timeline), predictor.
+
+    :func:`receive` drives it over a whole stream; :class:`dsp.dred.receiver_stream.
+    ReceiverStream` packet by packet (it appends to ``parts`` and grows ``out``/``labels``)."""
 
     def __init__(self, parts: list[Packet | None], settings: DredSettings, lookahead: int,
                  codec: PayloadCodec | None, vocoder: FeatureVocoder | None,
@@ -355,6 +358,17 @@ class _Receiver:
         seg = self.out[y0:FRAME_SIZE * t1 + self.lookahead]
         return compute_features(seg, self.state)[t0 - lo:t1 - lo]
 
+    def observe_played(self, t_end: int) -> None:
+        """Let the neural predictor see the features of played frames ``observed..t_end-1``
+        now (they must be final). :func:`receive` leaves it to the next gap; a streaming
+        receiver calls it between gaps, so that a gap after a long loss-free stretch does not
+        analyse all of it at once. Nothing without a predictor."""
+        if self.predictor is None or t_end <= self.observed:
+            return
+        for f in self._played_features(self.observed, t_end):
+            self.predictor.observe(f)
+        self.observed = t_end
+
     def _vocode(self, s: int, e: int, dred: np.ndarray | None, d0: int, d1: int,
                 seed: int) -> None:
         """Replace decoded-timeline frames ``s..e-1`` by vocoded audio, with seams."""
@@ -494,7 +508,7 @@ def receive(packets: Sequence[bytes], lost: np.ndarray, n_samples: int,
         vocoder = load_vocoder()
     if predictor is None and s.neural_plc:
         predictor = load_predictor()
-    rx = _Receiver(parts, s, int(lookahead), codec, vocoder,
+    rx = ReceiverCore(parts, s, int(lookahead), codec, vocoder,
                    predictor if s.neural_plc else None, state)
     rx.corrupt.update(bad_containers)
     k = n_gaps = 0

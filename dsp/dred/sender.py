@@ -218,6 +218,29 @@ def history_steps(k: int, n_chunks: int) -> np.ndarray:
     return np.arange(newest, max(newest - 2 * n_chunks, -1), -2)
 
 
+def pack_redundancy(codec: PayloadCodec, state: np.ndarray, latents: np.ndarray,
+                    silent: np.ndarray, settings: DredSettings, budget: int | None,
+                    offset_frames: int) -> tuple[bytes, int, int]:
+    """One packet's DRED payload from its history, newest first: the initial ``state`` of the
+    newest step, ``latents`` ``(m, latent_dim)`` and ``silent`` ``(m,)`` of steps newest,
+    newest - 2, ...; the oldest all-silent chunks are not sent. ``budget``: bits per packet
+    (None = :data:`DEFAULT_Q0`). Returns ``(payload, q0, chunks sent)``, ``(b"", -1, 0)`` when
+    nothing is sent."""
+    active = np.flatnonzero(~np.asarray(silent, bool))
+    m = int(active[-1]) + 1 if active.size else 0
+    if m == 0:
+        return b"", -1, 0
+    if budget is None:
+        q0 = DEFAULT_Q0
+    else:
+        q0 = min(int(codec.choose_quality(budget, m, settings.dq)), BUDGET_MAX_Q0)
+    dred = codec.pack(state, latents[:m], q0, settings.dq, offset_frames=offset_frames,
+                      max_bits=budget)
+    if not dred:
+        return b"", -1, 0
+    return dred, q0, m if budget is None else codec.unpack(dred).n_chunks
+
+
 def load_models() -> tuple[LatentEncoder, PayloadCodec]:
     """The trained RDO-VAE and its payload codec (``assets/dred``)."""
     from dsp.dred.payload import DredCodec
@@ -266,20 +289,10 @@ def encode_stream(clean16k: np.ndarray, settings: DredSettings | None = None, *,
         opus = enc.encode(padded[k * FRAME_SAMPLES:(k + 1) * FRAME_SAMPLES])
         dred = b""
         steps = history_steps(k, n_chunks)
+        steps = steps[steps < latents.shape[0]] if steps.size else steps
         if steps.size:
-            steps = steps[steps < latents.shape[0]]
-            active = np.flatnonzero(~silent[steps])
-            steps = steps[: active[-1] + 1] if active.size else steps[:0]
-        if steps.size:
-            if budget is None:
-                q0 = DEFAULT_Q0
-            else:
-                q0 = min(int(codec.choose_quality(budget, steps.size, s.dq)), BUDGET_MAX_Q0)
-            dred = codec.pack(states[steps[0]], latents[steps], q0, s.dq,
-                              offset_frames=OFFSET_FRAMES, max_bits=budget)
-            if dred:
-                q0s[k] = q0
-                chunks[k] = steps.size if budget is None else codec.unpack(dred).n_chunks
+            dred, q0s[k], chunks[k] = pack_redundancy(
+                codec, states[steps[0]], latents[steps], silent[steps], s, budget, OFFSET_FRAMES)
         packets.append(pack_packet(opus, dred))
         split[k] = (len(opus), len(dred), len(packets[-1]) - len(opus) - len(dred))
         report(state, first + (1.0 - first) * (k + 1) / n, "encoding packets")

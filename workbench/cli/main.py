@@ -13,10 +13,10 @@ import argparse
 import sys
 
 from sim.task import Cancelled
-from workbench.cli import design, dred, enhance, render, scene, simulate, sweep
+from workbench.cli import chain, design, dred, enhance, render, scene, simulate, sweep
 from workbench.cli.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, BadInput, Parser
 
-COMMAND_GROUPS = (scene, simulate, design, render, enhance, dred, sweep)
+COMMAND_GROUPS = (scene, simulate, design, render, enhance, dred, sweep, chain)
 
 
 def build_parser() -> argparse.ArgumentParser:
