@@ -4,7 +4,7 @@
                                   [--design-scene design-soundbar-8] [--design-method beam]
                                   [--renderer-scene soundbar-8-studio]
                                   [--dred-speech FILE]
-                                  [--only main|design|renderer|dred ...]
+                                  [--only main|design|renderer|dred|device ...]
 
 Runs offscreen (no display needed) with throw-away settings. main-dark.png and main-light.png:
 the default scene with the listener selected and, unless --no-simulate, a free-field
@@ -16,6 +16,8 @@ meters and position from about 2.5 s of offline playback (an offscreen machine h
 the picture shows the panel as it is with an output device). dred-dark.png: the DRED panel after
 a real run (DRED + neural PLC against Opus LBRR + PLC, Gilbert–Elliott bursts) on a LibriSpeech
 test-other utterance from ../shared/data when present, else on generated speech-like sound.
+device-dark.png: the Device Editor on the design scene's device with a tweeter made a 2.5 cm
+baffled piston aimed 30° (top and front views, the table, the live polar map at 8 kHz).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ("main", "design", "renderer", "dred")
+SHOTS = ("main", "design", "renderer", "dred", "device")
 DRED_SPEECH = (ROOT.parent / "shared" / "data" / "speech" / "librispeech_test-other" / "2033"
                / "2033-164914-0000.flac")
 
@@ -94,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     shots = [("main", functools.partial(main_screenshot, theme="dark")),
              ("main", functools.partial(main_screenshot, theme="light")),
              ("design", design_screenshot), ("renderer", renderer_screenshot),
-             ("dred", dred_screenshot)]
+             ("dred", dred_screenshot), ("device", device_screenshot)]
     written = []
     for name, shot in shots:
         if name not in wanted:
@@ -142,13 +144,13 @@ def main_screenshot(args, app, settle, scratch: Path, width: int, height: int, t
     return _save_and_close(window, args.out / f"main-{theme}.png", settle)
 
 
-def _save_and_close(window, path: Path, settle) -> Path | None:
-    """Grab the window into `path` (through `sim.outputs.write_file`), then close it without a
-    save prompt."""
+def _save_and_close(window, path: Path, settle, widget=None) -> Path | None:
+    """Grab the window (or `widget`, one of its windows) into `path` (through
+    `sim.outputs.write_file`), then close the window without a save prompt."""
     from sim.outputs import OutputError, write_file
 
     def grab(tmp: Path) -> None:
-        if not window.grab().save(str(tmp)):  # the format follows tmp's suffix (.png)
+        if not (widget or window).grab().save(str(tmp)):  # the format follows tmp's suffix (.png)
             raise OSError("Qt could not write the image")
 
     try:
@@ -321,6 +323,33 @@ def dred_screenshot(args, app, settle, scratch: Path, width: int, height: int) -
     settle()
     return _save_and_close(window, args.out / "dred-dark.png", settle)
 
+def device_screenshot(args, app, settle, scratch: Path, width: int, height: int) -> Path | None:
+    """device-dark.png: the Device Editor with one driver made a 2.5 cm piston aimed 30°."""
+    from dataclasses import replace
+
+    from sim.directivity import Piston
+    from workbench.gui.app import build_window
+    from workbench.gui.shell.theme import apply_theme
+
+    apply_theme(app, "dark")
+    window = build_window(args.design_scene, recovery_dir=scratch / "recovery",
+                          offer_recovery=False)
+    window.set_theme("dark")
+    window.resize(width, height)
+    window.show()
+    settle()
+    scene = window.document.scene
+    drivers = list(scene.device.drivers)
+    drivers[0] = replace(drivers[0], directivity=Piston(radius_m=0.025), axis_deg=(30.0, 0.0))
+    window.document.push(scene.with_device(drivers=tuple(drivers)), "Piston aimed 30°")
+    window.registry["actionDeviceEditor"].trigger()
+    editor = window.device_tools.editor
+    editor.select(("driver", 0))
+    editor.polar.choice_combo.setCurrentIndex(5)  # 8 kHz
+    settle(0.5)
+    return _save_and_close(window, args.out / "device-dark.png", settle, widget=editor)
+
 
 if __name__ == "__main__":
     sys.exit(main())
+
