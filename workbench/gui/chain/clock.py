@@ -7,14 +7,20 @@ Chain panel uses (`start`, `close`, `play`, `pause`, `stop`, `on_state`, `meter`
 `stats`, `worker_error`): its worker thread calls `player.next_block()` once per block period
 (20 ms for a LiveChain) and drops the samples. A worker that falls behind (the chain's real-time
 factor above 1 on a loaded machine) does not try to catch up with a burst of blocks: it counts
-the late blocks (`stats()["late_blocks"]`) and goes on from now. No Qt here.
+the late blocks (`stats()["late_blocks"]`) and goes on from now. While it runs, the interpreter's
+thread switch interval is lowered as `AudioEngine` lowers it: with the chain busy most of each
+block, the GUI thread would otherwise wait up to 5 ms for the GIL after every call that let go
+of it (tens of such waits made one display refresh of the panel take 80 ms). No Qt here.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
+
+from workbench.gui.audio.engine import SWITCH_INTERVAL_S
 
 
 class SilentEngine:
@@ -31,12 +37,15 @@ class SilentEngine:
         self.late_blocks = 0
         self.worker_max_ms = 0.0
         self.worker_error: BaseException | None = None
+        self._switch_interval: float | None = None
 
     def start(self) -> None:
         """Start the worker (the player runs once it is told to play)."""
         if self._worker is not None:
             return
         self._stop.clear()
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         self._worker = threading.Thread(target=self._work, name="chain-clock", daemon=True)
         self._worker.start()
 
@@ -46,6 +55,9 @@ class SilentEngine:
         if self._worker is not None:
             self._worker.join(timeout=2.0)
             self._worker = None
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
 
     @property
     def running(self) -> bool:

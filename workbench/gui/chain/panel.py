@@ -248,6 +248,8 @@ class ChainPanel(ChainControls, QWidget):
         self.audio_label.setVisible(bool(problem))
         self.state_label.setText("Running" + (" silently" if mode == "silent" else ""))
         self._last_quality = time.monotonic()
+        if self.session.inputs.scene != self.document.scene:  # edited while it was built
+            self.session.scene_changed(self.document.scene)
         self.tap_table.clear_values()
         self._poll.start()
         self._update_enabled()

@@ -20,12 +20,15 @@ scored in a separate process.
 - `poll_quality(seconds)`: starts scoring the last `seconds` of every tap (PESQ-WB, STOI) in a
   worker process unless one is in flight; `quality(dict)` delivers {tap: {"pesq_wb", "stoi"}}.
   A process, not a thread: the scorers hold the GIL for up to a quarter of a second at a time,
-  which stalls the event loop and the audio worker.
+  which stalls the event loop and the audio worker. The process is started with the chain (from
+  a helper thread: starting it takes 100 ms) and runs niced, so the chain and the GUI come first.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -44,6 +47,7 @@ from workbench.gui.shell.settings import AUDIO_DEVICE
 from workbench.gui.shell.signals import connect_signals
 from workbench.gui.shell.worker import JobRunner
 
+SCORER_NICE = 10
 RESIMULATE_DELAY_MS = 60
 """A scene change waits this long for the next one (a drag sends one per mouse move)."""
 SILENT_HINT = "the chain runs silently (meters, spectrograms, packets), or use Save Run…"
@@ -172,6 +176,7 @@ class ChainSession(QObject):
             self.audio_problem = self._silent_reason(self.audio_problem)
         self.engine = engine
         self.mode = "silent" if isinstance(engine, SilentEngine) else "audio"
+        self._start_scorer()
         self.started.emit(self.mode)
 
     @staticmethod
@@ -266,12 +271,20 @@ class ChainSession(QObject):
         graph = self.graph
         taps = {t: graph.recent(t, seconds) for t in (REFERENCE, *SCORED)}
         latency = {t: graph.tap_latency(t) for t in taps}
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        self._start_scorer()
         self._scoring = self._pool.submit(partial(stage_quality, taps, latency, SCORED,
                                                   REFERENCE))
         self._score_timer.start()
         return True
+
+    def _start_scorer(self) -> None:
+        """The scoring process, started once (its start runs on a helper thread)."""
+        if self._pool is not None:
+            return
+        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=os.nice, initargs=(SCORER_NICE,))
+        threading.Thread(target=self._pool.submit, args=(int,), name="chain-scorer-start",
+                         daemon=True).start()
 
     def _collect_quality(self) -> None:
         future = self._scoring
