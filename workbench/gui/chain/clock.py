@@ -3,7 +3,7 @@ card, so the Voice Chain's meters, spectrograms and packet timeline work where P
 output device is missing.
 
 `SilentEngine` offers the part of `workbench.gui.audio.engine.AudioEngine`'s interface the Voice
-Chain panel uses (`start`, `close`, `play`, `pause`, `stop`, `on_state`, `meter`, `position_s`,
+Chain panel uses (`start`, `close`, `play`, `stop`, `on_state`, `meter`, `position_s`,
 `stats`, `worker_error`): its worker thread calls `player.next_block()` once per block period
 (20 ms for a LiveChain) and drops the samples. A worker that falls behind (the chain's real-time
 factor above 1 on a loaded machine) does not try to catch up with a burst of blocks: it counts
@@ -87,9 +87,6 @@ class SilentEngine:
     # -- control ---------------------------------------------------------------------------
     def play(self) -> None:
         self.player.play()
-
-    def pause(self) -> None:
-        self.player.pause()
 
     def stop(self) -> None:
         self.player.stop()

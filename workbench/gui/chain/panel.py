@@ -28,13 +28,11 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -50,10 +48,10 @@ from workbench.gui.chain.views import (
     fate_legend,
 )
 from workbench.gui.plots.base import style_plot
-from workbench.gui.shell.job_panel import one_line
+from workbench.gui.shell.job_panel import one_line, show_line
 from workbench.gui.shell.signals import connect_signals
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
-from workbench.gui.shell.widgets import spin_box
+from workbench.gui.shell.widgets import settings_column, spin_box
 from workbench.gui.shell.worker import JobRunner
 
 POLL_MS = 100
@@ -99,13 +97,7 @@ class ChainPanel(ChainControls, QWidget):
         left.addWidget(self._network_box())
         left.addWidget(self._codec_box())
         left.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(side)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(300)
-        scroll.setMaximumWidth(360)
+        scroll = settings_column(side, 270, 340)
 
         self.strip = StageStrip()
         self.tap_buttons, self.bypass_checks = self.strip.tap_buttons, self.strip.bypass_checks
@@ -191,7 +183,7 @@ class ChainPanel(ChainControls, QWidget):
 
     def _metrics(self) -> QVBoxLayout:
         self.tap_table = TapTable(TAPS, "chainTaps")
-        self.tap_table.setMinimumWidth(250)
+        self.tap_table.setMinimumWidth(210)
         self.tap_table.setMaximumWidth(300)
         self.quality_spin = spin_box(2.0, 10.0, 5.0, decimals=1, suffix=" s",
                                      name="chainQualitySeconds",
@@ -224,18 +216,26 @@ class ChainPanel(ChainControls, QWidget):
         they cannot run."""
         if self.session.busy:
             return False
-        try:
-            talker, noise = self.voice_files()
-            settings = self.settings(self.strip.bypass())
-        except (InputProblem, ChainSettingsError) as e:
-            self.show_error(one_line(e))
+        chosen = self._chosen()
+        if chosen is None:
             return False
-        self.show_error("")
+        talker, noise, settings = chosen
         inputs = ChainInputs(self.document.scene, talker, noise, self.engine_combo.currentData())
         started = self.session.start(inputs, settings)
         self.state_label.setText("Starting …")
         self._update_enabled()
         return started
+
+    def _chosen(self):
+        """(talker, noise, settings) the widgets describe, the error line cleared; None, the
+        reason shown, when they cannot run."""
+        try:
+            chosen = (*self.voice_files(), self.settings(self.strip.bypass()))
+        except (InputProblem, ChainSettingsError) as e:
+            self.show_error(one_line(e))
+            return None
+        self.show_error("")
+        return chosen
 
     def stop(self) -> None:
         self.session.stop()
@@ -243,9 +243,7 @@ class ChainPanel(ChainControls, QWidget):
 
     def _on_started(self, mode: str) -> None:
         problem = self.session.audio_problem if mode == "silent" else ""
-        self.audio_label.setText(problem)
-        self.audio_label.setToolTip(problem)
-        self.audio_label.setVisible(bool(problem))
+        show_line(self.audio_label, problem)
         self.state_label.setText("Running" + (" silently" if mode == "silent" else ""))
         self._last_quality = time.monotonic()
         if self.session.inputs.scene != self.document.scene:  # edited while it was built
@@ -333,9 +331,7 @@ class ChainPanel(ChainControls, QWidget):
         self.update_controls(running)
 
     def show_error(self, text: str) -> None:
-        self.error_label.setText(text)
-        self.error_label.setToolTip(text)
-        self.error_label.setVisible(bool(text))
+        show_line(self.error_label, text)
         if text:
             self.message.emit(text)
 
@@ -347,12 +343,10 @@ class ChainPanel(ChainControls, QWidget):
 
         if self.save_runner.is_running:
             return False
-        try:
-            talker, noise = self.voice_files()
-            settings = self.settings(self.strip.bypass())
-        except (InputProblem, ChainSettingsError) as e:
-            self.show_error(one_line(e))
+        chosen = self._chosen()
+        if chosen is None:
             return False
+        talker, noise, settings = chosen
         if folder is None:
             folder = QFileDialog.getExistingDirectory(self, "Save Run Into", str(Path.home()))
             if not folder:
@@ -362,7 +356,6 @@ class ChainPanel(ChainControls, QWidget):
             scene=self.document.scene, talker=talker, noise=noise, settings=settings,
             out_dir=Path(folder), engine=self.engine_combo.currentData(),
             reads=(Path(path),) if path else ())
-        self.show_error("")
         self.progress.setValue(0)
         self.progress.setVisible(True)
         started = self.save_runner.start(chain_job.run, request, label="save voice chain run")

@@ -17,7 +17,7 @@ from dsp.chain import REFERENCE, STAGES
 from workbench.gui.audio.widgets import choice_button_style
 from workbench.gui.shell.theme import SceneColors
 
-STAGE_TITLES = {"room": "Room", "percepnet": "PercepNet", "sender": "Opus + DRED",
+STAGE_TITLES = {"room": "Room", "percepnet": "PercepNet", "sender": "Sender",
                 "network": "Network", "receiver": "Receiver", "playback": "Playback"}
 STAGE_TIPS = {
     "room": "Talker and noise convolved with the room's responses to the device microphone",
@@ -40,7 +40,7 @@ class StageStrip(QWidget):
         self.setObjectName("chainStages")
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.setHorizontalSpacing(2)
+        grid.setHorizontalSpacing(1)
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
         self.tap_buttons: dict[str, QPushButton] = {}
@@ -89,4 +89,5 @@ class StageStrip(QWidget):
             check.blockSignals(False)
 
     def apply_theme(self, colors: SceneColors) -> None:
-        self.setStyleSheet(choice_button_style(colors))
+        # Padded by the style sheet, a button is as wide as its text (not the style's 80 px).
+        self.setStyleSheet(choice_button_style(colors) + " QPushButton { padding: 3px 6px; }")
