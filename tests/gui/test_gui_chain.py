@@ -7,6 +7,7 @@ The chain runs on the silent clock (no sound card in the tests: the panel says s
 except in the test of the audio path, which uses the fake engine."""
 
 import json
+import threading
 import time
 
 import numpy as np
@@ -195,6 +196,11 @@ def test_live_chain_start_steer_drag_stop_keeps_the_event_loop_answering(
     assert window.document.scene.sources[key].position_m[:2] != before
     qtbot.waitUntil(lambda: graph.ctx.responses is not before, timeout=30000)
     assert not np.array_equal(graph.ctx.responses.talker, before.talker)
+    # Another engine: the room's responses (image sources and rays) simulated in the background.
+    before = graph.ctx.responses
+    panel.engine_combo.setCurrentIndex(panel.engine_combo.findData("room"))
+    qtbot.waitUntil(lambda: graph.ctx.responses is not before, timeout=120000)
+    assert graph.ctx.responses.talker.size > before.talker.size  # a reverberant tail
 
     # The display follows: levels, spectrograms, packets and (from the scoring process) scores.
     qtbot.waitUntil(lambda: panel.tap_table.item(4, 1).text() != "—", timeout=60000)
@@ -319,3 +325,32 @@ def test_opening_another_scene_stops_and_clears_the_panel(window, qtbot, voice_f
     assert panel.info_label.text() == "" and panel.tap_table.item(1, 0).text() == "—"
     assert panel.start_button.isEnabled()
 
+
+
+@pytest.mark.usefixtures("no_audio")
+def test_a_scene_that_cannot_be_simulated_while_running_is_one_line_and_the_chain_goes_on(
+        window, qtbot, voice_files):
+    panel = open_panel(window, *voice_files)
+    start_chain(qtbot, panel)
+    graph, before = panel.session.graph, panel.session.graph.ctx.responses
+    scene = window.document.scene
+    window.document.push(scene.__class__(**{**vars(scene), "sources": tuple(
+        s for s in scene.sources if s.kind != "talker")}), "Remove Talker")
+    qtbot.waitUntil(lambda: "no talker" in panel.error_label.text(), timeout=30000)
+    assert "previous responses" in panel.error_label.text()
+    assert panel.session.running and graph.ctx.responses is before
+    wait_blocks(qtbot, panel, 5)
+    panel.stop()
+
+
+@pytest.mark.usefixtures("no_audio")
+def test_a_build_dropped_by_a_reset_never_plays(window, qtbot, voice_files):
+    panel = open_panel(window, *voice_files)
+    panel.start_button.click()
+    assert panel.session.busy and not panel.start_button.isEnabled()
+    window.chain.reset()
+    qtbot.waitUntil(lambda: not panel.session.busy, timeout=120000)
+    qtbot.wait(50)
+    assert not panel.session.running and panel.session.graph is None
+    assert "chain-clock" not in [t.name for t in threading.enumerate()]  # its engine closed
+    assert panel.start_button.isEnabled() and panel.state_label.text() == ""

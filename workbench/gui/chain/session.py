@@ -5,12 +5,13 @@ scored in a separate process.
 
 `ChainSession` (a QObject; every method is called on the GUI thread):
 
-- `start(inputs, settings)` reads the talker and noise files and simulates the scene's responses
-  on a worker (`JobRunner`), builds a `dsp.chain.ChainGraph`, then plays it as a
-  `dsp.chain.LiveChain` through `workbench.gui.audio.engine.AudioEngine` on the saved output
-  device; where PortAudio or an output device is missing it runs on a `SilentEngine` instead and
-  says why (`audio_problem`). Signals: `started(mode)` ("audio" or "silent"), `failed(text)` (one
-  line: bad input or why the build failed), `stopped()`.
+- `start(inputs, settings)` reads the talker and noise files, simulates the scene's responses,
+  builds a `dsp.chain.ChainGraph` and starts playing it as a `dsp.chain.LiveChain` through
+  `workbench.gui.audio.engine.AudioEngine` on the saved output device, all on a worker
+  (`JobRunner`; an engine's start runs the chain to fill its ring); where PortAudio or an output
+  device is missing it runs on a `SilentEngine` instead and says why (`audio_problem`).
+  Signals: `started(mode)` ("audio" or "silent"), `failed(text)` (one line: bad input or why
+  the build failed), `stopped()`.
 - `submit(settings)`: to the running graph (`ChainSettingsError` raised at once for bad ones),
   applied at its next 20 ms block; `select(tap)`: the tap heard, crossfaded.
 - `scene_changed(scene)`: while running, the scene's responses are simulated again on a worker,
@@ -75,6 +76,43 @@ def build_graph(inputs: ChainInputs, settings: ChainSettings, *, state=None) -> 
     return ChainGraph(ChainContext(responses, voice), settings)
 
 
+@dataclass
+class LiveRun:
+    """A graph playing: `mode` "audio" (through `engine` on the sound card) or "silent" (a
+    `SilentEngine`; `audio_problem` says why, in one line ending with what still works)."""
+
+    graph: ChainGraph
+    live: LiveChain
+    engine: object
+    mode: str
+    audio_problem: str = ""
+
+
+def silent_reason(problem: str) -> str:
+    """The audio problem in one line, ending with what still works."""
+    first = problem.split(";")[0].strip() or "No audio output"
+    return f"{first}; {SILENT_HINT}"
+
+
+def start_live(inputs: ChainInputs, settings: ChainSettings, tap: str, saved_device: str,
+               factory, *, state=None) -> LiveRun:
+    """Build the graph and start playing it (worker thread: starting an engine runs the chain
+    for its first blocks) on the saved output device (`saved_device`: a `device_label`) through
+    `factory`, else on a `SilentEngine`."""
+    graph = build_graph(inputs, settings, state=state)
+    live = LiveChain(graph, tap=tap)
+    device = audio_engine.choose_output_device(saved_device, OUT_HZ)
+    problem = audio_engine.output_problem(device, OUT_HZ) or ""
+    engine = None
+    if not problem:
+        engine, problem = audio_engine.start_engine(live, device, factory, _ignore_state,
+                                                    hint=SILENT_HINT)
+    if engine is not None:
+        return LiveRun(graph, live, engine, "audio")
+    engine, _ = audio_engine.start_engine(live, None, SilentEngine, _ignore_state)
+    return LiveRun(graph, live, engine, "silent", silent_reason(problem))
+
+
 def simulate_responses(scene: Scene, engine: str, *, state=None):
     """The scene's chain responses (worker thread)."""
     from dsp.chain import scene_responses
@@ -122,6 +160,7 @@ class ChainSession(QObject):
         self.audio_problem = ""
         self.inputs: ChainInputs | None = None
         self.tap = "output"
+        self._discard_build = False
         self.build_runner = JobRunner(self)
         self.sim_runner = JobRunner(self)
         connect_signals(self.build_runner, finished=self._on_built, failed=self._on_build_failed)
@@ -156,36 +195,25 @@ class ChainSession(QObject):
             return False
         self.stop()
         self.inputs = inputs
-        return self.build_runner.start(build_graph, inputs, settings, label="voice chain")
+        self._discard_build = False
+        return self.build_runner.start(start_live, inputs, settings, self.tap,
+                                       AUDIO_DEVICE.get(), self.engine_factory or audio_factory,
+                                       label="voice chain")
 
-    def _on_built(self, graph: ChainGraph) -> None:
-        if self.build_runner.is_cancelling:
+    def _on_built(self, run: LiveRun) -> None:
+        if self._discard_build:  # reset while it was built
+            self._discard_build = False
+            run.engine.close()
             return
-        self.graph = graph
-        self.live = LiveChain(graph, tap=self.tap)
-        device = audio_engine.choose_output_device(AUDIO_DEVICE.get(), OUT_HZ)
-        self.audio_problem = audio_engine.output_problem(device, OUT_HZ) or ""
-        engine = None
-        if not self.audio_problem:
-            engine, self.audio_problem = audio_engine.start_engine(
-                self.live, device, self.engine_factory or audio_factory, _ignore_state,
-                hint=SILENT_HINT)
-        if engine is None:
-            engine, _ = audio_engine.start_engine(self.live, None, SilentEngine,
-                                                  _ignore_state)
-            self.audio_problem = self._silent_reason(self.audio_problem)
-        self.engine = engine
-        self.mode = "silent" if isinstance(engine, SilentEngine) else "audio"
+        self.graph, self.live, self.engine = run.graph, run.live, run.engine
+        self.mode, self.audio_problem = run.mode, run.audio_problem
         self._start_scorer()
         self.started.emit(self.mode)
 
-    @staticmethod
-    def _silent_reason(problem: str) -> str:
-        """The audio problem in one line, ending with what still works."""
-        first = problem.split(";")[0].strip() or "No audio output"
-        return f"{first}; {SILENT_HINT}"
-
     def _on_build_failed(self, error: BaseException, _text: str) -> None:
+        if self._discard_build:
+            self._discard_build = False
+            return
         self.failed.emit(describe_failure(error, "Starting the voice chain"))
 
     def stop(self) -> None:
@@ -203,9 +231,8 @@ class ChainSession(QObject):
         self.stopped.emit()
 
     def reset(self) -> None:
-        """Another scene was opened: stop, cancel a build, forget the graph."""
-        if self.build_runner.is_running:
-            self.build_runner.cancel()
+        """Another scene was opened: stop, drop a build under way, forget the graph."""
+        self._discard_build = self.build_runner.is_running
         self.stop()
         self.graph = self.live = self.inputs = None
         self.audio_problem = ""
