@@ -28,7 +28,8 @@ Steer (any thread; applied at the next block boundary, i.e. within 20 ms of grap
 
     graph.submit(dataclasses.replace(graph.settings, snr_db=0, loss="ge:0.1,4",
                                      bypass=frozenset({"percepnet"})))  # ChainSettingsError
-    graph.set_responses(scene_responses(moved_scene))   # on a worker; crossfaded over 50 ms
+    graph.set_responses(scene_responses(moved_scene, early_only=True))  # on a worker (while
+                                  # the talker is dragged); crossfaded in over 50 ms
 
 ``buffer_ms`` and ``seed`` are fixed per graph (build a new graph to change them).
 
@@ -36,9 +37,11 @@ Poll (any thread)::
 
     snap = graph.snapshot()       # ChainSnapshot: levels_db{tap}, counters{regular,lbrr,dred,plc},
                                   # kbps{opus,dred,total}, dred_reach_ms, latency_ms,
-                                  # real_time_factor, fates (PacketFate: packet, network
-                                  # "received"/"lost"/"late", played source or None), last 10 s
-    graph.recent("enhanced", 4.0) # last seconds of a tap (spectrograms: dsp.spectrum)
+                                  # real_time_factor, stage_rtf{stage}, network{received,
+                                  # lost,late}, fates (PacketFate: packet, network "received"/
+                                  # "lost"/"late", played source or None; the last 10 s)
+    graph.recent("enhanced", 4.0) # last seconds of a tap (spectrogram: dsp.spectrum.
+                                  # speech_spectrogram(x, FS_HZ))
     graph.quality(5.0)            # {tap: {"pesq_wb", "stoi"}}: seconds of work, call it on a worker
 
 Live (the audition engine's worker drives the graph; see :mod:`dsp.chain.live`)::
@@ -54,7 +57,8 @@ Offline (the same graph, block by block over the whole talker; ``awb chain``)::
 """
 
 from dsp.chain import codec, enhance, network, playback, receive, room  # noqa: F401 (registry)
-from dsp.chain.base import BLOCK, FS_HZ, STAGES
+from dsp.chain.base import STAGES
+from dsp.chain.clock import BLOCK, FS_HZ
 from dsp.chain.context import ChainContext, ChainInputError, Responses, Voice, scene_responses
 from dsp.chain.graph import REFERENCE, SCORED, ChainGraph
 from dsp.chain.live import LIVE_RING_MS, LiveChain

@@ -22,10 +22,8 @@ if TYPE_CHECKING:
     from dsp.chain.settings import ChainSettings
     from dsp.dred.sender_stream import SentPacket
 
-FS_HZ = 16000
-BLOCK = 320
-BLOCK_MS = 20
-FADE = 160  # 10 ms crossfades: bypass, gains, tap switches
+from dsp.chain.clock import BLOCK, FADE
+from dsp.convolver import DelayLine
 
 
 @dataclass
@@ -50,21 +48,6 @@ class Block:
     late: bool = False
     pcm_link: bool = False
     played: tuple[int, int] | None = None
-
-
-class DelayLine:
-    """Delays blocks by ``delay`` samples (``(n,)`` or ``(n, channels)``)."""
-
-    def __init__(self, delay: int, channels: int = 1):
-        shape = (delay,) if channels == 1 else (delay, channels)
-        self.buf = np.zeros(shape)
-
-    def push(self, x: np.ndarray) -> np.ndarray:
-        if not self.buf.shape[0]:
-            return x
-        both = np.concatenate([self.buf, x])
-        self.buf = both[x.shape[0]:]
-        return both[:x.shape[0]]
 
 
 class Ramp:
@@ -103,7 +86,7 @@ class Stage:
         self.ctx = ctx
         self.own_latency = int(own_latency)
         self.bypassed = False
-        self._delay = DelayLine(self.own_latency, 1)
+        self._delay = DelayLine([self.own_latency])
         self._wet = Ramp(1.0)
 
     def configure(self, settings: ChainSettings) -> None:
@@ -123,7 +106,7 @@ class Stage:
     def run(self, block: Block) -> None:
         """Process, then crossfade between the output and the delayed input as needed."""
         y = self.process(block)
-        x = self._delay.push(block.taps[self.source])
+        x = self._delay.process(block.taps[self.source][:, None])[:, 0]
         if self.channels > 1 and x.ndim == 1:
             x = np.repeat(x[:, None], self.channels, axis=1)
         self._wet.target = 0.0 if self.passthrough(block) else 1.0

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dsp.chain.base import BLOCK, FS_HZ
+from dsp.chain.clock import BLOCK, FS_HZ
 
 if TYPE_CHECKING:
     from sim.scene import Scene
@@ -62,9 +62,10 @@ def direct_path(h: np.ndarray) -> np.ndarray:
 
 
 def scene_responses(scene: Scene, engine: str = "room", mic: int = 0, noise_source: int = 0,
-                    state: TaskState | None = None) -> Responses:
+                    early_only: bool = False, state: TaskState | None = None) -> Responses:
     """Simulate ``scene`` at 16 kHz (``sim.transfer.simulate`` with talkers) and pick the first
-    talker and the ``noise_source``-th noise source at microphone ``mic``.
+    talker and the ``noise_source``-th noise source at microphone ``mic``. ``early_only``: the
+    room engine's quick early part (``scene.simulation.early_ms``; for dragging the talker).
 
     Raises :class:`ChainInputError` for a scene without a device microphone or a talker (a scene
     without noise sources gets a silent noise response)."""
@@ -80,7 +81,7 @@ def scene_responses(scene: Scene, engine: str = "room", mic: int = 0, noise_sour
                               f"{len(scene.device.microphones)})")
     from sim.transfer import simulate
 
-    tr = simulate(scene, engine, fs_hz=FS_HZ, talkers=True, state=state)
+    tr = simulate(scene, engine, fs_hz=FS_HZ, talkers=True, early_only=early_only, state=state)
     t0, n = int(tr.t0_samples), round(MAX_IR_S * FS_HZ)
     talker = tr.ir_mic[kinds.index("talker"), mic, t0:t0 + n]
     noises = [i for i, k in enumerate(kinds) if k == "noise"]

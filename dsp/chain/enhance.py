@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from dsp.chain.base import Block, DelayLine, Ramp, Stage, register
+from dsp.chain.base import Block, Ramp, Stage, register
 from dsp.chain.context import ChainContext
 from dsp.chain.settings import ChainSettings
+from dsp.convolver import DelayLine
 from dsp.percepnet.stream import PercepNetStream
 
 
@@ -24,7 +25,7 @@ class PercepNetStage(Stage):
     def __init__(self, ctx: ChainContext, settings: ChainSettings):
         self.stream = PercepNetStream(ctx.models.percepnet)
         super().__init__(ctx, self.stream.latency_samples)
-        self.dry = DelayLine(self.own_latency)
+        self.dry = DelayLine([self.own_latency])
         self.strength = Ramp(settings.percepnet_strength)
 
     def configure(self, settings: ChainSettings) -> None:
@@ -35,4 +36,4 @@ class PercepNetStage(Stage):
         h = self.stream.block_size
         wet = np.concatenate([self.stream.process(x[i:i + h]) for i in range(0, x.size, h)])
         w = self.strength.block()
-        return w * wet + (1.0 - w) * self.dry.push(x)
+        return w * wet + (1.0 - w) * self.dry.process(x[:, None])[:, 0]

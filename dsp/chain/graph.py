@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dsp.chain.base import FS_HZ, STAGES, Block, Stage
+from dsp.chain.base import STAGES, Block, Stage
+from dsp.chain.clock import FS_HZ
 from dsp.chain.context import ChainContext, Responses, Voice, scene_responses
 from dsp.chain.metrics import ChainMeters, ChainSnapshot, TapHistory, stage_quality
 from dsp.chain.room import Mixer
@@ -43,7 +44,7 @@ class ChainGraph:
     def __init__(self, ctx: ChainContext, settings: ChainSettings,
                  history_s: float = HISTORY_S):
         self.ctx = ctx
-        self.settings = settings.validate()
+        self.settings = self._checked(settings)
         self.mixer = Mixer(self.settings)
         self.stages: list[Stage] = [cls(ctx, self.settings) for cls in STAGES.values()]
         self.latency = {"talker": 0, "noise": 0, "dry": 0, REFERENCE: 0}
@@ -83,10 +84,19 @@ class ChainGraph:
     def submit(self, settings: ChainSettings) -> None:
         """Queue new settings for the next block. Raises :class:`ChainSettingsError` at once for
         invalid ones and for a change of the fields fixed per graph (``buffer_ms``, ``seed``)."""
-        s = settings.validate()
+        s = self._checked(settings)
         if (s.buffer_ms, s.seed) != (self.settings.buffer_ms, self.settings.seed):
             raise ChainSettingsError("buffer_ms and seed are fixed when the graph is built")
         self._pending.put(lambda: self._apply(s))
+
+    @staticmethod
+    def _checked(settings: ChainSettings) -> ChainSettings:
+        s = settings.validate()
+        unknown = set(s.bypass) - set(STAGES)
+        if unknown:
+            raise ChainSettingsError(f"bypass names unknown stages {sorted(unknown)}; "
+                                     f"stages are {', '.join(STAGES)}")
+        return s
 
     def set_responses(self, responses: Responses) -> None:
         """Queue new room responses (e.g. after the talker moved); crossfaded in."""
@@ -116,11 +126,14 @@ class ChainGraph:
                 break
         block = Block(self.index)
         self.mixer.mix(block, *self.ctx.voice.block())
+        busy = {}
         for st in self.stages:
+            t = time.perf_counter()
             st.run(block)
+            busy[st.name] = time.perf_counter() - t
         self.index += 1
         self.history.push({t: block.taps[t] for t in self.taps})
-        self.meters.update(block, time.perf_counter() - t0)
+        self.meters.update(block, time.perf_counter() - t0, busy)
         return block
 
     # -- reading (any thread) ------------------------------------------------------------------

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dsp.chain.base import BLOCK, BLOCK_MS, FS_HZ, Block
+from dsp.chain.base import Block
+from dsp.chain.clock import BLOCK, BLOCK_MS, FS_HZ
 from dsp.dred.receiver import SOURCES
 
 COUNTERS = ("regular", "lbrr", "dred", "plc")
@@ -46,7 +47,8 @@ class ChainSnapshot:
             container bytes; no IP/UDP/RTP headers).
         dred_reach_ms: mean redundancy depth per packet.
         latency_ms: talker at the microphone -> far-end output.
-        real_time_factor: processing time over audio time, over the run.
+        real_time_factor: processing time over audio time, over the run (wall clock).
+        stage_rtf: the same for each stage's own processing.
         network: packets per network fate ("received", "lost", "late") over the run.
         fates: the last packets' fates, oldest first.
     """
@@ -60,6 +62,7 @@ class ChainSnapshot:
     latency_ms: float
     real_time_factor: float
     network: dict[str, int] = field(default_factory=dict)
+    stage_rtf: dict[str, float] = field(default_factory=dict)
     fates: tuple[PacketFate, ...] = field(default_factory=tuple)
 
 
@@ -77,6 +80,7 @@ class ChainMeters:
         self.lock = threading.Lock()
         self.blocks = 0
         self.busy_s = 0.0
+        self.stage_s: dict[str, float] = {}
         self.levels: dict[str, float] = {}
         self.counts = dict.fromkeys(COUNTERS, 0)
         self.bytes = {"opus": 0, "dred": 0, "total": 0}
@@ -84,12 +88,15 @@ class ChainMeters:
         self.network = dict.fromkeys(NETWORK_FATES, 0)
         self.fates: deque[PacketFate] = deque(maxlen=FATES_KEPT)
 
-    def update(self, block: Block, busy_s: float) -> None:
-        """Account one processed block (``busy_s``: the time it took)."""
+    def update(self, block: Block, busy_s: float, stage_s: dict[str, float]) -> None:
+        """Account one processed block (``busy_s``: the time it took, ``stage_s``: each
+        stage's part of it)."""
         levels = {name: level_db(x) for name, x in block.taps.items()}
         with self.lock:
             self.blocks += 1
             self.busy_s += busy_s
+            for name, s in stage_s.items():
+                self.stage_s[name] = self.stage_s.get(name, 0.0) + s
             self.levels = levels
             p = block.packet
             if p is not None:
@@ -125,6 +132,7 @@ class ChainMeters:
                 latency_ms=self.latency_ms,
                 real_time_factor=self.busy_s / seconds if seconds else 0.0,
                 network=dict(self.network),
+                stage_rtf={k: v / seconds for k, v in self.stage_s.items()} if seconds else {},
                 fates=tuple(self.fates))
 
 
@@ -167,8 +175,11 @@ def stage_quality(taps: dict[str, np.ndarray], latencies: dict[str, int],
 
     ``taps`` hold the same stretch of blocks (16 kHz); tap t lags the reference by
     ``latencies[t]`` samples, so it is compared with the reference that much earlier. A tap
-    (or reference) shorter than :data:`QUALITY_MIN_S` after the shift, or silent, gets None.
+    (or reference) shorter than :data:`QUALITY_MIN_S` after the shift, or silent, gets None
+    for both; a stretch in which PESQ finds no speech gets None for PESQ.
     """
+    from pesq import PesqError
+
     from dsp.percepnet.metrics import pesq_wb, stoi
 
     ref_all = np.asarray(taps[reference], np.float64)
@@ -180,5 +191,9 @@ def stage_quality(taps: dict[str, np.ndarray], latencies: dict[str, int],
         if est.size < QUALITY_MIN_S * FS_HZ or not np.any(ref) or not np.any(est):
             out[name] = {"pesq_wb": None, "stoi": None}
             continue
-        out[name] = {"pesq_wb": round(pesq_wb(ref, est), 3), "stoi": round(stoi(ref, est), 4)}
+        try:
+            p = round(pesq_wb(ref, est), 3)
+        except PesqError:  # no speech PESQ can find (a noise-only stretch)
+            p = None
+        out[name] = {"pesq_wb": p, "stoi": round(stoi(ref, est), 4)}
     return out

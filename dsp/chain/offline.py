@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dsp.chain.base import BLOCK, FS_HZ
+from dsp.chain.clock import BLOCK, FS_HZ
 from dsp.chain.graph import REFERENCE, SCORED, ChainGraph
 from dsp.chain.metrics import ChainSnapshot, stage_quality
 from sim.task import TaskState, check, report

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dsp.chain.base import BLOCK, FS_HZ, Block, Stage, register
+from dsp.chain.base import Block, Stage, register
+from dsp.chain.clock import BLOCK, FS_HZ
 from dsp.chain.context import ChainContext, Responses
 from dsp.chain.room import MAX_TAPS, SWAP_MS
 from dsp.chain.settings import ChainSettings

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dsp.chain.base import BLOCK, Block, Stage, register
+from dsp.chain.base import Block, Stage, register
+from dsp.chain.clock import BLOCK
 from dsp.chain.codec import opus_lookahead
 from dsp.chain.context import ChainContext
 from dsp.chain.settings import ChainSettings

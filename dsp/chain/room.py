@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dsp.chain.base import BLOCK, FS_HZ, Block, Ramp, Stage, register
+from dsp.chain.base import Block, Ramp, Stage, register
+from dsp.chain.clock import BLOCK, FS_HZ
 from dsp.chain.context import ChainContext, Responses
 from dsp.chain.settings import ChainSettings
 from dsp.convolver import PartitionedConvolver

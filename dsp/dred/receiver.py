@@ -358,6 +358,17 @@ class ReceiverCore:
         seg = self.out[y0:FRAME_SIZE * t1 + self.lookahead]
         return compute_features(seg, self.state)[t0 - lo:t1 - lo]
 
+    def observe_played(self, t_end: int) -> None:
+        """Let the neural predictor see the features of played frames ``observed..t_end-1``
+        now (they must be final). :func:`receive` leaves it to the next gap; a streaming
+        receiver calls it between gaps, so that a gap after a long loss-free stretch does not
+        analyse all of it at once. Nothing without a predictor."""
+        if self.predictor is None or t_end <= self.observed:
+            return
+        for f in self._played_features(self.observed, t_end):
+            self.predictor.observe(f)
+        self.observed = t_end
+
     def _vocode(self, s: int, e: int, dred: np.ndarray | None, d0: int, d1: int,
                 seed: int) -> None:
         """Replace decoded-timeline frames ``s..e-1`` by vocoded audio, with seams."""

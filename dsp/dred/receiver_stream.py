@@ -9,7 +9,10 @@ packet after a gap conceals the gap (LBRR for its last frame, DRED as far back a
 packet's redundancy reaches, PLC for the rest) and is decoded. A gap longer than the buffer cannot
 wait for its DRED: when its first frame is due, the frames lost so far are concealed without it
 (PLC), and the packets lost after them start a new gap. So when no gap outlasts the buffer the
-output equals ``receive``'s sample for sample (tests/test_dred_stream.py).
+output equals ``receive``'s (tests/test_dred_stream.py), provided also that no loss-free stretch
+is longer than :data:`CATCH_UP_PACKETS`: after that many packets without a gap the neural
+predictor is shown the audio played so far (``ReceiverCore.observe_played``), which bounds the
+work a later gap does at once (``receive`` shows it everything at the next gap).
 
 Settings (LBRR, DRED, neural PLC) may change between pushes (:meth:`ReceiverStream.update`); the
 buffer depth is fixed for a stream. Memory grows with the stream (the decoded timeline is kept,
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dsp.dred.features import FRAME_SIZE
 from dsp.dred.opus import FRAME_SAMPLES
 from dsp.dred.packet import PacketError, unpack_packet
 from dsp.dred.receiver import (
@@ -32,6 +36,9 @@ from dsp.dred.receiver import (
     load_vocoder,
 )
 from dsp.dred.sender import DredSettings, PayloadCodec
+
+CATCH_UP_PACKETS = 50  # 1 s: the catch-up analyses at most this much audio at once
+MARGIN_FRAMES = 2  # the newest frames' analysis window reaches past the decoded audio
 
 
 class ReceiverStream:
@@ -52,6 +59,7 @@ class ReceiverStream:
         self.gap_start: int | None = None
         self.n_gaps = 0
         self.emitted = 0
+        self.caught_up = 0  # packet of the last catch-up or gap (the predictor saw up to it)
 
     @property
     def settings(self) -> DredSettings:
@@ -82,6 +90,7 @@ class ReceiverStream:
         return core.n - 1
 
     def _close_gap(self, end: int) -> None:
+        self.caught_up = end
         self.core.gap(self.gap_start, end, seed=self.n_gaps)
         self.n_gaps += 1
         self.gap_start = None
@@ -98,6 +107,10 @@ class ReceiverStream:
             self._close_gap(k)
         else:
             self.core.regular(k)
+            if k - self.caught_up >= CATCH_UP_PACKETS:
+                self.caught_up = k
+                end = (FRAME_SAMPLES * (k + 1) - self.core.lookahead) // FRAME_SIZE
+                self.core.observe_played(end - MARGIN_FRAMES)
         due = k - self.depth
         if due < 0:
             return None

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dsp.chain.base import FS_HZ
+from dsp.chain.clock import FS_HZ
 from sim.scene import Scene
 from sim.task import TaskState, report, sub
 from workbench.jobs.inputs import refuse_outputs_on_inputs, scene_files

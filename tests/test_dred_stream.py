@@ -1,0 +1,100 @@
+"""The DRED chain packet by packet (issue #14): streaming features equal the offline ones, the
+streaming receiver equals `receive()` when no gap outlasts its buffer, and the streaming sender's
+redundancy is decoded into DRED frames."""
+
+import numpy as np
+import pytest
+
+from dsp.dred.features import compute_features
+from dsp.dred.features_stream import LATENCY_FRAMES, FeatureStream
+from dsp.dred.receiver import DRED, PLC, REGULAR, receive
+from dsp.dred.receiver_stream import ReceiverStream
+from dsp.dred.sender import DredSettings, load_models
+from dsp.dred.sender_stream import STREAM_OFFSET_FRAMES, SenderStream
+from dsp.signals import speech_like
+
+FS = 16000
+
+
+@pytest.fixture(scope="module")
+def speech():
+    return (0.3 * speech_like(FS, 4.0, seed=3)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def sent(speech):
+    vae, codec = load_models()
+    tx = SenderStream(DredSettings(), vae, codec)
+    n = -(-(speech.size + tx.lookahead) // 320)
+    x = np.zeros(n * 320, np.float32)
+    x[:speech.size] = speech
+    return tx, [tx.push(x[k * 320:(k + 1) * 320]) for k in range(n)], codec
+
+
+def test_streaming_features_equal_the_offline_ones(speech):
+    x = speech[:speech.size // 160 * 160]
+    fs = FeatureStream()
+    got = np.concatenate([fs.push(x[i:i + 160]) for i in range(0, x.size, 160)])
+    ref = compute_features(x)
+    assert got.shape == (ref.shape[0] - LATENCY_FRAMES, 20)
+    np.testing.assert_allclose(got, ref[:got.shape[0]], atol=1e-9)
+
+
+def test_streaming_sender_carries_redundancy_the_codec_reads(sent):
+    _, packets, codec = sent
+    from dsp.dred.packet import unpack_packet
+
+    chunks = np.array([p.chunks for p in packets])
+    assert chunks.max() == DredSettings().n_chunks  # full depth once the history is there
+    payload = codec.unpack(unpack_packet(packets[60].data).dred)
+    assert payload.offset_frames == STREAM_OFFSET_FRAMES and payload.n_chunks == chunks[60]
+    assert all(p.opus > 0 and p.overhead > 0 for p in packets)
+
+
+def _stream(packets, mask, lookahead, depth, codec, settings):
+    rx = ReceiverStream(settings, lookahead, depth, codec=codec)
+    out = [rx.push(None if lost else p) for p, lost in zip(packets, mask, strict=True)]
+    out = [o for o in out if o is not None] + rx.flush()
+    return np.concatenate([o[0] for o in out]), np.array([o[1] for o in out])
+
+
+def test_streaming_receiver_equals_receive_when_gaps_fit_the_buffer(sent, speech):
+    tx, packets, codec = sent
+    data = [p.data for p in packets]
+    mask = np.zeros(len(data), bool)  # bursts of 1..6 packets, 10..40 packets apart
+    rng = np.random.default_rng(4)
+    k = 10
+    while k < len(data):
+        mask[k:k + rng.integers(1, 7)] = True
+        k += int(rng.integers(10, 41))
+    s = DredSettings()
+    ref = receive(data, mask, speech.size, s, lookahead=tx.lookahead, codec=codec)
+    y, labels = _stream(data, mask, tx.lookahead, 60, codec, s)
+    np.testing.assert_array_equal(labels, ref.labels)
+    np.testing.assert_allclose(y[tx.lookahead:tx.lookahead + speech.size], ref.audio, atol=1e-6)
+    assert (labels == DRED).sum() > 0
+
+
+def test_a_long_loss_free_stretch_is_analysed_as_it_plays(sent):
+    tx, packets, codec = sent
+    data = [p.data for p in packets]
+    mask = np.zeros(len(data), bool)
+    mask[180:183] = True
+    rx = ReceiverStream(DredSettings(), tx.lookahead, 10, codec=codec)
+    for k in range(170):
+        rx.push(data[k])
+    assert rx.core.observed >= 2 * 150 - 4  # caught up at packet 150, before any gap
+    for k in range(170, len(data)):
+        rx.push(None if mask[k] else data[k])
+    assert np.all(rx.core.labels[180:183] != REGULAR)
+
+
+def test_a_gap_longer_than_the_buffer_is_concealed_without_waiting(sent):
+    tx, packets, codec = sent
+    data = [p.data for p in packets]
+    mask = np.zeros(len(data), bool)
+    mask[50:70] = True  # 400 ms gap, 100 ms buffer
+    y, labels = _stream(data, mask, tx.lookahead, 5, codec, DredSettings())
+    assert np.all(np.isfinite(y)) and np.max(np.abs(y)) <= 1.0
+    assert np.all(labels[50:66] == PLC)  # due before the next packet arrived: no DRED
+    assert labels[70] == REGULAR and y.size == len(data) * 320
