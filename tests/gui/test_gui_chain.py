@@ -148,7 +148,7 @@ def warm_models(talker, noise):
 
 @pytest.mark.usefixtures("no_audio")
 def test_live_chain_start_steer_drag_stop_keeps_the_event_loop_answering(
-        window, qtbot, voice_files):
+        window, qtbot, voice_files, monkeypatch):
     talker, noise = voice_files
     warm_models(talker, noise)
     voice_workspace(window, qtbot)
@@ -201,6 +201,16 @@ def test_live_chain_start_steer_drag_stop_keeps_the_event_loop_answering(
     panel.engine_combo.setCurrentIndex(panel.engine_combo.findData("room"))
     qtbot.waitUntil(lambda: graph.ctx.responses is not before, timeout=120000)
     assert graph.ctx.responses.talker.size > before.talker.size  # a reverberant tail
+    # Dragged in the room: the early part while it moves, the full responses once it rests.
+    simulated = []
+    simulate = chain_session.simulate_responses
+    monkeypatch.setattr(chain_session, "simulate_responses", lambda scene, engine, early, **kw: (
+        simulated.append(early), simulate(scene, engine, early, **kw))[1])
+    start = view.view_point(*window.document.scene.sources[key].position_m[:2])
+    user_drag(qtbot, view, start, start - QPoint(40, 30))
+    qtbot.waitUntil(lambda: simulated[-1:] == [False] and not session.sim_runner.is_running,
+                    timeout=120000)
+    assert simulated[0] is True
 
     # The display follows: levels, spectrograms, packets and (from the scoring process) scores.
     qtbot.waitUntil(lambda: panel.tap_table.item(4, 1).text() != "—", timeout=60000)

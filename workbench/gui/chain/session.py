@@ -14,10 +14,11 @@ scored in a separate process.
   the build failed), `stopped()`.
 - `submit(settings)`: to the running graph (`ChainSettingsError` raised at once for bad ones),
   applied at its next 20 ms block; `select(tap)`: the tap heard, crossfaded.
-- `scene_changed(scene)`: while running, the scene's responses are simulated again on a worker,
-  a newer change cancelling the one in flight (the latest always wins), and handed to the graph
-  (crossfaded there); `responsesFailed(text)` when the new scene cannot be simulated (no talker
-  any more): the chain goes on with the old responses.
+- `scene_changed(scene)`: while running, the scene's responses are simulated again on a worker
+  (while the talker is dragged the room's early part, once it rests the full responses) and
+  handed to the graph (crossfaded there); the latest change always wins: a newer one cancels a
+  full simulation in flight, or follows a quick early one. `responsesFailed(text)` when the new
+  scene cannot be simulated (no talker any more): the chain goes on with the old responses.
 - `poll_quality(seconds)`: starts scoring the last `seconds` of every tap (PESQ-WB, STOI) in a
   worker process unless one is in flight; `quality(dict)` delivers {tap: {"pesq_wb", "stoi"}}.
   A process, not a thread: the scorers hold the GIL for up to a quarter of a second at a time,
@@ -50,7 +51,10 @@ from workbench.gui.shell.worker import JobRunner
 
 SCORER_NICE = 10
 RESIMULATE_DELAY_MS = 60
-"""A scene change waits this long for the next one (a drag sends one per mouse move)."""
+"""A scene change is simulated this long after it (the latest one then; a drag sends one per
+mouse move)."""
+SETTLE_MS = 800
+"""After the last scene edit, the early responses of a drag make way for the full ones."""
 SILENT_HINT = "the chain runs silently (meters, spectrograms, packets), or use Save Run…"
 
 
@@ -113,11 +117,11 @@ def start_live(inputs: ChainInputs, settings: ChainSettings, tap: str, saved_dev
     return LiveRun(graph, live, engine, "silent", silent_reason(problem))
 
 
-def simulate_responses(scene: Scene, engine: str, *, state=None):
-    """The scene's chain responses (worker thread)."""
+def simulate_responses(scene: Scene, engine: str, early_only: bool, *, state=None):
+    """The scene's chain responses (worker thread); early_only: the room's quick early part."""
     from dsp.chain import scene_responses
 
-    return scene_responses(scene, engine, state=state)
+    return scene_responses(scene, engine, early_only=early_only, state=state)
 
 
 def describe_failure(error: BaseException, what: str) -> str:
@@ -166,11 +170,16 @@ class ChainSession(QObject):
         connect_signals(self.build_runner, finished=self._on_built, failed=self._on_build_failed)
         connect_signals(self.sim_runner, finished=self._on_responses,
                         failed=self._on_responses_failed, done=self._next_simulation)
-        self._pending_scene: Scene | None = None
+        self._pending: tuple[Scene, bool] | None = None  # (scene, early part only)
+        self._simulating_early = False
         self._sim_timer = QTimer(self)
         self._sim_timer.setSingleShot(True)
         self._sim_timer.setInterval(RESIMULATE_DELAY_MS)
         self._sim_timer.timeout.connect(self._next_simulation)
+        self._settle_timer = QTimer(self)
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.setInterval(SETTLE_MS)
+        self._settle_timer.timeout.connect(self._settled)
         self._pool: ProcessPoolExecutor | None = None
         self._scoring: Future | None = None
         self._score_timer = QTimer(self)
@@ -219,7 +228,8 @@ class ChainSession(QObject):
     def stop(self) -> None:
         """Stop the stream (the graph stays, for its last meters and spectrograms)."""
         self._sim_timer.stop()
-        self._pending_scene = None
+        self._settle_timer.stop()
+        self._pending = None
         if self.sim_runner.is_running:
             self.sim_runner.cancel()
         engine, self.engine = self.engine, None
@@ -259,30 +269,44 @@ class ChainSession(QObject):
             self.live.select(tap)
 
     def scene_changed(self, scene: Scene, engine: str | None = None) -> None:
-        """While running: simulate `scene` (with `engine`, default the running one) again and
-        swap the responses in; the latest change wins."""
+        """While running: simulate `scene` again and swap the responses in, the latest change
+        winning. A scene edit (a drag sends one per mouse move) gets the room's early part
+        first and the full responses once the edits have stopped for `SETTLE_MS`; another
+        `engine` gets its full responses at once."""
         if not self.running or self.inputs is None:
             return
         self.inputs = ChainInputs(scene, self.inputs.talker, self.inputs.noise,
                                   engine or self.inputs.engine)
-        self._pending_scene = scene
+        early = engine is None and self.inputs.engine == "room"
+        self._request(scene, early)
+        if early:
+            self._settle_timer.start()
+
+    def _settled(self) -> None:
+        if self.running and self.inputs is not None:
+            self._request(self.inputs.scene, False)
+
+    def _request(self, scene: Scene, early: bool) -> None:
+        """Simulate `scene` next. A full simulation in flight is cancelled (it is slow, and
+        outdated); an early one finishes and is heard (it is quick, and nearer than what plays),
+        so a drag keeps updating the sound; `done` then starts the latest request."""
+        self._pending = (scene, early)
         if self.sim_runner.is_running:
-            self.sim_runner.cancel()  # its result is dropped; `done` starts the next
-        else:
+            if not self._simulating_early:
+                self.sim_runner.cancel()
+        elif not self._sim_timer.isActive():
             self._sim_timer.start()
 
     def _next_simulation(self) -> None:
-        scene, self._pending_scene = self._pending_scene, None
-        if scene is None or not self.running or self.sim_runner.is_running:
-            if scene is not None:
-                self._pending_scene = scene
+        if self._pending is None or not self.running or self.sim_runner.is_running:
             return
-        self.sim_runner.start(simulate_responses, scene, self.inputs.engine,
+        (scene, early), self._pending = self._pending, None
+        self._simulating_early = early
+        self.sim_runner.start(simulate_responses, scene, self.inputs.engine, early,
                               label="chain responses")
 
     def _on_responses(self, responses) -> None:
-        if self.graph is not None and not self.sim_runner.is_cancelling \
-                and self._pending_scene is None:
+        if self.graph is not None and not self.sim_runner.is_cancelling:
             self.graph.set_responses(responses)
 
     def _on_responses_failed(self, error: BaseException, _text: str) -> None:
