@@ -13,6 +13,7 @@ import time
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import jack_output_or_skip
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QAction
 
@@ -364,3 +365,29 @@ def test_a_build_dropped_by_a_reset_never_plays(window, qtbot, voice_files):
     assert not panel.session.running and panel.session.graph is None
     assert "chain-clock" not in [t.name for t in threading.enumerate()]  # its engine closed
     assert panel.start_button.isEnabled() and panel.state_label.text() == ""
+
+
+@pytest.mark.audio
+def test_the_panel_plays_the_chain_through_a_real_stream(window, qtbot, voice_files):
+    """JACK's dummy backend (skipped without it): 3 s through the panel on the saved device,
+    taps switched, a clean stop."""
+    from workbench.gui.audio.engine import AudioEngine, device_label, list_output_devices
+    from workbench.gui.shell.settings import AUDIO_DEVICE
+
+    device = jack_output_or_skip()
+    AUDIO_DEVICE.set(next(device_label(d) for d in list_output_devices()
+                          if d["index"] == device))
+    panel = open_panel(window, *voice_files)
+    start_chain(qtbot, panel)
+    engine = panel.session.engine
+    assert isinstance(engine, AudioEngine) and engine.running and engine.device == device
+    assert panel.session.mode == "audio" and not panel.audio_label.isVisible()
+    for tap in ("mic", "enhanced", "output"):
+        qtbot.mouseClick(panel.tap_buttons[tap], Qt.MouseButton.LeftButton)
+        qtbot.wait(1000)
+        assert panel.session.live.tap == tap
+    stats = engine.stats()
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    print(f"stats {stats}")
+    assert not engine.running and engine.worker_error is None
+    assert stats["frames_played"] >= 2 * 48000
