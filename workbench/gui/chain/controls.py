@@ -66,7 +66,7 @@ class ChainControls:
         self.noise_edit.setObjectName("chainNoise")
         self.noise_edit.setPlaceholderText("noise WAV/FLAC, 16 kHz or more")
         self.browse_noise = QPushButton("Browse…")
-        self.noise_check = QCheckBox("Noise on")
+        self.noise_check = QCheckBox("Noise, SNR")
         self.noise_check.setChecked(defaults.noise)
         self.snr_spin = spin_box(-20.0, 50.0, defaults.snr_db, decimals=1, suffix=" dB",
                                  name="chainSnr", tip="Talker-to-noise ratio at the microphone")

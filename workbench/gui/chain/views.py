@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QTableWidget
+from PySide6.QtWidgets import QHeaderView, QTableWidget
 
 from dsp.chain import BLOCK, FS_HZ, PacketFate
 from dsp.spectrum import power_db
@@ -96,7 +96,7 @@ class FateTimeline(pg.PlotWidget):
         self.setMouseEnabled(x=False, y=False)
         self.setXRange(-FATE_SPAN, 0, padding=0)
         self.setYRange(0, 1, padding=0)
-        self.setFixedHeight(64)
+        self.setFixedHeight(76)
         self._rgba = {k: np.array(pg.mkColor(c).getRgb(), np.uint8)
                       for k, c in FATE_COLORS.items()}
         self.counts = dict.fromkeys(FATE_KINDS, 0)
@@ -107,7 +107,7 @@ class FateTimeline(pg.PlotWidget):
         rgba = np.zeros((FATE_SPAN, 1, 4), np.uint8)
         if kinds:
             rgba[FATE_SPAN - len(kinds):, 0] = np.array([self._rgba[k] for k in kinds])
-        self.image.setImage(rgba, autoLevels=False)
+        self.image.setImage(rgba, levels=(0, 255))  # colours as they are
         self.image.setRect(QRectF(-FATE_SPAN, 0, FATE_SPAN, 1))
 
     def clear_fates(self) -> None:
@@ -121,11 +121,11 @@ def fate_legend(counts: dict[str, int]) -> str:
                      f"&nbsp;{counts.get(k, 0)}" for k in FATE_KINDS)
 
 
-COLUMNS = ("Level dBFS", "PESQ-WB", "STOI")
+COLUMNS = ("dBFS", "PESQ-WB", "STOI")
 
 
 class TapTable(QTableWidget):
-    """One row per tap: its level now, and PESQ-WB and STOI over the last seconds."""
+    """One row per tap: its level now (dBFS), and PESQ-WB and STOI over the last seconds."""
 
     def __init__(self, taps: tuple[str, ...], name: str):
         super().__init__(len(taps), len(COLUMNS))
@@ -135,7 +135,7 @@ class TapTable(QTableWidget):
         self.setVerticalHeaderLabels(list(taps))
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.verticalHeader().setDefaultSectionSize(20)
-        self.horizontalHeader().setStretchLastSection(True)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.setToolTip("PESQ-WB and STOI against the clean talker at the microphone (direct "
                         "path), scored in the background over the last seconds")
         self.clear_values()
