@@ -14,6 +14,7 @@ from sim import transfer
 from sim.scene_io import load_scene, save_scene
 from workbench.gui.app import build_window
 from workbench.gui.plots.base import NO_DATA, EmptyPlotPlaceholder
+from workbench.gui.shell.job_panel import show_line
 from workbench.gui.shell.settings import WINDOW_GEOMETRY
 
 from .test_gui_design import wait_design
@@ -240,6 +241,8 @@ def test_the_docked_voice_chain_fits_a_laptop_and_shows_its_labels_whole(window,
     trigger(window, PANELS["chain"])
     panel = window.chain.panel
     panel.show_error("talker /a/rather/long/path/to/a/file.wav: no such file")
+    show_line(panel.audio_label, "No audio output device (Error querying device -1); the chain "
+                                 "runs silently (meters, spectrograms, packets), or use Save Run…")
     qtbot.waitUntil(panel.isVisible)
     sheet = window.chain.dock.widget()
     # The deferred width of a tool panel first shown: then it needs no scrolling.

@@ -62,7 +62,7 @@ class ScrollingSpectrogram(pg.PlotWidget):
         self.setMouseEnabled(x=False, y=False)
         self.setXRange(-SPAN_S, 0.0, padding=0)
         self.setYRange(0.0, FS_HZ / 2, padding=0)
-        self.setMinimumHeight(110)
+        self.setMinimumHeight(80)
 
     def show_signal(self, x: np.ndarray) -> None:
         """Draw the last seconds of a tap."""
