@@ -377,6 +377,24 @@ def test_a_scene_that_cannot_be_simulated_while_running_is_one_line_and_the_chai
 
 
 @pytest.mark.usefixtures("no_audio")
+def test_another_talker_file_while_running_restarts_the_chain(window, qtbot, voice_files,
+                                                              tmp_path):
+    panel = open_panel(window, *voice_files)
+    start_chain(qtbot, panel)
+    first = panel.session.graph
+    panel.talker_edit.editingFinished.emit()  # focus left the field, nothing changed
+    assert panel.session.graph is first and panel.session.running
+    other = tmp_path / "other.wav"
+    sf.write(other, speech_like(3.0, seed=2), FS, subtype="FLOAT")
+    panel.talker_edit.setText(str(other))
+    with qtbot.waitSignal(panel.session.started, timeout=120000):
+        panel.talker_edit.editingFinished.emit()
+    assert panel.session.graph is not first and panel.session.inputs.talker == other
+    assert panel.session.graph.ctx.voice.n_samples == 3 * FS
+    panel.stop()
+
+
+@pytest.mark.usefixtures("no_audio")
 def test_a_build_dropped_by_a_reset_never_plays(window, qtbot, voice_files):
     panel = open_panel(window, *voice_files)
     panel.start_button.click()

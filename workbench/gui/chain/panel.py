@@ -283,16 +283,18 @@ class ChainPanel(ChainControls, QWidget):
         self.show_error("")
 
     def files_changed(self) -> None:
-        """A voice file or the engine changed: while running, a file change restarts the chain
-        and an engine change simulates the responses again."""
-        if not self.session.running:
-            return
+        """A voice file or the engine may have changed (a line edit also says so when it loses
+        the focus): while running, another file restarts the chain and another engine simulates
+        the responses again."""
         inputs = self.session.inputs
-        talker, noise = (self.talker_edit.text().strip(), self.noise_edit.text().strip())
-        if inputs is not None and (Path(talker), Path(noise)) == (inputs.talker, inputs.noise):
-            self.session.scene_changed(self.document.scene, self.engine_combo.currentData())
+        if not self.session.running or inputs is None:
             return
-        self.start()
+        files = (Path(self.talker_edit.text().strip()), Path(self.noise_edit.text().strip()))
+        engine = self.engine_combo.currentData()
+        if files != (inputs.talker, inputs.noise):
+            self.start()
+        elif engine != inputs.engine:
+            self.session.scene_changed(self.document.scene, engine)
 
     def _on_scene_changed(self) -> None:
         self.session.scene_changed(self.document.scene)
