@@ -239,7 +239,7 @@ def test_live_chain_start_steer_drag_stop_keeps_the_event_loop_answering(
     qtbot.waitUntil(lambda: panel.tap_table.item(4, 1).text() != "—", timeout=60000)
     assert panel.tap_table.item(1, 0).text() != "—"
     assert sum(panel.timeline.counts.values()) > 0
-    assert "kb/s" in panel.info_label.text()
+    assert "kb/s" in panel.info_label.text() and "percepnet" in panel.info_label.toolTip()
 
     qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
     assert not session.running and panel.start_button.isEnabled()

@@ -7,7 +7,7 @@ messages. Right: the chain as its stages (`StageStrip`: click a stage to hear it
 switched without a click; Bypass per stage), two scrolling spectrograms of chosen taps, the
 timeline of the last packets' fates (received / lost / recovered by LBRR, DRED, PLC) and, beside
 them, each tap's level, PESQ-WB and STOI over the last seconds (scored in a worker process) and
-the counters, bit rates, DRED reach, latency and real-time factor.
+the counters, bit rates, DRED reach, latency and real-time factor (per stage in its tip).
 
 Every live change goes to the running graph at once (`ChainGraph.submit`, applied at its next
 20 ms block); an edit of the scene while it runs simulates the responses again in the
@@ -318,6 +318,8 @@ class ChainPanel(ChainControls, QWidget):
             f"{k['total']:.1f} kb/s (Opus {k['opus']:.1f} + DRED {k['dred']:.1f}); "
             f"DRED reach {snap.dred_reach_ms:.0f} ms\n"
             f"latency {snap.latency_ms:.0f} ms; real-time factor {snap.real_time_factor:.2f}")
+        self.info_label.setToolTip("Real-time factor per stage: " + ", ".join(
+            f"{name} {rtf:.3f}" for name, rtf in snap.stage_rtf.items()))
         now = time.monotonic()
         if now - self._last_quality >= QUALITY_EVERY_S and \
                 self.session.poll_quality(self.quality_spin.value()):
