@@ -431,3 +431,13 @@ def test_the_panel_plays_the_chain_through_a_real_stream(window, qtbot, voice_fi
     print(f"stats {stats}")
     assert not engine.running and engine.worker_error is None
     assert stats["frames_played"] >= 2 * 48000
+
+
+@pytest.mark.usefixtures("no_audio")
+def test_closing_the_window_while_the_chain_is_built_leaves_nothing_running(window, qtbot,
+                                                                          voice_files):
+    panel = open_panel(window, *voice_files)
+    panel.start_button.click()
+    window.close()
+    assert not panel.session.busy and not panel.session.running
+    assert "chain-clock" not in [t.name for t in threading.enumerate()]

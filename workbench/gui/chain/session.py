@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from dsp.chain import REFERENCE, SCORED, ChainGraph, ChainSettings, LiveChain
 from dsp.chain.live import LIVE_RING_MS, OUT_HZ
@@ -252,6 +252,8 @@ class ChainSession(QObject):
         self.reset()
         for runner in (self.build_runner, self.sim_runner):
             runner.wait()
+        # A build that ended meanwhile: deliver its result now, so its engine is closed.
+        QCoreApplication.sendPostedEvents(self.build_runner)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
