@@ -6,8 +6,9 @@ The chain is `dsp.chain.ChainGraph` as `awb chain` and the live runner drive it:
 simulation (partitioned convolution of talker and noise), PercepNet, Opus + LBRR + DRED encoding,
 the network (20 % Gilbert-Elliott loss, mean burst 8), the receiver (regular / LBRR / DRED /
 neural PLC decoding) and the playback convolution to the listener's ears. Single-threaded BLAS,
-best of ``--repeat`` runs; RTF = processing time / audio time (wall clock per stage, and the
-whole chain's CPU time of its thread). Target: whole chain <= 0.5.
+best of ``--repeat`` runs; RTF = processing time / audio time: each stage's CPU time, the whole
+chain's CPU time (its thread) and wall clock (what a loaded machine adds). Target: whole chain
+(CPU) <= 0.5.
 
 Audio: held-out speech from ../shared/data (cmu_arctic), or `dsp.signals.speech_like` when the
 shared data is absent; noise: pink.
@@ -54,7 +55,7 @@ def talker(seconds: float) -> tuple[np.ndarray, str]:
 
 
 def run_once(ctx: ChainContext, settings: ChainSettings, n_blocks: int) -> tuple[dict, float]:
-    """The graph's snapshot stage RTFs (wall) and the whole chain's CPU-time RTF."""
+    """The graph's snapshot stage RTFs (CPU) and wall RTF, and the whole chain's CPU RTF."""
     ctx.voice.pos = 0
     graph = ChainGraph(ctx, settings, history_s=1.0)
     t0 = time.thread_time()

@@ -119,6 +119,28 @@ def test_a_change_takes_effect_within_100_ms(files, responses):
     assert np.all(np.diff(after[:FADE]) > 0)  # a ramp, no step
 
 
+def test_a_tap_switch_crossfades_without_a_click(files, responses):
+    settings = ChainSettings(loss="none")
+
+    def play(taps):
+        live = LiveChain(_graph(files, responses, settings, history_s=1.0), tap=taps[0])
+        live.play()
+        out = []
+        for i in range(40):
+            if i == 25 and len(taps) > 1:
+                live.select(taps[1])
+            out.append(live.next_block())
+        return np.concatenate(out)[:, 0]
+
+    switched, mic, ears = play(("mic", "ears")), play(("mic",)), play(("ears",))
+    region = slice(25 * 960 - 960, 27 * 960)
+    own = max(np.max(np.abs(np.diff(x[region]))) for x in (mic, ears))
+    gap = np.max(np.abs(mic[region] - ears[region]))
+    fade = FADE * 3  # the 10 ms crossfade at 48 kHz
+    assert np.max(np.abs(np.diff(switched[region]))) <= own + 2 * gap / fade
+    np.testing.assert_allclose(switched[27 * 960:], ears[27 * 960:], atol=1e-12)
+
+
 class _Const(Stage):
     name, source, tap = "const", "x", "y"
 

@@ -61,12 +61,12 @@ def _stream(packets, mask, lookahead, depth, codec, settings):
 def test_streaming_receiver_equals_receive_when_gaps_fit_the_buffer(sent, speech):
     tx, packets, codec = sent
     data = [p.data for p in packets]
-    mask = np.zeros(len(data), bool)  # bursts of 1..6 packets, 10..40 packets apart
+    mask = np.zeros(len(data), bool)  # bursts of 1..6 packets, 10..23 packets apart
     rng = np.random.default_rng(4)
     k = 10
     while k < len(data):
         mask[k:k + rng.integers(1, 7)] = True
-        k += int(rng.integers(10, 41))
+        k += int(rng.integers(10, 24))
     s = DredSettings()
     ref = receive(data, mask, speech.size, s, lookahead=tx.lookahead, codec=codec)
     y, labels = _stream(data, mask, tx.lookahead, 60, codec, s)

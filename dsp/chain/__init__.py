@@ -54,6 +54,9 @@ Offline (the same graph, block by block over the whole talker; ``awb chain``)::
 
     run = run_offline(graph, changes=None, state=task_state)   # OfflineRun: taps aligned
     run.quality()                                              # per-stage PESQ-WB/STOI
+
+Save Run… (what ``awb chain`` writes): ``workbench.jobs.chain.run(ChainRequest(scene, talker_path,
+noise_path, settings, out_dir=DIR), state)`` on a worker (``input_errors()``: one-line messages).
 """
 
 from dsp.chain import codec, enhance, network, playback, receive, room  # noqa: F401 (registry)

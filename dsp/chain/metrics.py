@@ -47,8 +47,10 @@ class ChainSnapshot:
             container bytes; no IP/UDP/RTP headers).
         dred_reach_ms: mean redundancy depth per packet.
         latency_ms: talker at the microphone -> far-end output.
-        real_time_factor: processing time over audio time, over the run (wall clock).
-        stage_rtf: the same for each stage's own processing.
+        real_time_factor: processing time over audio time, over the run (wall clock: what
+            a live stream must stay below 1 with).
+        stage_rtf: each stage's own CPU time over audio time (its cost, however loaded the
+            machine is).
         network: packets per network fate ("received", "lost", "late") over the run.
         fates: the last packets' fates, oldest first.
     """
@@ -89,8 +91,8 @@ class ChainMeters:
         self.fates: deque[PacketFate] = deque(maxlen=FATES_KEPT)
 
     def update(self, block: Block, busy_s: float, stage_s: dict[str, float]) -> None:
-        """Account one processed block (``busy_s``: the time it took, ``stage_s``: each
-        stage's part of it)."""
+        """Account one processed block (``busy_s``: the wall time it took, ``stage_s``: each
+        stage's CPU time)."""
         levels = {name: level_db(x) for name, x in block.taps.items()}
         with self.lock:
             self.blocks += 1

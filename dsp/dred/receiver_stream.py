@@ -37,7 +37,7 @@ from dsp.dred.receiver import (
 )
 from dsp.dred.sender import DredSettings, PayloadCodec
 
-CATCH_UP_PACKETS = 50  # 1 s: the catch-up analyses at most this much audio at once
+CATCH_UP_PACKETS = 25  # 0.5 s: the catch-up analyses at most this much audio at once
 MARGIN_FRAMES = 2  # the newest frames' analysis window reaches past the decoded audio
 
 
