@@ -14,6 +14,7 @@ from sim import transfer
 from sim.scene_io import load_scene, save_scene
 from workbench.gui.app import build_window
 from workbench.gui.plots.base import NO_DATA, EmptyPlotPlaceholder
+from workbench.gui.shell.job_panel import show_line
 from workbench.gui.shell.settings import WINDOW_GEOMETRY
 
 from .test_gui_design import wait_design
@@ -30,7 +31,7 @@ from .test_gui_simulate import fake_result
 LAPTOP = QSize(1366, 740)
 PANELS = {"design": "actionViewDesign", "renderer": "actionViewRenderer",
           "enhance": "actionViewEnhancement", "dred": "actionViewDred",
-          "sweep": "actionViewSweep"}
+          "chain": "actionViewVoiceChain", "sweep": "actionViewSweep"}
 
 
 def trigger(window, action_id: str) -> None:
@@ -53,8 +54,8 @@ def fits(size: QSize) -> bool:
 
 
 @pytest.mark.parametrize("panels", [(), ("design",), ("renderer",), ("enhance",), ("dred",),
-                                    ("sweep",), ("renderer", "enhance", "dred"),
-                                    tuple(PANELS)])
+                                    ("chain",), ("sweep",), ("renderer", "enhance", "dred"),
+                                    ("enhance", "dred", "chain"), tuple(PANELS)])
 def test_the_minimum_size_fits_a_laptop_with_any_panels_open(window, qtbot, panels):
     wait_default_tabs(window, qtbot)
     if "design" not in panels:
@@ -64,7 +65,7 @@ def test_the_minimum_size_fits_a_laptop_with_any_panels_open(window, qtbot, pane
             trigger(window, PANELS[name])
     docks = {"design": window.design.design_dock, "renderer": window.renderer.dock,
              "enhance": window.enhance.dock, "dred": window.dred.dock,
-             "sweep": window.sweep.dock}
+             "chain": window.chain.dock, "sweep": window.sweep.dock}
     qtbot.waitUntil(lambda: all(docks[n].isVisible() == (n in panels) for n in docks))
     assert fits(window.minimumSizeHint()), window.minimumSizeHint()
     assert fits(window.minimumSize()), window.minimumSize()
@@ -165,7 +166,8 @@ def test_reset_layout_puts_every_dock_back(window, qtbot):
     assert window.tabifiedDockWidgets(design.polar_dock) == []
     for dock in (window.transfer_dock, design.design_dock, design.polar_dock, design.map_dock):
         assert dock.isVisible(), dock.objectName()
-    for dock in (window.renderer.dock, window.enhance.dock, window.dred.dock):
+    for dock in (window.renderer.dock, window.enhance.dock, window.dred.dock,
+                 window.chain.dock):
         assert not dock.isVisible(), dock.objectName()
     qtbot.waitUntil(design.cancellation_view.on_screen)  # the front tab of its group
     # A tool panel opened again joins Transfer's tabs.
@@ -248,3 +250,19 @@ def test_opening_another_scene_resets_every_panel(make_window, qtbot, dialogs, t
     # The design follows the new scene.
     new = wait_design(w, qtbot)
     assert new is not old and new.scene == w.document.scene
+
+
+def test_the_docked_voice_chain_fits_a_laptop_and_shows_its_labels_whole(window, qtbot):
+    wait_default_tabs(window, qtbot)
+    window.resize(LAPTOP)
+    trigger(window, PANELS["chain"])
+    panel = window.chain.panel
+    panel.show_error("talker /a/rather/long/path/to/a/file.wav: no such file")
+    show_line(panel.audio_label, "No audio output device (Error querying device -1); the chain "
+                                 "runs silently (meters, spectrograms, packets), or use Save Run…")
+    qtbot.waitUntil(panel.isVisible)
+    sheet = window.chain.dock.widget()
+    # The deferred width of a tool panel first shown: then it needs no scrolling.
+    qtbot.waitUntil(lambda: panel.minimumSizeHint().width() <= sheet.viewport().width())
+    assert panel.minimumSizeHint().height() <= sheet.viewport().height()
+    assert cut_labels(panel) == []

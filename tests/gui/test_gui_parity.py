@@ -1,6 +1,6 @@
 """Parity of the two faces (issue 11): every option of `awb enhance`, `awb dred simulate`,
-`awb design` and `awb render` maps to a control of the panel (and dialog) that runs the same
-job, and every control there maps to an option — or a table below says why not.
+`awb design`, `awb render` and `awb chain` maps to a control of the panel (and dialog) that
+runs the same job, and every control there maps to an option — or a table below says why not.
 
 The options come from awb's own parser, the controls from the live widgets: adding an option
 or a control without a line here fails, and so does a line naming one that no longer exists.
@@ -114,6 +114,42 @@ FACES = {
             **dict.fromkeys(("radio_scene", "mic_combo", "engine_combo", "talker_combo"),
                             SCENE_SOURCE),
             "process_button": RUNS_IT, "cancel_button": CANCELS, "audition": LISTENING,
+        }),
+    "chain": Face(
+        ("chain",),
+        cli_to_gui={
+            "--talker": ("talker_edit", "browse_talker"),
+            "--noise": ("noise_edit", "browse_noise"),
+            "--snr": ("snr_spin",),
+            "--loss": ("loss_combo", "loss_spin", "burst_spin"),
+            "--loss-trace": ("trace_edit", "browse_trace"),
+            "--bitrate": ("bitrate_spin",),
+            "--no-lbrr": ("lbrr_check",),
+            "--dred-ms": ("depth_spin",),
+            "--no-percepnet": ("bypass_checks[percepnet]",),
+            "--no-dred": ("dred_check",),
+            "--seed": ("seed_spin",),
+            "--out": ("save_run_button",),
+        },
+        cli_only={"scene": OPEN_SCENE},
+        gui_only={
+            **{f"bypass_checks[{s}]": "bypasses a stage while listening live: the command "
+                                      "line bypasses PercepNet only (--no-percepnet)"
+               for s in ("room", "sender", "network", "receiver", "playback")},
+            **{f"tap_buttons[{t}]": "which tap is heard: the command line writes every tap"
+               for t in ("clean", "mic", "enhanced", "coded", "lossy", "output", "ears")},
+            **{f"spec_combos[{k}]": "which taps the spectrograms show: the command line writes "
+                                    "every tap" for k in ("a", "b")},
+            "noise_check": "silences the noise while listening live: on the command line "
+                           "--snr sets its level",
+            "strength_spin": "PercepNet's wet/dry mix, live: the command line runs it fully or "
+                             "not at all (--no-percepnet)",
+            "engine_combo": "the command line always simulates the room",
+            "budget_spin": "awb chain takes DRED's default budget (libopus's quality)",
+            "plc_check": "awb chain always conceals with the neural PLC",
+            "quality_spin": "the live scores' window: the command line scores the whole run",
+            "start_button": LISTENING, "stop_button": LISTENING,
+            "cancel_save_button": CANCELS,
         }),
     "design": Face(
         ("design",),
@@ -260,6 +296,7 @@ def gui(window, qtbot, tmp_path):
     for d in (library, save_device):
         qtbot.addWidget(d)
     return {"enhance": (window.enhance.panel, None), "dred": (window.dred.panel, None),
+            "chain": (window.chain.panel, None),
             "design": (window.design.panel, export), "render": (window.renderer.panel, render),
             "device editor": (window.device_tools.open_editor(), None),
             "device library": (library, save_device)}

@@ -33,14 +33,12 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QTableWidget,
     QTabWidget,
     QVBoxLayout,
@@ -53,7 +51,7 @@ from workbench.gui.enhance.panel import SpectrogramPlot
 from workbench.gui.plots.base import style_plot
 from workbench.gui.shell.job_panel import JobPanel, number_item
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
-from workbench.gui.shell.widgets import spin_box
+from workbench.gui.shell.widgets import settings_column, spin_box
 from workbench.jobs import dred as dred_job
 from workbench.jobs.dred import (
     BASELINE_LABEL,
@@ -118,13 +116,7 @@ class DredPanel(JobPanel):
         left.addStretch(1)
         side = QWidget()
         side.setLayout(left)
-        scroll = QScrollArea()
-        scroll.setWidget(side)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(280)
-        scroll.setMaximumWidth(360)
+        scroll = settings_column(side, 280, 360)
 
         middle = QVBoxLayout()
         self.table = QTableWidget(len(ROWS), 2)

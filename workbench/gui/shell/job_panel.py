@@ -45,6 +45,14 @@ def one_line(error: BaseException) -> str:
     return (text[0] if text else type(error).__name__)[:300]
 
 
+def show_line(label: QLabel, text: str) -> None:
+    """Show `text` in `label` and as its tool tip (the whole of it where the label cuts it);
+    "" hides the label."""
+    label.setText(text)
+    label.setToolTip(text)
+    label.setVisible(bool(text))
+
+
 def refill_combo(combo: QComboBox, items) -> None:
     """Replace a combo's items by (text, data) pairs, keeping the current pick where an item
     of its text is still there."""
@@ -220,9 +228,7 @@ class JobPanel(QWidget):
         self.show_error(one_line(error))
 
     def show_error(self, text: str) -> None:
-        self.error_label.setText(text)
-        self.error_label.setToolTip(text)
-        self.error_label.setVisible(bool(text))
+        show_line(self.error_label, text)
         if text:
             self.message.emit(text)
 

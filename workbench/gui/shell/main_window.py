@@ -2,8 +2,8 @@
 bar, crash recovery and the transfer simulations run in the background. Around it:
 the commands (menus and toolbar) are declared in `actions`, the docks and their layout live in
 `docks`, the file handling in `scene_files`; the features — the filter design
-(`DesignWorkspace`), the audition (`RendererWorkspace`), the Enhancement and DRED tool panels
-(`PanelDock`) — each follow the `panel_dock.Feature` pattern.
+(`DesignWorkspace`), the audition (`RendererWorkspace`), the Enhancement, DRED, Voice Chain and
+Sweep tool panels (`PanelDock`) — each follow the `panel_dock.Feature` pattern.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from dsp.room_acoustics import decay_times
 from sim.scene import Scene
 from sim.scene_io import SceneError
 from workbench import APP_NAME, __version__
+from workbench.gui.chain.panel import ChainPanel
 from workbench.gui.design.transfer_view import TransferView
 from workbench.gui.design.workspace import DesignWorkspace
 from workbench.gui.device.feature import DeviceTools
@@ -131,12 +132,14 @@ class MainWindow(SceneFiles, QMainWindow):
                                  "actionViewEnhancement", tool_place(height=380))
         self.dred = PanelDock(self, DredPanel(self.document), "DRED", "dredDock",
                               "actionViewDred", tool_place(440, width_share=0.7))
+        self.chain = PanelDock(self, ChainPanel(self.document), "Voice Chain", "chainDock",
+                               "actionViewVoiceChain", tool_place(440, width_share=0.8))
         self.sweep = PanelDock(self, SweepPanel(), "Sweep", "sweepDock", "actionViewSweep",
                                tool_place(440, width_share=0.7))
         self.sweep.panel.set_scene(self.document.scene)
         self.device_tools = DeviceTools(self)
-        self.features = (self.design, self.renderer, self.enhance, self.dred, self.sweep,
-                         self.device_tools)
+        self.features = (self.design, self.renderer, self.enhance, self.dred, self.chain,
+                         self.sweep, self.device_tools)
         self.registry.build_menus(self.menuBar())
         self.recent_menu = self.registry.menus["file/recent"]
         self.recent_menu.aboutToShow.connect(self._rebuild_recent_menu)

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QPushButton, QSpinBox
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFrame,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QWidget,
+)
 
 
 def double_spin(lo: float, hi: float, step: float, suffix: str, decimals: int, *,
@@ -66,3 +74,16 @@ def show_names(combo: QComboBox, names: list[str], index: int) -> None:
         combo.setCurrentIndex(min(max(index, 0), len(names) - 1))
     finally:
         combo.blockSignals(False)
+
+
+def settings_column(widget: QWidget, min_width: int, max_width: int) -> QScrollArea:
+    """`widget` (a tool panel's column of settings) in a frameless scroll area `min_width` to
+    `max_width` px wide that scrolls up and down only."""
+    scroll = QScrollArea()
+    scroll.setWidget(widget)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setMinimumWidth(min_width)
+    scroll.setMaximumWidth(max_width)
+    return scroll
