@@ -193,6 +193,29 @@ def test_awb_chain_writes_every_tap_and_the_report(files, tmp_path, capsys):
     assert "output: PESQ-WB" in capsys.readouterr().out
 
 
+def test_awb_chain_options_reach_the_chain(files, tmp_path):
+    out = tmp_path / "run"
+    assert _cli(files, out, "--loss", "ge:0.2,8", "--dred-kbps", "8", "--no-neural-plc",
+                "--percepnet-strength", "0.5", "--bypass", "network", "--engine",
+                "freefield") == 0
+    doc = json.loads((out / "report.json").read_text())
+    s = doc["settings"]
+    assert (s["dred_kbps"], s["neural_plc"], s["percepnet_strength"], s["bypass"]) == (
+        8.0, False, 0.5, ["network"])
+    assert doc["engine"] == "freefield"
+    assert doc["counters"]["regular"] == sum(doc["counters"].values())  # no loss: bypassed
+
+
+@pytest.mark.parametrize("extra", [("--bypass", "bogus"), ("--percepnet-strength", "3"),
+                                   ("--dred-kbps", "-1")])
+def test_bad_chain_options_are_one_line_exit_2(files, tmp_path, capsys, extra):
+    out = tmp_path / "out"
+    assert _cli(files, out, "--loss", "none", *extra) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and extra[1] in err[0], err
+    assert not out.exists()
+
+
 def _scene_without(tmp_path, what):
     scene = load_scene("default")
     if what == "microphone":

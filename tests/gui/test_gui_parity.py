@@ -128,25 +128,23 @@ FACES = {
             "--dred-ms": ("depth_spin",),
             "--no-percepnet": ("bypass_checks[percepnet]",),
             "--no-dred": ("dred_check",),
+            "--dred-kbps": ("budget_spin",),
+            "--no-neural-plc": ("plc_check",),
+            "--percepnet-strength": ("strength_spin",),
+            "--engine": ("engine_combo",),
+            "--bypass": tuple(f"bypass_checks[{s}]" for s in ("room", "sender", "network",
+                                                              "receiver", "playback")),
             "--seed": ("seed_spin",),
             "--out": ("save_run_button",),
         },
         cli_only={"scene": OPEN_SCENE},
         gui_only={
-            **{f"bypass_checks[{s}]": "bypasses a stage while listening live: the command "
-                                      "line bypasses PercepNet only (--no-percepnet)"
-               for s in ("room", "sender", "network", "receiver", "playback")},
             **{f"tap_buttons[{t}]": "which tap is heard: the command line writes every tap"
                for t in ("clean", "mic", "enhanced", "coded", "lossy", "output", "ears")},
             **{f"spec_combos[{k}]": "which taps the spectrograms show: the command line writes "
                                     "every tap" for k in ("a", "b")},
             "noise_check": "silences the noise while listening live: on the command line "
                            "--snr sets its level",
-            "strength_spin": "PercepNet's wet/dry mix, live: the command line runs it fully or "
-                             "not at all (--no-percepnet)",
-            "engine_combo": "the command line always simulates the room",
-            "budget_spin": "awb chain takes DRED's default budget (libopus's quality)",
-            "plc_check": "awb chain always conceals with the neural PLC",
             "quality_spin": "the live scores' window: the command line scores the whole run",
             "start_button": LISTENING, "stop_button": LISTENING,
             "cancel_save_button": CANCELS,

@@ -2,7 +2,8 @@
 
     awb chain SCENE|PRESET --talker SPEECH.wav --noise NOISE.wav --snr 5
         (--loss ge:0.2,8 | --loss-trace F) [--bitrate B] [--no-lbrr] [--dred-ms MS]
-        [--no-percepnet] [--no-dred] [--seed S] --out DIR
+        [--dred-kbps KBPS] [--no-percepnet] [--percepnet-strength S] [--no-dred]
+        [--no-neural-plc] [--bypass STAGE ...] [--engine room|freefield] [--seed S] --out DIR
 
 Writes each tap as a WAV (clean, mic, enhanced, coded, lossy, output, ears) and report.json
 (`workbench.jobs.chain`) into DIR and prints the far end's scores on one line. Bad input
@@ -19,13 +20,17 @@ from workbench.cli.errors import EXIT_OK, BadInput, run_job
 
 
 def _settings(args):
-    from dsp.chain import ChainSettings
+    from dsp.chain import STAGES, ChainSettings
 
+    unknown = [s for s in args.bypass if s not in STAGES]
+    if unknown:
+        raise BadInput(f"--bypass {unknown[0]}: expected one of {', '.join(STAGES)}")
     return ChainSettings(
         snr_db=args.snr, loss=f"trace:{args.loss_trace}" if args.loss_trace else args.loss,
         bitrate=args.bitrate, lbrr=not args.no_lbrr, dred=not args.no_dred,
-        dred_ms=args.dred_ms, seed=args.seed,
-        bypass=frozenset({"percepnet"}) if args.no_percepnet else frozenset())
+        dred_ms=args.dred_ms, dred_kbps=args.dred_kbps, neural_plc=not args.no_neural_plc,
+        percepnet_strength=args.percepnet_strength, seed=args.seed,
+        bypass=frozenset(args.bypass) | ({"percepnet"} if args.no_percepnet else set()))
 
 
 def _cmd_chain(args) -> int:
@@ -40,7 +45,7 @@ def _cmd_chain(args) -> int:
     try:
         request = chain.ChainRequest(
             scene=scene, talker=Path(args.talker), noise=Path(args.noise),
-            settings=_settings(args).validate(), out_dir=Path(args.out),
+            settings=_settings(args).validate(), out_dir=Path(args.out), engine=args.engine,
             reads=scene_inputs(args.scene, scene))
         outcome = run_job(chain.run, request, quiet=False)
     except chain.input_errors() as e:
@@ -85,8 +90,19 @@ def register(sub) -> None:
     p.add_argument("--no-lbrr", action="store_true", help="no Opus in-band FEC")
     p.add_argument("--dred-ms", type=_int, default=1000, metavar="MS",
                    help="DRED depth (ms, 0..1040)")
+    p.add_argument("--dred-kbps", type=_number, default=None, metavar="KBPS",
+                   help="DRED bit budget (kb/s; default: libopus's quality)")
     p.add_argument("--no-percepnet", action="store_true", help="bypass PercepNet")
+    p.add_argument("--percepnet-strength", type=_number, default=1.0, metavar="S",
+                   help="PercepNet wet/dry mix, 0 (dry) .. 1 (fully enhanced)")
     p.add_argument("--no-dred", action="store_true", help="no deep redundancy")
+    p.add_argument("--no-neural-plc", action="store_true",
+                   help="conceal what no redundancy covers with Opus PLC, not the neural PLC")
+    p.add_argument("--bypass", action="append", default=[], metavar="STAGE",
+                   help="bypass a stage (repeatable): room, percepnet, sender, network, "
+                   "receiver or playback")
+    p.add_argument("--engine", choices=("room", "freefield"), default="room",
+                   help="how the talker/noise responses to the microphone are simulated")
     p.add_argument("--seed", type=_int, default=0, metavar="S", help="loss/jitter seed")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the taps and "
                    "report.json")
