@@ -4,7 +4,7 @@
                                   [--design-scene design-soundbar-8] [--design-method beam]
                                   [--renderer-scene soundbar-8-studio]
                                   [--dred-speech FILE]
-                                  [--only main|design|renderer|dred|device ...]
+                                  [--only main|design|renderer|dred|device|chain ...]
 
 Runs offscreen (no display needed) with throw-away settings. main-dark.png and main-light.png:
 the default scene with the listener selected and, unless --no-simulate, a free-field
@@ -18,6 +18,9 @@ a real run (DRED + neural PLC against Opus LBRR + PLC, Gilbert–Elliott bursts)
 test-other utterance from ../shared/data when present, else on generated speech-like sound.
 device-dark.png: the Device Editor on the design scene's device with a tweeter made a 2.5 cm
 baffled piston aimed 30° (top and front views, the table, the live polar map at 8 kHz).
+chain-dark.png: the Voice Chain panel about 10 s into a live run (on the real-time clock; no
+sound card offscreen) of the DRED speech against a shared noise recording at 5 dB SNR, 20 %
+bursty loss, with its spectrograms, packet timeline and per-tap scores.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ("main", "design", "renderer", "dred", "device")
+SHOTS = ("main", "design", "renderer", "dred", "device", "chain")
+CHAIN_NOISE = (ROOT.parent / "shared" / "data" / "noise"
+               / "berlinnoise_market_square_bells_64710754.wav")
 DRED_SPEECH = (ROOT.parent / "shared" / "data" / "speech" / "librispeech_test-other" / "2033"
                / "2033-164914-0000.flac")
 
@@ -96,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     shots = [("main", functools.partial(main_screenshot, theme="dark")),
              ("main", functools.partial(main_screenshot, theme="light")),
              ("design", design_screenshot), ("renderer", renderer_screenshot),
-             ("dred", dred_screenshot), ("device", device_screenshot)]
+             ("dred", dred_screenshot), ("device", device_screenshot),
+             ("chain", chain_screenshot)]
     written = []
     for name, shot in shots:
         if name not in wanted:
@@ -323,6 +329,7 @@ def dred_screenshot(args, app, settle, scratch: Path, width: int, height: int) -
     settle()
     return _save_and_close(window, args.out / "dred-dark.png", settle)
 
+
 def device_screenshot(args, app, settle, scratch: Path, width: int, height: int) -> Path | None:
     """device-dark.png: the Device Editor with one driver made a 2.5 cm piston aimed 30°."""
     from dataclasses import replace
@@ -348,6 +355,51 @@ def device_screenshot(args, app, settle, scratch: Path, width: int, height: int)
     editor.polar.choice_combo.setCurrentIndex(5)  # 8 kHz
     settle(0.5)
     return _save_and_close(window, args.out / "device-dark.png", settle, widget=editor)
+
+
+
+def chain_screenshot(args, app, settle, scratch: Path, width: int, height: int) -> Path | None:
+    """chain-dark.png: the Voice Chain panel about 10 s into a live run."""
+    import numpy as np
+    from PySide6.QtCore import QSettings
+
+    from dsp.audio_io import write_audio
+    from dsp.signals import speech_like
+    from workbench.gui.app import build_window
+    from workbench.gui.shell.theme import apply_theme
+
+    talker, noise = args.dred_speech, CHAIN_NOISE
+    if not talker.is_file() or not noise.is_file():
+        print("note: shared speech/noise not found: generated sound instead")
+        talker, noise = scratch / "talker.wav", scratch / "noise.wav"
+        write_audio(talker, 0.2 * speech_like(16000, 12.0, seed=5), 16000)
+        write_audio(noise, 0.05 * np.random.default_rng(1).standard_normal(160000), 16000)
+    apply_theme(app, "dark")
+    QSettings().remove("window/state")
+    window = build_window(args.scene, recovery_dir=scratch / "recovery", offer_recovery=False)
+    window.set_theme("dark")
+    window.resize(width, height)
+    window.show()
+    settle(0.5)
+    for dock in (window.design.polar_dock, window.design.map_dock):
+        dock.hide()
+    window.chain.show_dock()
+    panel = window.chain.panel
+    panel.talker_edit.setText(str(talker))
+    panel.noise_edit.setText(str(noise))
+    panel.start_button.click()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (panel.session.graph is None
+                                           or panel.session.graph.index < 500):
+        settle(0.1)
+    while time.monotonic() < deadline and panel.tap_table.item(5, 1).text() == "—":
+        settle(0.1)  # the scores of the last seconds
+    if panel.session.graph is None:
+        print(f"error: the chain did not start: {panel.error_label.text()}", file=sys.stderr)
+        return None
+    window.view.fit_to_room()
+    settle()
+    return _save_and_close(window, args.out / "chain-dark.png", settle)
 
 
 if __name__ == "__main__":
