@@ -25,12 +25,14 @@ address, how many cases a restart skips.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from dsp.sweep.case import run_case, run_cases, shared_data
+from dsp.sweep.metrics import import_engine
 from dsp.sweep.results import ResultsWriter, check_output
 from dsp.sweep.spec import SweepSpec, load_spec
 from sim.outputs import OutputError
@@ -120,18 +122,35 @@ class _Serial:
         pass
 
 
-def _local_worker_config() -> dict:
-    """Dask settings for our LocalCluster's workers. Dask's default worker environment sets
+def _start_method() -> str:
+    """How our LocalCluster starts its worker processes. fork when this process runs no other
+    Python thread (the CLI, a script): the workers inherit the modules imported here instead
+    of each importing Dask, numpy, scipy and pyroomacoustics again (~1 s of start-up on two
+    cores, where the sweep itself may take a few seconds). spawn otherwise (the GUI runs the
+    job beside other threads: a lock one of them held at the fork would stay locked in the
+    workers)."""
+    return "fork" if threading.active_count() == 1 else "spawn"
+
+
+def _local_worker_config(start_method: str) -> dict:
+    """Dask settings for our LocalCluster. Dask's default worker environment sets
     MALLOC_TRIM_THRESHOLD_, which also fixes glibc's mmap threshold: every large temporary of
     a case (FFT buffers, IR blocks) then costs an mmap, page faults and an munmap, and a case
     runs twice as slow as in this process; it is left out (Dask's one BLAS thread per worker
-    is kept). No sampling profiler either (~10 % of a case)."""
+    is kept; forked workers keep this process's BLAS threads, which cases hardly use). No
+    sampling profiler (~10 % of a case); event-loop health checks every second instead of
+    every 20 ms in each of the five servers (half the idle CPU of a cluster on a busy
+    2-core machine); no work stealing (`_Dask.results` keeps two tasks per thread in flight,
+    there is nothing worth stealing)."""
     import dask.config
 
     env = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ").items()
            if k != "MALLOC_TRIM_THRESHOLD_"}
     return {"distributed.nanny.pre-spawn-environ": env,
-            "distributed.worker.profile.enabled": False}
+            "distributed.worker.profile.enabled": False,
+            "distributed.worker.multiprocessing-method": start_method,
+            "distributed.admin.tick.interval": "1s",
+            "distributed.scheduler.work-stealing": False}
 
 
 def _check_reachable(address: str, timeout_s: float) -> None:
@@ -159,7 +178,8 @@ def _check_reachable(address: str, timeout_s: float) -> None:
 class _Dask:
     """Cases as tasks on a Dask cluster: a scheduler address, or a LocalCluster of processes."""
 
-    def __init__(self, scheduler: str | None, workers: int | None, connect_timeout_s: float):
+    def __init__(self, scheduler: str | None, workers: int | None, connect_timeout_s: float,
+                 engine: str):
         import logging
         import os
 
@@ -169,9 +189,12 @@ class _Dask:
         self.cluster = None
         if scheduler is None:
             n = workers or os.cpu_count() or 1
+            start_method = _start_method()
+            if start_method == "fork":
+                import_engine(engine)
             # Worker logs are silenced: a failing case is recorded with its error, a dying
             # worker as its cases' error, and shutdown races would print tracebacks.
-            with dask.config.set(_local_worker_config()):
+            with dask.config.set(_local_worker_config(start_method)):
                 self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                             dashboard_address=":0",
                                             silence_logs=logging.CRITICAL)
@@ -251,7 +274,7 @@ def run(request: SweepRequest, state: TaskState | None = None) -> SweepOutcome:
     t_start = time.perf_counter()
     spec, shared = _prepare(request)
     executor = _Serial() if request.serial else _Dask(request.scheduler, request.workers,
-                                                       request.connect_timeout_s)
+                                                       request.connect_timeout_s, spec.engine)
     try:
         _notify(request, f"running on {executor.mode}")
         if executor.dashboard:
