@@ -164,6 +164,9 @@ EXPORT_DIR = text("design/exportDir")
 EXPORT_FORMATS = words("design/exportFormats")
 """Formats ticked last (empty = none saved yet: all)."""
 
+# -- sweep -------------------------------------------------------------------------------------
+SWEEP_OVERLAY = flag("sweep/floorOverlay", True)
+
 # -- audio and renderer ------------------------------------------------------------------------
 AUDIO_DEVICE = text("audio/device")
 """Label of the chosen output device ("" = the system default)."""
