@@ -3,6 +3,7 @@ cases recorded, kill and resume, bad input, and the metrics against dsp.analysis
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -41,10 +42,15 @@ def test_cluster_sweep_equals_serial_records_failures_and_reports(tmp_path):
     # 20 cases; x = 5.5 m puts the listener outside the 5 m room in 5 of them.
     spec = _spec(tmp_path, {"listeners[0].position[0]": {"grid": [2.0, 2.5, 3.0, 5.5]},
                             "listeners[0].head_radius": {"normal": [0.0875, 0.006], "n": 5}})
+    notes = []
     cluster = run(SweepRequest(spec=spec, out=tmp_path / "cluster.parquet", workers=2,
-                               batch_cases=6))
+                               batch_cases=6, notify=notes.append))
     serial = run(SweepRequest(spec=spec, out=tmp_path / "serial.parquet", serial=True))
     assert cluster.mode == "local cluster, 2 workers" and cluster.dashboard
+    # The dashboard's address, and whether it is only Dask's "needs bokeh" page.
+    dashboard = next(n for n in notes if n.startswith("Dask dashboard: "))
+    assert dashboard.startswith(f"Dask dashboard: {cluster.dashboard}")
+    assert ("needs bokeh" in dashboard) == (importlib.util.find_spec("bokeh") is None)
     for o in (cluster, serial):
         assert (o.n_cases, o.n_computed, o.n_failed, o.n_resumed) == (20, 20, 5, 0)
     a, info = read_results(tmp_path / "cluster.parquet")

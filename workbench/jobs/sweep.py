@@ -153,6 +153,17 @@ def _local_worker_config(start_method: str) -> dict:
             "distributed.scheduler.work-stealing": False}
 
 
+def _dashboard_note() -> str:
+    """"" when this process's scheduler serves the Dask dashboard, else why not (Dask then
+    answers its address with a page asking for bokeh; it tries the same import)."""
+    try:
+        import distributed.dashboard.scheduler  # noqa: F401
+    except ImportError as e:
+        why = "it needs bokeh ≥ 3.1, not installed" if e.name == "bokeh" else str(e)
+        return f" (no dashboard there: {why})"
+    return ""
+
+
 def _check_reachable(address: str, timeout_s: float) -> None:
     """Fail fast on a tcp:// scheduler that refuses connections (Dask would retry until its
     timeout); other schemes are left to Dask."""
@@ -208,6 +219,8 @@ class _Dask:
                 raise SweepInputError(f"--scheduler {scheduler}: unreachable ({e})") from None
             self.mode = f"scheduler {scheduler}"
         self.dashboard = self.client.dashboard_link
+        # A remote scheduler's dashboard depends on its own installation.
+        self.dashboard_note = _dashboard_note() if scheduler is None else ""
 
     def results(self, shared: dict, cases: list[dict], state: TaskState | None,
                 timeout_s: float, group: int) -> Iterator[dict]:
@@ -278,7 +291,7 @@ def run(request: SweepRequest, state: TaskState | None = None) -> SweepOutcome:
     try:
         _notify(request, f"running on {executor.mode}")
         if executor.dashboard:
-            _notify(request, f"Dask dashboard: {executor.dashboard}")
+            _notify(request, f"Dask dashboard: {executor.dashboard}{executor.dashboard_note}")
         writer = ResultsWriter(Path(request.out), spec, request.batch_cases, request.flush_s)
         done = writer.open()
         if done:
