@@ -8,12 +8,13 @@ results streamed into a Parquet results folder (`dsp.sweep.results`), resumable.
    the same spec), the executor (a LocalCluster, a scheduler address that must answer within
    `connect_timeout_s`, or serial). Bad input raises `SweepInputError` (one line).
 2. computes the cases the folder does not hold yet with `dsp.sweep.case.run_case`: serially
-   in this process, or as Dask tasks (the shared data scattered once to every worker, at most
-   two tasks per worker thread in flight). A case that fails (its scene is invalid, its
-   design impossible, it timed out, its worker died) is a failed row with its message; the
-   sweep goes on. A Dask task runs a few consecutive cases (neighbours share most of their
-   scene, so a worker's caches serve them); one with no result `2 × timeout_s + 30 s` per
-   case after it was submitted (a hung worker) is cancelled and its cases recorded as timed
+   in this process, or as Dask tasks (the shared data scattered once to every worker,
+   `IN_FLIGHT` tasks per worker thread submitted at a time). A case that fails (its scene is
+   invalid, its design impossible, it timed out, its worker died) is a failed row with its
+   message; the sweep goes on. A Dask task runs a few consecutive cases (neighbours share
+   most of their scene, so a worker's caches serve them); one with no result
+   `IN_FLIGHT × (2 × timeout_s + 30 s)` per case after it was submitted (it may wait behind
+   the others in flight; longer: a hung worker) is cancelled and its cases recorded as timed
    out.
 3. writes a part every `batch_cases` cases or `flush_s` seconds, and what is buffered when it
    stops, cancelled or not. Progress: the fraction of all cases finished, with a message
@@ -38,6 +39,10 @@ from dsp.sweep.spec import SweepSpec, load_spec
 from sim.outputs import OutputError
 from sim.scene_fields import SceneError
 from sim.task import TaskState, report
+
+IN_FLIGHT = 4
+"""Tasks per worker thread submitted at a time: enough that the workers never wait while this
+process is busy between results (its first Parquet part imports pandas, ~0.5 s)."""
 
 
 class SweepInputError(ValueError):
@@ -140,8 +145,8 @@ def _local_worker_config(start_method: str) -> dict:
     is kept; forked workers keep this process's BLAS threads, which cases hardly use). No
     sampling profiler (~10 % of a case); event-loop health checks every second instead of
     every 20 ms in each of the five servers (half the idle CPU of a cluster on a busy
-    2-core machine); no work stealing (`_Dask.results` keeps two tasks per thread in flight,
-    there is nothing worth stealing)."""
+    2-core machine); no work stealing (`_Dask.results` keeps a few tasks per thread in
+    flight, there is nothing worth stealing)."""
     import dask.config
 
     env = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ").items()
@@ -236,7 +241,7 @@ class _Dask:
         running: dict = {}  # future → (its cases, submit time)
         try:
             while True:
-                while len(running) < 2 * n_threads and (part := next(chunks, None)):
+                while len(running) < IN_FLIGHT * n_threads and (part := next(chunks, None)):
                     fut = self.client.submit(run_cases, shared_f, part, pure=False)
                     running[fut] = (part, time.monotonic())
                 if not running:
@@ -263,7 +268,7 @@ class _Dask:
                             for c in part)
             elif fut.status in ("cancelled", "lost"):
                 yield from (_failed(c, f"task {fut.status} by Dask") for c in part)
-            elif now - t0 > (2 * timeout_s + 30) * len(part):
+            elif now - t0 > IN_FLIGHT * (2 * timeout_s + 30) * len(part):
                 self.client.cancel([fut])
                 yield from (_failed(c, f"timed out: no result {now - t0:.0f} s after"
                                        " submission") for c in part)
