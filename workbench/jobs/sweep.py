@@ -26,6 +26,7 @@ address, how many cases a restart skips.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -128,13 +129,15 @@ class _Serial:
 
 
 def _start_method() -> str:
-    """How our LocalCluster starts its worker processes. fork when this process runs no other
-    Python thread (the CLI, a script): the workers inherit the modules imported here instead
-    of each importing Dask, numpy, scipy and pyroomacoustics again (~1 s of start-up on two
-    cores, where the sweep itself may take a few seconds). spawn otherwise (the GUI runs the
-    job beside other threads: a lock one of them held at the fork would stay locked in the
-    workers)."""
-    return "fork" if threading.active_count() == 1 else "spawn"
+    """How our LocalCluster starts its worker processes. fork on Linux when this process runs
+    no other Python thread (the CLI, a script): the workers inherit the modules imported here
+    instead of each importing Dask, numpy, scipy and pyroomacoustics again (~1 s of start-up
+    on two cores, where the sweep itself may take a few seconds). spawn otherwise: beside
+    other threads (the GUI runs the job beside Qt's) a lock one of them held at the fork would
+    stay locked in the workers, and macOS and Windows have no safe fork."""
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
 
 
 def _local_worker_config(start_method: str) -> dict:
