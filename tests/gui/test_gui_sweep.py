@@ -130,8 +130,8 @@ def test_the_floor_map_is_a_toggleable_editor_overlay_cleared_by_a_new_shape_or_
     assert overlay.item.isVisible() and overlay.legend.isVisible()
     assert overlay.values_db.shape == (2, 3) and np.isfinite(overlay.values_db).all()
     np.testing.assert_array_equal(overlay.values_db, floor_raster(fmap, "median")[2])
-    assert overlay.legend.title.startswith("Sweep: median cancellation")
-    assert "6 positions (12 listener results)" in overlay.legend.note
+    assert overlay.legend.title.startswith("Sweep median (dB)")
+    assert overlay.legend.note.startswith("6 positions: ")
     # Its legend sits above the listening zone's, both in the view's bottom-right corner.
     zone_legend = window.design.overlay.legend
     assert overlay.legend.x() == zone_legend.x()

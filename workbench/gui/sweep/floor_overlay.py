@@ -1,8 +1,8 @@
 """The last sweep's floor map on the scene editor's floor: per swept listener position, the
 median or the P10 (as the Sweep panel's floor-map tab shows) of the per-listener cancellation
 (`dsp.sweep.summary.floor_map`), drawn by a `ZoneOverlay` in the listening zone's colours and
-scale, its legend stacked above the zone's. Toggled by View ▸ Sweep Floor Map Overlay
-(remembered).
+scale, over the zone's map, its legend stacked above the zone's. Toggled by View ▸ Sweep Floor
+Map Overlay (remembered).
 
 The map belongs to the room and device it was swept in: it is cleared when the room's floor
 plan or height or the device's pose changes (moving a listener or loading a swept case keeps
@@ -45,6 +45,7 @@ class SweepFloorOverlay(QObject):
         super().__init__(window)
         self.window, self.panel = window, panel
         self.overlay = ZoneOverlay(window.view, scene_colors(current_theme()), legend_row=1)
+        self.overlay.item.setZValue(self.overlay.item.zValue() + 1)  # over the listening zone
         self.fmap: FloorMap | None = None
         self.shape: tuple | None = None
         window.registry.add(self, ACTIONS)
@@ -86,10 +87,8 @@ class SweepFloorOverlay(QObject):
         lo, hi = CANCELLATION_BAND_HZ
         self.overlay.show_grid(
             values, x, y, SCALE_DB["cancellation"],
-            f"Sweep: {'P10' if which == 'p10' else 'median'} cancellation (dB),"
-            f" {lo:g} Hz–{hi / 1000:g} kHz",
-            f"{self.fmap.x_m.size} positions ({int(self.fmap.count.sum())} listener results):"
-            f" {span}")
+            f"Sweep {'P10' if which == 'p10' else 'median'} (dB), {lo:g} Hz–{hi / 1000:g} kHz",
+            f"{self.fmap.x_m.size} positions: {span}")
 
     def _on_scene_changed(self) -> None:
         if self.shape is not None and floor_shape(self.window.document.scene) != self.shape:
