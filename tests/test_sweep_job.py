@@ -3,11 +3,13 @@ cases recorded, kill and resume, bad input, and the metrics against dsp.analysis
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -18,7 +20,7 @@ from dsp.sweep.case import run_case, shared_data
 from dsp.sweep.results import finished_cases, read_results
 from dsp.sweep.spec import spec_from_dict
 from workbench.cli.main import main
-from workbench.jobs.sweep import SweepRequest, run
+from workbench.jobs.sweep import SweepRequest, _start_method, run
 
 METRICS = ["cancellation_db", "itd_error_us", "ild_error_db", "effort_db"]
 
@@ -40,10 +42,15 @@ def test_cluster_sweep_equals_serial_records_failures_and_reports(tmp_path):
     # 20 cases; x = 5.5 m puts the listener outside the 5 m room in 5 of them.
     spec = _spec(tmp_path, {"listeners[0].position[0]": {"grid": [2.0, 2.5, 3.0, 5.5]},
                             "listeners[0].head_radius": {"normal": [0.0875, 0.006], "n": 5}})
+    notes = []
     cluster = run(SweepRequest(spec=spec, out=tmp_path / "cluster.parquet", workers=2,
-                               batch_cases=6))
+                               batch_cases=6, notify=notes.append))
     serial = run(SweepRequest(spec=spec, out=tmp_path / "serial.parquet", serial=True))
     assert cluster.mode == "local cluster, 2 workers" and cluster.dashboard
+    # The dashboard's address, and whether it is only Dask's "needs bokeh" page.
+    dashboard = next(n for n in notes if n.startswith("Dask dashboard: "))
+    assert dashboard.startswith(f"Dask dashboard: {cluster.dashboard}")
+    assert ("needs bokeh" in dashboard) == (importlib.util.find_spec("bokeh") is None)
     for o in (cluster, serial):
         assert (o.n_cases, o.n_computed, o.n_failed, o.n_resumed) == (20, 20, 5, 0)
     a, info = read_results(tmp_path / "cluster.parquet")
@@ -74,6 +81,32 @@ def test_cluster_sweep_equals_serial_records_failures_and_reports(tmp_path):
     assert len(summary["bands"]["cancellation_db"]["p50"]) == len(info["band_hz"])
     assert summary["worst_cancellation"][0]["cancellation_db"] == \
         summary["scalars"]["cancellation_db"]["min"]
+
+
+def test_workers_fork_from_a_lone_thread_and_spawn_beside_other_threads(tmp_path):
+    # The CLI's process runs one thread: its workers fork (and inherit the imports). The GUI
+    # runs the job in a thread beside Qt's: a fork could copy a lock another thread holds, so
+    # its workers spawn; both give the serial results.
+    code = "import workbench.jobs.sweep as job; print(job._start_method())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                         env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
+    assert out.stdout.strip() == "fork"
+    spec = _spec(tmp_path, {"listeners[0].position[0]": {"grid": [2.0, 2.5]},
+                            "listeners[0].head_radius": {"grid": [0.08, 0.09]}})
+    seen = {}
+
+    def beside_another_thread():
+        seen["method"] = _start_method()
+        seen["outcome"] = run(SweepRequest(spec=spec, out=tmp_path / "c.parquet", workers=2))
+
+    worker = threading.Thread(target=beside_another_thread)
+    worker.start()
+    worker.join(120)
+    run(SweepRequest(spec=spec, out=tmp_path / "s.parquet", serial=True))
+    assert seen["method"] == "spawn" and seen["outcome"].n_computed == 4
+    a, _ = read_results(tmp_path / "c.parquet")
+    b, _ = read_results(tmp_path / "s.parquet")
+    np.testing.assert_array_equal(_sorted(a)[METRICS].to_numpy(), _sorted(b)[METRICS].to_numpy())
 
 
 def test_killed_sweep_resumes_without_recomputing_finished_cases(tmp_path):

@@ -21,6 +21,8 @@ Then, per band:
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 
 from dsp.analysis import at_ear, report_grid
@@ -49,6 +51,15 @@ def _dtft(ir: np.ndarray, fs_hz: float, freqs_hz: np.ndarray) -> np.ndarray:
         shift = np.exp(-2j * np.pi * freqs_hz * start / fs_hz)
         out += fir_response(ir[..., start:start + block], fs_hz, freqs_hz) * shift
     return out
+
+
+def import_engine(engine: str) -> None:
+    """Import what `ear_pressures` imports on its first call with `engine` (pyroomacoustics,
+    scipy and the room engine for the room engines), so that worker processes forked from
+    this one inherit the modules instead of each importing them again."""
+    if engine != "freefield":
+        for module in ("sim.room", "sim.transfer"):
+            importlib.import_module(module)
 
 
 def ear_pressures(scene: Scene, filters: FilterSet, engine: str, freqs_hz: np.ndarray,

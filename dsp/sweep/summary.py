@@ -21,6 +21,7 @@ from dsp.summary import CANCELLATION_BAND_HZ
 
 PERCENTILES = (10, 50, 90)
 FLOOR_GRID_M = 1e-3  # positions closer than this are one floor-map point
+RASTER_CELL_M = 0.1  # cell of a raster axis along which all positions are one value
 
 
 @dataclass
@@ -92,6 +93,30 @@ def floor_map(frame, metric: str = "cancellation_db") -> FloorMap:
     xy = med.index.to_frame(index=False)
     return FloorMap(metric, xy["x"].to_numpy(float), xy["y"].to_numpy(float),
                     med.to_numpy(float), p10.to_numpy(float), n.to_numpy(int))
+
+
+def _raster_axis(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cell centres (n,) of one axis and each value's cell index: the median step between
+    the distinct values (a grid's step), but no finer than one cell per value over their
+    extent (scattered draws)."""
+    u = np.unique(v)
+    step = float(np.median(np.diff(u))) if u.size > 1 else 0.0
+    step = max(step, (u[-1] - u[0]) / v.size) or RASTER_CELL_M
+    index = np.round((v - u[0]) / step).astype(int)
+    return u[0] + step * np.arange(index.max() + 1), index
+
+
+def floor_raster(fmap: FloorMap, which: str = "median"
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The floor map on a regular grid, to draw as an image: x_m (nx,), y_m (ny,) cell centres
+    and values (ny, nx) of `which` ("median" or "p10"), NaN where no swept position lies. A
+    grid of positions maps one to one onto cells; scattered positions are snapped to cells of
+    at least their extent / their count, the lowest value kept where several share one."""
+    x, ix = _raster_axis(fmap.x_m)
+    y, iy = _raster_axis(fmap.y_m)
+    grid = np.full((y.size, x.size), np.nan)
+    np.fmin.at(grid, (iy, ix), getattr(fmap, which))
+    return x, y, grid
 
 
 def _stats(values: np.ndarray) -> dict:

@@ -103,3 +103,68 @@ def test_in_the_window_a_clicked_case_is_one_undoable_edit_and_open_resets_the_p
     assert doc.scene == before and panel.scene == before
     window.new_from_preset("design-stereo-2")
     assert panel.scene.name == doc.scene.name and panel.view is None
+
+
+def test_the_floor_map_is_a_toggleable_editor_overlay_cleared_by_a_new_shape_or_sweep(
+        window, qtbot, tmp_path):
+    from dataclasses import replace
+
+    import numpy as np
+    from PySide6.QtGui import QAction
+
+    from dsp.sweep.summary import floor_raster
+
+    panel, doc, ov = window.sweep.panel, window.document, window.sweep_overlay
+    overlay, toggle = ov.overlay, window.findChild(QAction, "actionSweepOverlay")
+    window.findChild(QAction, "actionViewSweep").trigger()
+    assert toggle.isChecked() and overlay.values_db is None and not overlay.item.isVisible()
+    panel.where_combo.setCurrentText("serial")
+    panel.engine_combo.setCurrentText("freefield")
+    panel.folder_edit.setText(str(tmp_path / "results.parquet"))
+    panel.add_parameter("listeners[0].position[0]", "grid", 2.0, 3.0, 3)
+    panel.add_parameter("listeners[0].position[1]", "grid", 2.6, 3.0, 2)
+    panel.add_parameter("listeners[0].head_radius", "normal", 0.0875, 0.006, 2)
+    with qtbot.waitSignal(panel.sweep_finished, timeout=60000) as got:
+        assert panel.run()
+    fmap = got.args[0].floor
+    assert overlay.item.isVisible() and overlay.legend.isVisible()
+    assert overlay.values_db.shape == (2, 3) and np.isfinite(overlay.values_db).all()
+    np.testing.assert_array_equal(overlay.values_db, floor_raster(fmap, "median")[2])
+    assert overlay.legend.title.startswith("Sweep median (dB)")
+    assert overlay.legend.note.startswith("6 positions: ")
+    # Its legend sits above the listening zone's, both in the view's bottom-right corner.
+    zone_legend = window.design.overlay.legend
+    assert overlay.legend.x() == zone_legend.x()
+    assert overlay.legend.geometry().bottom() < zone_legend.geometry().top()
+
+    panel.floor_which.setCurrentText("p10")
+    np.testing.assert_array_equal(overlay.values_db, floor_raster(fmap, "p10")[2])
+    assert not np.array_equal(fmap.p10, fmap.median)
+    toggle.trigger()
+    assert not overlay.item.isVisible() and not overlay.legend.isVisible()
+    toggle.trigger()
+    assert overlay.item.isVisible()
+
+    # Loading a swept case (another listener position and head) keeps the map.
+    case = int(panel.case_table.item(0, 0).text())
+    panel.load_case(case)
+    values = panel.case_values(case)
+    assert doc.scene.listeners[0].position_m[:2] == pytest.approx(
+        (values["listeners[0].position[0]"], values["listeners[0].position[1]"]))
+    assert overlay.item.isVisible() and overlay.values_db.shape == (2, 3)
+
+    # A new sweep clears the map as it starts and shows its own when it finishes.
+    panel.table.cellWidget(0, 4).setValue(2)
+    panel.folder_edit.setText(str(tmp_path / "second.parquet"))
+    cleared = []
+    panel.sweep_started.connect(lambda: cleared.append(overlay.values_db is None))
+    with qtbot.waitSignal(panel.sweep_finished, timeout=60000):
+        assert panel.run()
+    assert cleared == [True] and overlay.values_db.shape == (2, 2)
+
+    # A room of another shape clears it, and undoing that does not bring it back.
+    room = replace(doc.scene.room, dimensions_m=(6.0, 4.0, 2.7))
+    doc.push(replace(doc.scene, room=room), "Resize Room")
+    assert overlay.values_db is None and not overlay.item.isVisible()
+    doc.undo_stack.undo()
+    assert overlay.values_db is None

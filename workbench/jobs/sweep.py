@@ -8,12 +8,13 @@ results streamed into a Parquet results folder (`dsp.sweep.results`), resumable.
    the same spec), the executor (a LocalCluster, a scheduler address that must answer within
    `connect_timeout_s`, or serial). Bad input raises `SweepInputError` (one line).
 2. computes the cases the folder does not hold yet with `dsp.sweep.case.run_case`: serially
-   in this process, or as Dask tasks (the shared data scattered once to every worker, at most
-   two tasks per worker thread in flight). A case that fails (its scene is invalid, its
-   design impossible, it timed out, its worker died) is a failed row with its message; the
-   sweep goes on. A Dask task runs a few consecutive cases (neighbours share most of their
-   scene, so a worker's caches serve them); one with no result `2 × timeout_s + 30 s` per
-   case after it was submitted (a hung worker) is cancelled and its cases recorded as timed
+   in this process, or as Dask tasks (the shared data scattered once to every worker,
+   `IN_FLIGHT` tasks per worker thread submitted at a time). A case that fails (its scene is
+   invalid, its design impossible, it timed out, its worker died) is a failed row with its
+   message; the sweep goes on. A Dask task runs a few consecutive cases (neighbours share
+   most of their scene, so a worker's caches serve them); one with no result
+   `IN_FLIGHT × (2 × timeout_s + 30 s)` per case after it was submitted (it may wait behind
+   the others in flight; longer: a hung worker) is cancelled and its cases recorded as timed
    out.
 3. writes a part every `batch_cases` cases or `flush_s` seconds, and what is buffered when it
    stops, cancelled or not. Progress: the fraction of all cases finished, with a message
@@ -25,17 +26,24 @@ address, how many cases a restart skips.
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from dsp.sweep.case import run_case, run_cases, shared_data
+from dsp.sweep.metrics import import_engine
 from dsp.sweep.results import ResultsWriter, check_output
 from dsp.sweep.spec import SweepSpec, load_spec
 from sim.outputs import OutputError
 from sim.scene_fields import SceneError
 from sim.task import TaskState, report
+
+IN_FLIGHT = 4
+"""Tasks per worker thread submitted at a time: enough that the workers never wait while this
+process is busy between results (its first Parquet part imports pandas, ~0.5 s)."""
 
 
 class SweepInputError(ValueError):
@@ -120,18 +128,48 @@ class _Serial:
         pass
 
 
-def _local_worker_config() -> dict:
-    """Dask settings for our LocalCluster's workers. Dask's default worker environment sets
+def _start_method() -> str:
+    """How our LocalCluster starts its worker processes. fork on Linux when this process runs
+    no other Python thread (the CLI, a script): the workers inherit the modules imported here
+    instead of each importing Dask, numpy, scipy and pyroomacoustics again (~1 s of start-up
+    on two cores, where the sweep itself may take a few seconds). spawn otherwise: beside
+    other threads (the GUI runs the job beside Qt's) a lock one of them held at the fork would
+    stay locked in the workers, and macOS and Windows have no safe fork."""
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
+def _local_worker_config(start_method: str) -> dict:
+    """Dask settings for our LocalCluster. Dask's default worker environment sets
     MALLOC_TRIM_THRESHOLD_, which also fixes glibc's mmap threshold: every large temporary of
     a case (FFT buffers, IR blocks) then costs an mmap, page faults and an munmap, and a case
     runs twice as slow as in this process; it is left out (Dask's one BLAS thread per worker
-    is kept). No sampling profiler either (~10 % of a case)."""
+    is kept; forked workers keep this process's BLAS threads, which cases hardly use). No
+    sampling profiler (~10 % of a case); event-loop health checks every second instead of
+    every 20 ms in each of the five servers (half the idle CPU of a cluster on a busy
+    2-core machine); no work stealing (`_Dask.results` keeps a few tasks per thread in
+    flight, there is nothing worth stealing)."""
     import dask.config
 
     env = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ").items()
            if k != "MALLOC_TRIM_THRESHOLD_"}
     return {"distributed.nanny.pre-spawn-environ": env,
-            "distributed.worker.profile.enabled": False}
+            "distributed.worker.profile.enabled": False,
+            "distributed.worker.multiprocessing-method": start_method,
+            "distributed.admin.tick.interval": "1s",
+            "distributed.scheduler.work-stealing": False}
+
+
+def _dashboard_note() -> str:
+    """"" when this process's scheduler serves the Dask dashboard, else why not (Dask then
+    answers its address with a page asking for bokeh; it tries the same import)."""
+    try:
+        import distributed.dashboard.scheduler  # noqa: F401
+    except ImportError as e:
+        why = "it needs bokeh ≥ 3.1, not installed" if e.name == "bokeh" else str(e)
+        return f" (no dashboard there: {why})"
+    return ""
 
 
 def _check_reachable(address: str, timeout_s: float) -> None:
@@ -159,7 +197,8 @@ def _check_reachable(address: str, timeout_s: float) -> None:
 class _Dask:
     """Cases as tasks on a Dask cluster: a scheduler address, or a LocalCluster of processes."""
 
-    def __init__(self, scheduler: str | None, workers: int | None, connect_timeout_s: float):
+    def __init__(self, scheduler: str | None, workers: int | None, connect_timeout_s: float,
+                 engine: str):
         import logging
         import os
 
@@ -169,9 +208,12 @@ class _Dask:
         self.cluster = None
         if scheduler is None:
             n = workers or os.cpu_count() or 1
+            start_method = _start_method()
+            if start_method == "fork":
+                import_engine(engine)
             # Worker logs are silenced: a failing case is recorded with its error, a dying
             # worker as its cases' error, and shutdown races would print tracebacks.
-            with dask.config.set(_local_worker_config()):
+            with dask.config.set(_local_worker_config(start_method)):
                 self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                             dashboard_address=":0",
                                             silence_logs=logging.CRITICAL)
@@ -185,6 +227,8 @@ class _Dask:
                 raise SweepInputError(f"--scheduler {scheduler}: unreachable ({e})") from None
             self.mode = f"scheduler {scheduler}"
         self.dashboard = self.client.dashboard_link
+        # A remote scheduler's dashboard depends on its own installation.
+        self.dashboard_note = _dashboard_note() if scheduler is None else ""
 
     def results(self, shared: dict, cases: list[dict], state: TaskState | None,
                 timeout_s: float, group: int) -> Iterator[dict]:
@@ -200,7 +244,7 @@ class _Dask:
         running: dict = {}  # future → (its cases, submit time)
         try:
             while True:
-                while len(running) < 2 * n_threads and (part := next(chunks, None)):
+                while len(running) < IN_FLIGHT * n_threads and (part := next(chunks, None)):
                     fut = self.client.submit(run_cases, shared_f, part, pure=False)
                     running[fut] = (part, time.monotonic())
                 if not running:
@@ -227,7 +271,7 @@ class _Dask:
                             for c in part)
             elif fut.status in ("cancelled", "lost"):
                 yield from (_failed(c, f"task {fut.status} by Dask") for c in part)
-            elif now - t0 > (2 * timeout_s + 30) * len(part):
+            elif now - t0 > IN_FLIGHT * (2 * timeout_s + 30) * len(part):
                 self.client.cancel([fut])
                 yield from (_failed(c, f"timed out: no result {now - t0:.0f} s after"
                                        " submission") for c in part)
@@ -251,11 +295,11 @@ def run(request: SweepRequest, state: TaskState | None = None) -> SweepOutcome:
     t_start = time.perf_counter()
     spec, shared = _prepare(request)
     executor = _Serial() if request.serial else _Dask(request.scheduler, request.workers,
-                                                       request.connect_timeout_s)
+                                                       request.connect_timeout_s, spec.engine)
     try:
         _notify(request, f"running on {executor.mode}")
         if executor.dashboard:
-            _notify(request, f"Dask dashboard: {executor.dashboard}")
+            _notify(request, f"Dask dashboard: {executor.dashboard}{executor.dashboard_note}")
         writer = ResultsWriter(Path(request.out), spec, request.batch_cases, request.flush_s)
         done = writer.open()
         if done:

@@ -7,7 +7,8 @@ virtualizer) on a 50 × 40 grid. Cells are coloured from the scale's dim end to 
 (0 to 25 dB of cancellation: the real-head ceiling, spatial.md takeaway 4; 0 to 30 dB for a
 beam; 6 down to 0 dB of ILD error) and get more opaque toward the bright end, so the zone
 stands out on the floor and the grid stays visible elsewhere; cells where no head fits (NaN)
-are left clear.
+are left clear. The Sweep's floor-map overlay (`workbench.gui.sweep.floor_overlay`) draws with
+a `ZoneOverlay` too.
 """
 
 from __future__ import annotations
@@ -85,7 +86,6 @@ class ZoneLegend(QWidget):
         self.setObjectName("zoneLegend")
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setFixedSize(self.WIDTH, self.HEIGHT)
-        self.kind = "cancellation"
         self.title = ""
         self.note = ""
         self.levels = SCALE_DB["cancellation"]
@@ -135,13 +135,17 @@ class ZoneLegend(QWidget):
 
 
 class ZoneOverlay(QObject):
-    """The zone image and its legend on a SceneView (`view`); `values_db` is what is drawn."""
+    """A map image and its legend on a SceneView (`view`): the listening zone (`set_zone`) or
+    any values on a regular floor grid (`show_grid`: the Sweep's floor map); `values_db` is
+    what is drawn. legend_row: the legend's place counted up from the bottom-right corner
+    (overlays shown together stack their legends)."""
 
     MARGIN_PX = 10
 
-    def __init__(self, view, colors: SceneColors):
+    def __init__(self, view, colors: SceneColors, legend_row: int = 0):
         super().__init__(view)
         self.view = view
+        self.legend_row = legend_row
         self.item = ZoneImageItem()
         view.scene().addItem(self.item)
         self.legend = ZoneLegend(view.viewport())
@@ -149,6 +153,7 @@ class ZoneOverlay(QObject):
         self.legend.alpha_min = ALPHA_MIN[current_theme()]
         self.zone = None
         self.values_db: np.ndarray | None = None
+        self._grid: tuple = (None,)  # show_grid's arguments, to redraw in another theme
         self.enabled = True
         self.item.setVisible(False)
         self.legend.setVisible(False)
@@ -158,15 +163,16 @@ class ZoneOverlay(QObject):
     def _place_legend(self) -> None:
         vp = self.view.viewport()
         # Bottom right: the scale bar is bottom left, the room's name label at the top.
+        step = self.legend.height() + self.MARGIN_PX
         self.legend.move(vp.width() - self.legend.width() - self.MARGIN_PX,
-                         vp.height() - self.legend.height() - self.MARGIN_PX)
+                         vp.height() - step * (self.legend_row + 1))
 
     def set_enabled(self, on: bool) -> None:
         self.enabled = on
         self._update_visibility()
 
     def _update_visibility(self) -> None:
-        shown = self.enabled and self.zone is not None
+        shown = self.enabled and self.values_db is not None
         self.item.setVisible(shown)
         self.legend.setVisible(shown)
 
@@ -174,23 +180,33 @@ class ZoneOverlay(QObject):
         """Show a `dsp.analysis.ZoneMap` (None: nothing); updating: a newer one is coming."""
         self.zone = zone
         if zone is None:
-            self.values_db = None
+            self.show_grid(None)
+            return
+        self.show_grid(zone.value_db, zone.x_m, zone.y_m,
+                       SCALE_DB.get(zone.kind, SCALE_DB["cancellation"]),
+                       f"{TITLES.get(zone.kind, zone.kind)} (dB), {zone.band_hz[0]:g} Hz–"
+                       f"{zone.band_hz[1] / 1000:g} kHz",
+                       f"{zone.criterion}: {zone.area_m2:.2f} m²"
+                       + ("  · updating…" if updating else ""), zone.threshold_db)
+
+    def show_grid(self, values_db: np.ndarray | None, x_m: np.ndarray | None = None,
+                  y_m: np.ndarray | None = None, levels: tuple[float, float] = (0.0, 1.0),
+                  title: str = "", note: str = "", threshold_db: float | None = None) -> None:
+        """Draw values_db (ny, nx) on the floor cells centred on x_m (nx,), y_m (ny,) (equal
+        steps, m), coloured from levels[0] to levels[1] dB, with the legend's title, note and
+        threshold mark; values_db None: nothing."""
+        self._grid = (values_db, x_m, y_m, levels, title, note, threshold_db)
+        self.values_db = values_db
+        if values_db is None:
             self.item.set_image(None, QRectF())
         else:
-            lo, hi = SCALE_DB.get(zone.kind, SCALE_DB["cancellation"])
-            self.values_db = zone.value_db
-            dx = zone.x_m[1] - zone.x_m[0] if zone.x_m.size > 1 else 0.1
-            dy = zone.y_m[1] - zone.y_m[0] if zone.y_m.size > 1 else 0.1
-            rect = QRectF(zone.x_m[0] - dx / 2, zone.y_m[0] - dy / 2,
-                          dx * zone.x_m.size, dy * zone.y_m.size)
-            self.item.set_image(zone_rgba(zone.value_db, lo, hi,
-                                          alpha_min=self.legend.alpha_min), rect)
+            dx = x_m[1] - x_m[0] if x_m.size > 1 else 0.1
+            dy = y_m[1] - y_m[0] if y_m.size > 1 else 0.1
+            rect = QRectF(x_m[0] - dx / 2, y_m[0] - dy / 2, dx * x_m.size, dy * y_m.size)
+            self.item.set_image(zone_rgba(values_db, *levels, alpha_min=self.legend.alpha_min),
+                                rect)
             lg = self.legend
-            lg.kind, lg.levels, lg.threshold_db = zone.kind, (lo, hi), zone.threshold_db
-            lg.title = (f"{TITLES.get(zone.kind, zone.kind)} (dB), {zone.band_hz[0]:g} Hz–"
-                        f"{zone.band_hz[1] / 1000:g} kHz")
-            lg.note = (f"{zone.criterion}: {zone.area_m2:.2f} m²"
-                       + ("  · updating…" if updating else ""))
+            lg.levels, lg.threshold_db, lg.title, lg.note = levels, threshold_db, title, note
             lg.update()
         self._update_visibility()
         self.view.viewport().update()
@@ -198,7 +214,7 @@ class ZoneOverlay(QObject):
     def apply_theme(self, colors: SceneColors) -> None:
         self.legend.colors = colors
         self.legend.alpha_min = ALPHA_MIN[current_theme()]
-        self.set_zone(self.zone)
+        self.show_grid(*self._grid)
 
     def figure(self, scene, method: str):
         """The zone map as a matplotlib figure, with the room, drivers and listeners."""

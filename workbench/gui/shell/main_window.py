@@ -51,6 +51,7 @@ from workbench.gui.shell.settings import SNAP, THEME
 from workbench.gui.shell.signals import connect_signals
 from workbench.gui.shell.theme import THEMES, apply_theme, scene_colors
 from workbench.gui.shell.worker import JobRunner
+from workbench.gui.sweep.floor_overlay import SweepFloorOverlay
 from workbench.gui.sweep.panel import SweepPanel
 from workbench.jobs import transfer as transfer_job
 from workbench.jobs.transfer import TransferRequest
@@ -138,8 +139,9 @@ class MainWindow(SceneFiles, QMainWindow):
                                tool_place(440, width_share=0.7))
         self.sweep.panel.set_scene(self.document.scene)
         self.device_tools = DeviceTools(self)
+        self.sweep_overlay = SweepFloorOverlay(self, self.sweep.panel)
         self.features = (self.design, self.renderer, self.enhance, self.dred, self.chain,
-                         self.sweep, self.device_tools)
+                         self.sweep, self.sweep_overlay, self.device_tools)
         self.registry.build_menus(self.menuBar())
         self.recent_menu = self.registry.menus["file/recent"]
         self.recent_menu.aboutToShow.connect(self._rebuild_recent_menu)

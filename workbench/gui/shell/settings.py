@@ -166,6 +166,9 @@ EXPORT_FORMATS = words("design/exportFormats")
 PLANT_DIR = text("design/plantDir", HOME)
 """Folder of the last measured plant chosen (Design ▸ Use Measured Plant…)."""
 
+# -- sweep -------------------------------------------------------------------------------------
+SWEEP_OVERLAY = flag("sweep/floorOverlay", True)
+
 # -- audio and renderer ------------------------------------------------------------------------
 AUDIO_DEVICE = text("audio/device")
 """Label of the chosen output device ("" = the system default)."""

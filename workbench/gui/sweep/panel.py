@@ -14,7 +14,9 @@ per band, the floor map (median or P10 per swept position) and the case × liste
 
 Clicking a case in the table, or a position on the floor map (its worst case there), emits
 `scene_requested(scene)` with that case's Scene, for the window to load as the current scene.
-`sweep_finished(view)` carries the `SweepView` (results and summaries) of each run.
+`sweep_started()` comes when a run starts, `sweep_finished(view)` with the `SweepView` (results
+and summaries) of each run that finishes; `floor_which` (median / p10) picks the floor map's
+statistic (the editor's overlay, `floor_overlay`, follows it).
 """
 
 from __future__ import annotations
@@ -104,11 +106,12 @@ def default_cache_folder(digest: str) -> Path:
 
 
 class SweepPanel(QWidget):
-    """See the module docstring. Signals: scene_requested(Scene), sweep_finished(SweepView),
-    message(str) (a line for the window's status bar). A `Feature` of the main window
-    (`apply_theme`, `reset`, `shutdown`)."""
+    """See the module docstring. Signals: scene_requested(Scene), sweep_started(),
+    sweep_finished(SweepView), message(str) (a line for the window's status bar). A `Feature`
+    of the main window (`apply_theme`, `reset`, `shutdown`)."""
 
     scene_requested = Signal(object)
+    sweep_started = Signal()
     sweep_finished = Signal(object)
     message = Signal(str)
 
@@ -337,6 +340,7 @@ class SweepPanel(QWidget):
         self.progress_bar.setValue(0)
         self._show_status(f"{spec.n_cases} cases on {where}…")
         self.runner.start(run_sweep, request, label="sweep")
+        self.sweep_started.emit()
         self._update_buttons()
         return True
 
