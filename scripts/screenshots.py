@@ -265,23 +265,14 @@ def renderer_screenshot(args, app, settle, scratch: Path, width: int,
     return _save_and_close(window, args.out / "renderer-dark.png", settle)
 
 
-def dred_screenshot(args, app, settle, scratch: Path, width: int, height: int) -> Path | None:
-    """dred-dark.png: the DRED panel after a real run on `args.dred_speech`."""
-    import numpy as np
+def _bottom_panel_window(args, app, settle, scratch: Path, width: int, height: int):
+    """The dark window on `args.scene` in the default layout, with the design's plot docks
+    stepped aside so a bottom panel gets the row's width."""
     from PySide6.QtCore import QSettings
 
-    from dsp.audio_io import write_audio
-    from dsp.signals import speech_like
     from workbench.gui.app import build_window
-    from workbench.gui.audio import engine as audio_engine
     from workbench.gui.shell.theme import apply_theme
 
-    speech = args.dred_speech
-    if not speech.is_file():
-        print(f"note: {speech} not found: generated speech-like sound instead")
-        speech = scratch / "speech.wav"
-        write_audio(speech, 0.2 * speech_like(16000, 6.0, seed=5), 16000, subtype="PCM_16")
-    audio_engine.output_problem = lambda *a, **k: None  # as with a sound card
     apply_theme(app, "dark")
     QSettings().remove("window/state")
     window = build_window(args.scene, recovery_dir=scratch / "recovery", offer_recovery=False)
@@ -289,9 +280,26 @@ def dred_screenshot(args, app, settle, scratch: Path, width: int, height: int) -
     window.resize(width, height)
     window.show()
     settle(0.5)
-    # The panel needs the bottom row's width: the design's plot docks step aside.
     for dock in (window.design.polar_dock, window.design.map_dock):
         dock.hide()
+    return window
+
+
+def dred_screenshot(args, app, settle, scratch: Path, width: int, height: int) -> Path | None:
+    """dred-dark.png: the DRED panel after a real run on `args.dred_speech`."""
+    import numpy as np
+
+    from dsp.audio_io import write_audio
+    from dsp.signals import speech_like
+    from workbench.gui.audio import engine as audio_engine
+
+    speech = args.dred_speech
+    if not speech.is_file():
+        print(f"note: {speech} not found: generated speech-like sound instead")
+        speech = scratch / "speech.wav"
+        write_audio(speech, 0.2 * speech_like(16000, 6.0, seed=5), 16000, subtype="PCM_16")
+    audio_engine.output_problem = lambda *a, **k: None  # as with a sound card
+    window = _bottom_panel_window(args, app, settle, scratch, width, height)
     workspace = window.dred
     panel = workspace.panel
     workspace.show_dock()
@@ -361,12 +369,9 @@ def device_screenshot(args, app, settle, scratch: Path, width: int, height: int)
 def chain_screenshot(args, app, settle, scratch: Path, width: int, height: int) -> Path | None:
     """chain-dark.png: the Voice Chain panel about 10 s into a live run."""
     import numpy as np
-    from PySide6.QtCore import QSettings
 
     from dsp.audio_io import write_audio
     from dsp.signals import speech_like
-    from workbench.gui.app import build_window
-    from workbench.gui.shell.theme import apply_theme
 
     talker, noise = args.dred_speech, CHAIN_NOISE
     if not talker.is_file() or not noise.is_file():
@@ -374,15 +379,7 @@ def chain_screenshot(args, app, settle, scratch: Path, width: int, height: int) 
         talker, noise = scratch / "talker.wav", scratch / "noise.wav"
         write_audio(talker, 0.2 * speech_like(16000, 12.0, seed=5), 16000)
         write_audio(noise, 0.05 * np.random.default_rng(1).standard_normal(160000), 16000)
-    apply_theme(app, "dark")
-    QSettings().remove("window/state")
-    window = build_window(args.scene, recovery_dir=scratch / "recovery", offer_recovery=False)
-    window.set_theme("dark")
-    window.resize(width, height)
-    window.show()
-    settle(0.5)
-    for dock in (window.design.polar_dock, window.design.map_dock):
-        dock.hide()
+    window = _bottom_panel_window(args, app, settle, scratch, width, height)
     window.chain.show_dock()
     panel = window.chain.panel
     panel.talker_edit.setText(str(talker))
