@@ -32,9 +32,9 @@ under 0.5 MB for a 1 s buffer, whatever the stream's length. The seam lags are t
 
 from __future__ import annotations
 
-import numpy as np
-
 from collections import deque
+
+import numpy as np
 
 from dsp.dred.features import FRAME_SIZE
 from dsp.dred.opus import FRAME_SAMPLES
