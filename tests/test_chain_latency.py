@@ -33,16 +33,16 @@ CHANGE = replace(BASE, snr_db=-10.0)
 
 
 @pytest.fixture(scope="module")
-def context():
-    voice = Voice(0.3 * speech_like(FS, 3.0, seed=5), 0.1 * pink_noise(FS * 5, seed=6))
-    return ChainContext(scene_responses(load_scene("default"), "freefield"), voice)
+def responses():
+    return scene_responses(load_scene("default"), "freefield")
 
 
-def _played(context, submit_after: int | None, callbacks: int) -> tuple[np.ndarray, int]:
+def _played(responses, submit_after: int | None, callbacks: int) -> tuple[np.ndarray, int]:
     """Frames the callback played (channel 0) and the frames played when the change went in."""
     from workbench.gui.audio.engine import AudioEngine
 
-    graph = ChainGraph(context, BASE)
+    voice = Voice(0.3 * speech_like(FS, 3.0, seed=5), 0.1 * pink_noise(FS * 5, seed=6))
+    graph = ChainGraph(ChainContext(responses, voice), BASE)
     live = LiveChain(graph, tap="mic")
     engine = AudioEngine(live, ring_ms=LIVE_RING_MS)
     live.play()
@@ -64,13 +64,13 @@ def _played(context, submit_after: int | None, callbacks: int) -> tuple[np.ndarr
     return out[:, 0], at
 
 
-def test_a_change_is_heard_within_100_ms(context):
+def test_a_change_is_heard_within_100_ms(responses):
     callbacks = 40
-    ref, _ = _played(context, None, callbacks)
+    ref, _ = _played(responses, None, callbacks)
     # submits spread over two blocks' worth of callbacks: every phase of callback vs block
     latencies = []
     for submit_after in range(10, 10 + 2 * 960 // PERIOD + 2):
-        got, at = _played(context, submit_after, callbacks)
+        got, at = _played(responses, submit_after, callbacks)
         differs = np.flatnonzero(np.abs(got - ref) > 1e-7)
         assert differs.size and differs[0] >= at  # nothing changed before the submit
         latencies.append(int(differs[0]) - at)
