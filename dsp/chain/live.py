@@ -20,6 +20,8 @@ switch jumps in time, without a click). Paused or stopped, the graph keeps still
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import scipy.signal
 
@@ -27,7 +29,7 @@ from dsp.audition import Meter
 from dsp.chain.base import Ramp
 from dsp.chain.clock import BLOCK, FS_HZ
 from dsp.chain.graph import ChainGraph
-from dsp.chain.threads import single_blas_thread
+from dsp.chain.threads import raise_thread_priority, single_blas_thread
 
 OUT_HZ = 48000
 UP = OUT_HZ // FS_HZ
@@ -83,6 +85,8 @@ class LiveChain:
         self._mix = Ramp(1.0)
         self._up = Upsampler(2)
         self._pending_tap: str | None = None
+        self._driver: int | None = None  # native id of the thread calling next_block
+        self.prioritized = False  # whether that thread runs at raised priority (threads.py)
 
     @property
     def taps(self) -> tuple[str, ...]:
@@ -113,6 +117,11 @@ class LiveChain:
 
     def next_block(self) -> np.ndarray:
         """The next 20 ms of the chosen tap at 48 kHz stereo (silence unless playing)."""
+        if self._driver != threading.get_native_id():  # a (new) engine worker drives the graph
+            self._driver = threading.get_native_id()
+            # the caller's main thread (a GUI) fills the ring before the worker starts: not it
+            worker = threading.current_thread() is not threading.main_thread()
+            self.prioritized = worker and raise_thread_priority()
         if self.state != "playing":
             y = np.zeros((self.block, 2))
         else:
