@@ -36,13 +36,14 @@ UP = OUT_HZ // FS_HZ
 LIVE_RING_MS = 60.0
 """Engine ring for live use: what bounds how late a change is heard. A submitted change is applied
 at the graph's next block (ramped over 10 ms), which the engine's worker writes behind at most
-this much queued audio: heard at most 60 ms later plus the device's own latency (tests/
-test_chain_latency.py: <= 2880 frames at 48 kHz through the ring, 81 ms with JACK's two 512-frame
-periods; the issue asks <= 100 ms). The worker starts a block when a block's room is free, so the
-ring still holds 40 ms then: the chain's slowest block (closing a DRED gap: vocoder, redundancy
-decoding, features of the audio played since the predictor last saw it) takes <= 18 ms of CPU,
-the mean block 3..4 ms; the rest absorbs the scheduling delays of a busy box
-(tests/test_chain_realtime.py)."""
+this much queued audio: heard about 60 ms later plus the device's own latency
+(tests/test_chain_latency.py, an SNR change on the ``mic`` tap: <= 2914 frames at 48 kHz, the
+ring plus the noise's path to the microphone; 82 ms with JACK's two 512-frame periods; the issue
+asks <= 100 ms, an 80 ms ring would make it 102 ms). The worker starts a block when a block's
+room is free, so the ring still holds 40 ms then: the chain's slowest block (closing a DRED gap:
+vocoder, redundancy decoding, features of the audio played since the predictor last saw it)
+takes <= 18 ms of CPU, the mean block 3..4 ms; the rest absorbs the scheduling delays of a busy
+box (tests/test_chain_realtime.py; the worker runs at raised priority, dsp.chain.threads)."""
 _TAPS_PER_PHASE = 32
 _UPSAMPLER = scipy.signal.firwin(UP * _TAPS_PER_PHASE, 0.9 * FS_HZ / 2, fs=OUT_HZ) * UP
 
