@@ -13,6 +13,7 @@ from dsp.dred.receiver import DRED, PLC, REGULAR, receive
 from dsp.dred.receiver_stream import KEPT_PACKETS, TRIM_PACKETS, ReceiverStream
 from dsp.dred.sender import DredSettings, load_models
 from dsp.dred.sender_stream import STREAM_OFFSET_FRAMES, SenderStream
+from dsp.dred.window import SlidingArray
 from dsp.signals import speech_like
 
 FS = 16000
@@ -150,3 +151,18 @@ def test_a_long_stream_keeps_bounded_memory_and_the_same_output(sent):
     assert full.core.labels.start == 0 and full.core.out.size >= n * 320
     labels = full.core.labels[0:n]
     assert (labels == DRED).sum() > 100 and (labels == PLC).sum() > 100
+
+
+def test_a_sliding_array_is_addressed_by_absolute_position():
+    a = SlidingArray(np.float64, spare=4)
+    a.grow(10)
+    a[0:10] = np.arange(10)
+    a.trim(6)
+    assert a.start == 6 and a.size >= 10 and a.data.size <= 4 + 4
+    assert a[7] == 7 and list(a[6:9]) == [6, 7, 8]
+    a[8:10] += 1
+    assert list(a[8:10]) == [9, 10]
+    with pytest.raises(IndexError, match="trimmed"):
+        a[5:7]
+    with pytest.raises(IndexError, match="trimmed"):
+        a[5] = 1.0
