@@ -2,15 +2,18 @@
 streaming receiver equals `receive()` when no gap outlasts its buffer, and the streaming sender's
 redundancy is decoded into DRED frames."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from dsp.dred.features import compute_features
 from dsp.dred.features_stream import LATENCY_FRAMES, FeatureStream
 from dsp.dred.receiver import DRED, PLC, REGULAR, receive
-from dsp.dred.receiver_stream import ReceiverStream
+from dsp.dred.receiver_stream import KEPT_PACKETS, TRIM_PACKETS, ReceiverStream
 from dsp.dred.sender import DredSettings, load_models
 from dsp.dred.sender_stream import STREAM_OFFSET_FRAMES, SenderStream
+from dsp.dred.window import SlidingArray
 from dsp.signals import speech_like
 
 FS = 16000
@@ -98,3 +101,68 @@ def test_a_gap_longer_than_the_buffer_is_concealed_without_waiting(sent):
     assert np.all(np.isfinite(y)) and np.max(np.abs(y)) <= 1.0
     assert np.all(labels[50:66] == PLC)  # due before the next packet arrived: no DRED
     assert labels[70] == REGULAR and y.size == len(data) * 320
+
+
+class _Untrimmed(ReceiverStream):
+    """The stream keeping its whole decoded timeline (the reference for trimming)."""
+
+    def _trim(self) -> None:
+        pass
+
+
+def test_a_long_stream_keeps_bounded_memory_and_the_same_output(sent):
+    """3 minutes of packets (the 4 s clip tiled) with bursts of 1..12 lost packets (some
+    outlasting the 100 ms buffer), a few corrupt ones and neural PLC / DRED switched off and on:
+    the trimmed stream plays exactly what the untrimmed one does, in a bounded window."""
+    tx, packets, codec = sent
+    n = 9000
+    data = [packets[k % len(packets)].data for k in range(n)]
+    rng = np.random.default_rng(7)
+    mask = np.zeros(n, bool)
+    k = 20
+    while k < n:
+        mask[k:k + rng.integers(1, 13)] = True
+        k += int(rng.integers(15, 60))
+    for k in rng.choice(n, 20, replace=False):
+        data[k] = b"\x07garbage"
+    s, depth = DredSettings(), 5
+    switches = {3000: replace(s, neural_plc=False), 4500: replace(s, dred=False),
+                6000: s}
+    trimmed = ReceiverStream(s, tx.lookahead, depth, codec=codec)
+    full = _Untrimmed(s, tx.lookahead, depth, codec=codec)
+    kept = 0
+    for k in range(n):
+        if k in switches:
+            trimmed.update(switches[k])
+            full.update(switches[k])
+        packet = None if mask[k] else data[k]
+        a, b = trimmed.push(packet), full.push(packet)
+        if a is None:
+            assert b is None
+            continue
+        assert a[1] == b[1], k
+        np.testing.assert_allclose(a[0], b[0], atol=1e-9, rtol=0)
+        core = trimmed.core
+        kept = max(kept, core.n - core.labels.start)
+        assert core.out.data.size <= (core.labels.data.size + 1) * 320
+    assert trimmed.core.labels.start > n - 200  # it did trim, up to the end
+    assert kept <= depth + KEPT_PACKETS, kept
+    assert trimmed.core.parts.data.size <= depth + KEPT_PACKETS + TRIM_PACKETS
+    assert full.core.labels.start == 0 and full.core.out.size >= n * 320
+    labels = full.core.labels[0:n]
+    assert (labels == DRED).sum() > 100 and (labels == PLC).sum() > 100
+
+
+def test_a_sliding_array_is_addressed_by_absolute_position():
+    a = SlidingArray(np.float64, spare=4)
+    a.grow(10)
+    a[0:10] = np.arange(10)
+    a.trim(6)
+    assert a.start == 6 and a.size >= 10 and a.data.size <= 4 + 4
+    assert a[7] == 7 and list(a[6:9]) == [6, 7, 8]
+    a[8:10] += 1
+    assert list(a[8:10]) == [9, 10]
+    with pytest.raises(IndexError, match="trimmed"):
+        a[5:7]
+    with pytest.raises(IndexError, match="trimmed"):
+        a[5] = 1.0

@@ -216,7 +216,8 @@ class ReceiverCore:
     """State of one receive pass: Opus decoder, output buffer (decoded timeline), predictor.
 
     :func:`receive` drives it over a whole stream; :class:`dsp.dred.receiver_stream.
-    ReceiverStream` packet by packet (it appends to ``parts`` and grows ``out``/``labels``)."""
+    ReceiverStream` packet by packet (``parts``, ``out`` and ``labels`` are then sliding
+    windows, :class:`dsp.dred.window.SlidingArray`, indexed by the same absolute positions)."""
 
     def __init__(self, parts: list[Packet | None], settings: DredSettings, lookahead: int,
                  codec: PayloadCodec | None, vocoder: FeatureVocoder | None,
@@ -362,11 +363,13 @@ class ReceiverCore:
         """Let the neural predictor see the features of played frames ``observed..t_end-1``
         now (they must be final). :func:`receive` leaves it to the next gap; a streaming
         receiver calls it between gaps, so that a gap after a long loss-free stretch does not
-        analyse all of it at once. Nothing without a predictor."""
-        if self.predictor is None or t_end <= self.observed:
+        analyse all of it at once. Without a predictor the frames count as seen: one switched
+        on later starts from the frames played after (and the stream keeps no older audio)."""
+        if t_end <= self.observed:
             return
-        for f in self._played_features(self.observed, t_end):
-            self.predictor.observe(f)
+        if self.predictor is not None:
+            for f in self._played_features(self.observed, t_end):
+                self.predictor.observe(f)
         self.observed = t_end
 
     def _vocode(self, s: int, e: int, dred: np.ndarray | None, d0: int, d1: int,

@@ -9,17 +9,30 @@ packet after a gap conceals the gap (LBRR for its last frame, DRED as far back a
 packet's redundancy reaches, PLC for the rest) and is decoded. A gap longer than the buffer cannot
 wait for its DRED: when its first frame is due, the frames lost so far are concealed without it
 (PLC), and the packets lost after them start a new gap. So when no gap outlasts the buffer the
-output equals ``receive``'s (tests/test_dred_stream.py), provided also that no loss-free stretch
-is longer than :data:`CATCH_UP_PACKETS`: after that many packets without a gap the neural
-predictor is shown the audio played so far (``ReceiverCore.observe_played``), which bounds the
-work a later gap does at once (``receive`` shows it everything at the next gap).
+output equals ``receive``'s (tests/test_dred_stream.py), provided also that the predictor is never
+:data:`CATCH_UP_PACKETS` behind: once the audio decoded since the last frame it saw (at a
+vocoded gap) is that long, the neural predictor is shown it (``ReceiverCore.observe_played``),
+which bounds the work a later gap does at once (``receive`` shows it everything at the next
+vocoded gap).
 
 Settings (LBRR, DRED, neural PLC) may change between pushes (:meth:`ReceiverStream.update`); the
-buffer depth is fixed for a stream. Memory grows with the stream (the decoded timeline is kept,
-8 bytes a sample: about 7.7 MB a minute).
+buffer depth is fixed for a stream. While neural PLC is off the predictor skips the audio played
+(a predictor switched back on starts from the audio played after it).
+
+Memory is bounded: the decoded timeline, labels and packets are :class:`dsp.dred.window.
+SlidingArray` windows from which everything before what a later packet can still reach is
+dropped (:meth:`ReceiverStream.reach`: the frames not yet played, the vocoder's context and the
+pitch history before the earliest span a gap can still vocode, and the audio the predictor has not
+yet seen, at most :data:`CATCH_UP_PACKETS` behind). Trimming changes no output
+(tests/test_dred_stream.py); at most ``depth + ``:data:`KEPT_PACKETS` (85) packets are kept,
+2.6 KB each (decoded audio, float64) plus :data:`TRIM_PACKETS` of spare room to grow into:
+under 0.5 MB for a 1 s buffer, whatever the stream's length. The seam lags are those of the last
+:data:`SEAM_LAGS_KEPT` gaps.
 """
 
 from __future__ import annotations
+
+from collections import deque
 
 import numpy as np
 
@@ -27,7 +40,10 @@ from dsp.dred.features import FRAME_SIZE
 from dsp.dred.opus import FRAME_SAMPLES
 from dsp.dred.packet import PacketError, unpack_packet
 from dsp.dred.receiver import (
+    ALIGN,
+    CONTEXT_FRAMES,
     FADE,
+    PITCH_HISTORY_FRAMES,
     FeatureVocoder,
     Predictor,
     ReceiverCore,
@@ -36,9 +52,15 @@ from dsp.dred.receiver import (
     load_vocoder,
 )
 from dsp.dred.sender import DredSettings, PayloadCodec
+from dsp.dred.window import SlidingArray
 
 CATCH_UP_PACKETS = 25  # 0.5 s: the catch-up analyses at most this much audio at once
 MARGIN_FRAMES = 2  # the newest frames' analysis window reaches past the decoded audio
+TRIM_PACKETS = 50  # the windows are trimmed once this much (1 s) can go: one copy a second
+SEAM_LAGS_KEPT = 64
+KEPT_PACKETS = CATCH_UP_PACKETS + TRIM_PACKETS + 10
+"""Packets kept beyond the buffer's ``depth``: the predictor's catch-up, the vocoder context and
+pitch history (+-28 packets before the next frame to play), and the packets awaiting a trim."""
 
 
 class ReceiverStream:
@@ -55,11 +77,13 @@ class ReceiverStream:
         self.core = ReceiverCore([], s, int(lookahead), codec or load_codec(),
                                  vocoder or load_vocoder(),
                                  self.predictor if s.neural_plc else None)
-        self.core.out = np.zeros(64 * FRAME_SAMPLES)
+        self.core.out = SlidingArray(np.float64, spare=TRIM_PACKETS * FRAME_SAMPLES)
+        self.core.labels = SlidingArray(np.int8, spare=TRIM_PACKETS)
+        self.core.parts = SlidingArray(object, fill=None, spare=TRIM_PACKETS)
+        self.core.seam_lags = deque(maxlen=SEAM_LAGS_KEPT)
         self.gap_start: int | None = None
         self.n_gaps = 0
         self.emitted = 0
-        self.caught_up = 0  # packet of the last catch-up or gap (the predictor saw up to it)
 
     @property
     def settings(self) -> DredSettings:
@@ -80,17 +104,36 @@ class ReceiverStream:
                 part = unpack_packet(data)
             except PacketError:  # a packet that cannot be parsed is as good as lost
                 core.corrupt.add(core.n)
-        core.parts.append(part)
         core.n += 1
-        need = core.n * FRAME_SAMPLES + FADE
-        if core.out.size < need:
-            core.out = np.concatenate([core.out, np.zeros(max(need, core.out.size))])
-        if core.labels.size < core.n:
-            core.labels = np.concatenate([core.labels, np.zeros(max(core.n, 64), np.int8)])
+        core.parts.grow(core.n)
+        core.parts[core.n - 1] = part
+        core.labels.grow(core.n)
+        core.out.grow(core.n * FRAME_SAMPLES + FADE)
         return core.n - 1
 
+    def reach(self) -> int:
+        """First packet any later push or flush may read or write (its decoded-timeline frame,
+        label or bytes): the vocoded span of a gap starts at the earliest at the next frame to
+        play; its vocoder context and pitch history, and the played audio the predictor has not
+        seen (all analysed by the gap), lie before it."""
+        core = self.core
+        t_s = max((FRAME_SAMPLES * self.emitted - core.lookahead) // FRAME_SIZE, 0)
+        first = max(min(core.observed, t_s - CONTEXT_FRAMES) - PITCH_HISTORY_FRAMES, 0)
+        sample = min(FRAME_SIZE * first + core.lookahead, FRAME_SAMPLES * self.emitted - ALIGN)
+        return max(sample, 0) // FRAME_SAMPLES
+
+    def _trim(self) -> None:
+        """Drop the packets before :meth:`reach` once there are ``TRIM_PACKETS`` of them."""
+        core = self.core
+        base = self.reach()
+        if base - core.labels.start < TRIM_PACKETS:
+            return
+        core.parts.trim(base)
+        core.labels.trim(base)
+        core.out.trim(base * FRAME_SAMPLES)
+        core.corrupt = {k for k in core.corrupt if k >= base}
+
     def _close_gap(self, end: int) -> None:
-        self.caught_up = end
         self.core.gap(self.gap_start, end, seed=self.n_gaps)
         self.n_gaps += 1
         self.gap_start = None
@@ -107,16 +150,17 @@ class ReceiverStream:
             self._close_gap(k)
         else:
             self.core.regular(k)
-            if k - self.caught_up >= CATCH_UP_PACKETS:
-                self.caught_up = k
-                end = (FRAME_SAMPLES * (k + 1) - self.core.lookahead) // FRAME_SIZE
-                self.core.observe_played(end - MARGIN_FRAMES)
+            end = (FRAME_SAMPLES * (k + 1) - self.core.lookahead) // FRAME_SIZE - MARGIN_FRAMES
+            if end - self.core.observed >= 2 * CATCH_UP_PACKETS:
+                self.core.observe_played(end)
         due = k - self.depth
         if due < 0:
             return None
         if self.gap_start is not None and self.gap_start <= due:
             self._close_gap(k + 1)  # no packet after it yet: conceal what is lost so far
-        return self._emit()
+        frame = self._emit()
+        self._trim()
+        return frame
 
     def flush(self) -> list[tuple[np.ndarray, int]]:
         """End of stream: conceal an open gap and return the frames still buffered."""
