@@ -193,6 +193,26 @@ def test_awb_chain_writes_every_tap_and_the_report(files, tmp_path, capsys):
     assert "output: PESQ-WB" in capsys.readouterr().out
 
 
+def test_written_taps_are_level_safe_and_the_report_says_what_the_limiter_did(tmp_path):
+    from workbench.jobs.chain import _write
+
+    t = np.arange(FS) / FS
+    loud, quiet = 2.0 * np.sin(2 * np.pi * 300 * t), 0.1 * np.sin(2 * np.pi * 300 * t)
+    req = ChainRequest(scene=load_scene("default"), talker=tmp_path / "t.wav",
+                       noise=tmp_path / "n.wav", settings=ChainSettings(),
+                       out_dir=tmp_path / "out")
+    doc = {}
+    _write(req, {"mic": loud, "clean": quiet, "lossy": np.zeros(FS)}, doc)
+    mic, _ = sf.read(str(tmp_path / "out" / "mic.wav"))
+    clean, _ = sf.read(str(tmp_path / "out" / "clean.wav"))
+    assert np.max(np.abs(mic)) <= 10 ** (-1 / 20) + 1e-9
+    assert np.array_equal(clean, quiet.astype(np.float32))  # under the ceiling: untouched
+    lv = json.loads((tmp_path / "out" / "report.json").read_text())["levels"]
+    assert lv["mic"]["peak_before_dbfs"] == pytest.approx(6.02, abs=0.01)
+    assert lv["mic"]["limited_db"] > 6.0 and lv["clean"]["limited_db"] == 0.0
+    assert lv["lossy"]["peak_dbfs"] is None  # silence
+
+
 def test_awb_chain_options_reach_the_chain(files, tmp_path):
     out = tmp_path / "run"
     assert _cli(files, out, "--loss", "ge:0.2,8", "--dred-kbps", "8", "--no-neural-plc",

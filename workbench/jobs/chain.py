@@ -9,8 +9,10 @@ float WAV (16 kHz; ``ears`` stereo; all aligned with the clean talker at the mic
 ``report.json`` into the output folder, all or nothing (`sim.outputs.batch`). The report:
 ``stages`` = {tap: {"pesq_wb", "stoi"}} against the clean talker at the microphone (direct path),
 in chain order, the far end's ``output`` last; ``counters`` = frames {"regular", "lbrr", "dred",
-"plc"}; ``kbps`` = {"opus", "dred", "total"}; ``latency_ms``; ``real_time_factor``; and the
-settings, DRED reach and loss statistics. Nothing is written when an input is refused.
+"plc"}; ``kbps`` = {"opus", "dred", "total"}; ``latency_ms``; ``real_time_factor``; ``levels``
+= {tap: sample peaks before/after the −1 dBFS safety limiter every written tap goes through (a
+tap under it is written unchanged) and the reduction}; and the settings, DRED reach and loss
+statistics. Nothing is written when an input is refused.
 """
 
 from __future__ import annotations
@@ -136,14 +138,31 @@ def run(request: ChainRequest, state: TaskState | None = None) -> ChainOutcome:
     return ChainOutcome(taps=result.taps, report=doc, files=files)
 
 
+def _db(value: float) -> float | None:
+    """dBFS for JSON: None for silence (−inf)."""
+    return round(value, 2) if np.isfinite(value) else None
+
+
 def _write(req: ChainRequest, taps: dict[str, np.ndarray], doc: dict) -> list[Path]:
+    """Each tap through the −1 dBFS safety limiter (a tap under it is written bit for bit, as
+    the live graph made it) and report.json with what the limiter did per tap (`levels`)."""
     from dsp.audio_io import write_audio
+    from dsp.limiter import limit_file
     from sim.outputs import batch, write_text
 
     req.out_dir.mkdir(parents=True, exist_ok=True)
-    files = []
+    files, levels = [], {}
+    safe = {}
+    for name, x in taps.items():
+        y, lim = limit_file(x.reshape(len(x), -1), FS_HZ)
+        safe[name] = y.reshape(x.shape)
+        levels[name] = {"peak_before_dbfs": _db(lim.peak_before_dbfs),
+                        "peak_dbfs": _db(lim.peak_dbfs),
+                        "limited_db": round(lim.reduction_db, 2),
+                        "limited_samples": lim.limited_samples}
+    doc["levels"] = levels
     with batch():
-        for name, x in taps.items():
-            files.append(write_audio(req.out_dir / f"{name}.wav", x, FS_HZ, subtype="FLOAT"))
+        for name, y in safe.items():
+            files.append(write_audio(req.out_dir / f"{name}.wav", y, FS_HZ, subtype="FLOAT"))
         files.append(write_text(req.out_dir / "report.json", json.dumps(doc, indent=1) + "\n"))
     return files
