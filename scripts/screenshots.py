@@ -172,21 +172,8 @@ def _save_and_close(window, path: Path, settle, widget=None) -> Path | None:
 
 def design_screenshot(args, app, settle, scratch: Path, width: int, height: int) -> Path | None:
     """design-dark.png: the design of `args.design_scene` with `args.design_method`."""
-    import time
 
-    from PySide6.QtCore import QSettings
-
-    from workbench.gui.app import build_window
-    from workbench.gui.shell.theme import apply_theme
-
-    apply_theme(app, "dark")
-    QSettings().remove("window/state")  # the default dock layout, not the last window's
-    window = build_window(args.design_scene, recovery_dir=scratch / "recovery",
-                          offer_recovery=False)
-    window.set_theme("dark")
-    window.resize(width, height)
-    window.show()
-    settle()
+    window = _dark_window(app, settle, scratch, args.design_scene, width, height)
     controller = window.design.controller
     controller.set_params(method=args.design_method)
     deadline = time.monotonic() + 60
@@ -265,9 +252,8 @@ def renderer_screenshot(args, app, settle, scratch: Path, width: int,
     return _save_and_close(window, args.out / "renderer-dark.png", settle)
 
 
-def _bottom_panel_window(args, app, settle, scratch: Path, width: int, height: int):
-    """The dark window on `args.scene` in the default layout, with the design's plot docks
-    stepped aside so a bottom panel gets the row's width."""
+def _dark_window(app, settle, scratch: Path, scene: str, width: int, height: int):
+    """The dark window on `scene` in the default dock layout (not the last window's)."""
     from PySide6.QtCore import QSettings
 
     from workbench.gui.app import build_window
@@ -275,11 +261,18 @@ def _bottom_panel_window(args, app, settle, scratch: Path, width: int, height: i
 
     apply_theme(app, "dark")
     QSettings().remove("window/state")
-    window = build_window(args.scene, recovery_dir=scratch / "recovery", offer_recovery=False)
+    window = build_window(scene, recovery_dir=scratch / "recovery", offer_recovery=False)
     window.set_theme("dark")
     window.resize(width, height)
     window.show()
     settle(0.5)
+    return window
+
+
+def _bottom_panel_window(args, app, settle, scratch: Path, width: int, height: int):
+    """The dark window on `args.scene` with the design's plot docks stepped aside, so a bottom
+    panel gets the row's width."""
+    window = _dark_window(app, settle, scratch, args.scene, width, height)
     for dock in (window.design.polar_dock, window.design.map_dock):
         dock.hide()
     return window
@@ -343,16 +336,8 @@ def device_screenshot(args, app, settle, scratch: Path, width: int, height: int)
     from dataclasses import replace
 
     from sim.directivity import Piston
-    from workbench.gui.app import build_window
-    from workbench.gui.shell.theme import apply_theme
 
-    apply_theme(app, "dark")
-    window = build_window(args.design_scene, recovery_dir=scratch / "recovery",
-                          offer_recovery=False)
-    window.set_theme("dark")
-    window.resize(width, height)
-    window.show()
-    settle()
+    window = _dark_window(app, settle, scratch, args.design_scene, width, height)
     scene = window.document.scene
     drivers = list(scene.device.drivers)
     drivers[0] = replace(drivers[0], directivity=Piston(radius_m=0.025), axis_deg=(30.0, 0.0))
