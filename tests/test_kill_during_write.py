@@ -106,10 +106,13 @@ def _contents(folder: Path) -> dict:
     return {p.name: _content(p) for p in folder.iterdir() if not p.name.startswith(".")}
 
 
-def _kill_after_first_write(args: list[str], delay_s: float) -> None:
+def _kill_after_first_write(args: list[str], delay_s: float, after_commit: bool = False) -> None:
+    """SIGKILL `delay_s` after the child's first write, or after its first committed batch."""
     proc = subprocess.Popen([sys.executable, "-c", *args], stdout=subprocess.PIPE)
     try:
         assert proc.stdout.readline() == b"write\n"
+        while after_commit and proc.stdout.readline() != b"committed\n":
+            pass
         time.sleep(delay_s)
         proc.send_signal(signal.SIGKILL)
     finally:
@@ -165,8 +168,13 @@ def test_export_of_every_format_killed_at_random_instants(tmp_path):
     shutil.copytree(ref_old, work)
     rng = np.random.default_rng(12)
     seen_new = 0
-    for delay in rng.uniform(0.0, 2.5 * span, 8):
-        _kill_after_first_write(args, float(delay))
+    # Random instants over the first batches, and two kills just after the first batch's
+    # renames, in the old batch's writes: those must show the new files (a random draw alone
+    # can miss that window on a loaded machine).
+    kills = [(d, False) for d in rng.uniform(0.0, 2.5 * span, 6)]
+    kills += [(d, True) for d in rng.uniform(0.0, 0.05 * span, 2)]
+    for delay, after_commit in kills:
+        _kill_after_first_write(args, float(delay), after_commit)
         seen_new += _check_whole(work, old, new)[1]
     assert seen_new > 0  # the kills did land after writes, not only before them
 
