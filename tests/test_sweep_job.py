@@ -11,6 +11,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import numpy as np
 import pytest
@@ -19,6 +21,7 @@ from conftest import REPO
 from dsp.sweep.case import run_case, shared_data
 from dsp.sweep.results import finished_cases, read_results
 from dsp.sweep.spec import spec_from_dict
+from sim.task import TaskState
 from workbench.cli.main import main
 from workbench.jobs.sweep import SweepRequest, _start_method, run
 
@@ -42,15 +45,28 @@ def test_cluster_sweep_equals_serial_records_failures_and_reports(tmp_path):
     # 20 cases; x = 5.5 m puts the listener outside the 5 m room in 5 of them.
     spec = _spec(tmp_path, {"listeners[0].position[0]": {"grid": [2.0, 2.5, 3.0, 5.5]},
                             "listeners[0].head_radius": {"normal": [0.0875, 0.006], "n": 5}})
-    notes = []
+    notes, pages = [], []
+
+    def fetch_dashboard(fraction, message):  # while the sweep runs: the page Dask serves
+        if not pages:
+            url = next(n for n in notes if n.startswith("Dask dashboard: ")).split()[2]
+            try:
+                with urllib.request.urlopen(url, timeout=10) as answer:
+                    pages.append((answer.status, answer.read().decode()))
+            except urllib.error.HTTPError as e:
+                pages.append((e.code, ""))
+
     cluster = run(SweepRequest(spec=spec, out=tmp_path / "cluster.parquet", workers=2,
-                               batch_cases=6, notify=notes.append))
+                               batch_cases=6, notify=notes.append),
+                  TaskState(fetch_dashboard))
     serial = run(SweepRequest(spec=spec, out=tmp_path / "serial.parquet", serial=True))
     assert cluster.mode == "local cluster, 2 workers" and cluster.dashboard
     # The dashboard's address, and whether it is only Dask's "needs bokeh" page.
     dashboard = next(n for n in notes if n.startswith("Dask dashboard: "))
     assert dashboard.startswith(f"Dask dashboard: {cluster.dashboard}")
     assert ("needs bokeh" in dashboard) == (importlib.util.find_spec("bokeh") is None)
+    if importlib.util.find_spec("bokeh") is not None:  # the dashboard, joined after start-up
+        assert pages[0][0] == 200 and "bokeh" in pages[0][1].lower(), pages[0][0]
     for o in (cluster, serial):
         assert (o.n_cases, o.n_computed, o.n_failed, o.n_resumed) == (20, 20, 5, 0)
     a, info = read_results(tmp_path / "cluster.parquet")

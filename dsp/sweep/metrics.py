@@ -36,7 +36,10 @@ from sim.task import TaskState
 BAND_HZ = report_grid().centres_hz
 """Band centres (B,) of every metric, Hz."""
 _ITD_FREQS_HZ = np.linspace(ITD_BAND_HZ[0], ITD_BAND_HZ[1], 64)
-_DTFT_BLOCK = 4096  # taps per block of the room IRs' DTFT (bounds the matrix to ~56 MB)
+_DTFT_BLOCK = 512
+"""Taps per block of the room IRs' DTFT: its cached cos/sin matrix, 512 × 2·432 float64 (3.5
+MB), stays in cache beside a second sweep worker's; at 4096 taps (28 MB) two workers' matrices
+overflowed the shared L3 and each case waited on memory."""
 
 
 def _dtft(ir: np.ndarray, fs_hz: float, freqs_hz: np.ndarray) -> np.ndarray:

@@ -126,7 +126,7 @@ def _interp_hist(hist: np.ndarray, n: int) -> np.ndarray:
 
 
 _BAND_GAINS: dict[tuple, np.ndarray] = {}
-_IMPULSE_ANALYSES: dict[tuple, tuple] = {}
+_BAND_SYNTHESES: dict[tuple, np.ndarray] = {}
 
 
 def _bank_key(bank) -> tuple:
@@ -257,20 +257,23 @@ def _ism_inputs(room, m: int, s: int) -> dict:
 
 def attenuation_filters(bank, amplitudes: np.ndarray, min_phase: bool) -> np.ndarray:
     """pra's ``bank.synthesis(amplitudes, min_phase)`` for amplitudes (N, n_bands): filters
-    (N, bank.n_fft) with those band levels. pra analyses a centred impulse per row; all rows'
-    analyses are the same, so one is analysed (once per filter bank) and broadcast (same
-    values: the synthesis and the minimum-phase step work row by row)."""
+    (N, bank.n_fft) with those band levels. pra analyses a centred impulse per row, scales
+    each band's coefficients by the row's amplitude and synthesises every row. The synthesis
+    is linear and the analysis the same for every row, so each band's synthesis of the
+    impulse is computed once per filter bank (`_BAND_SYNTHESES`, (n_bands, n_fft)) and a row
+    is its amplitudes times them: a (N, n_bands) × (n_bands, n_fft) product instead of
+    N × n_bands FFTs of twice the length (the same values to rounding; the minimum-phase
+    step works row by row)."""
     from pyroomacoustics.acoustics import magnitude_response_to_minimum_phase
 
     n = bank.n_fft
     key = (*_bank_key(bank), amplitudes.dtype.str)
-    if key not in _IMPULSE_ANALYSES:
+    if key not in _BAND_SYNTHESES:
         impulse = np.zeros((1, n), dtype=amplitudes.dtype)
         impulse[0, n // 2] = 1.0
-        _IMPULSE_ANALYSES[key] = bank.wavelet_analysis(impulse)
-    signal, params = _IMPULSE_ANALYSES[key]
-    scaled = [w * amplitudes[:, [b]] for b, w in enumerate(signal[:amplitudes.shape[-1]])]
-    ir = bank.wavelet_synthesis(scaled, params).sum(axis=-1)
+        signal, params = bank.wavelet_analysis(impulse)
+        _BAND_SYNTHESES[key] = bank.wavelet_synthesis(signal, params)[0].T.copy()
+    ir = amplitudes @ _BAND_SYNTHESES[key][:amplitudes.shape[-1]]
     if not min_phase:
         return ir
     return magnitude_response_to_minimum_phase(np.abs(np.fft.rfft(ir, axis=-1)), n, axis=-1,

@@ -172,6 +172,15 @@ def _dashboard_note() -> str:
     return ""
 
 
+def _connect_dashboard(dask_scheduler) -> None:
+    """Add the bokeh dashboard to a scheduler started with ``dashboard=False`` (on the
+    scheduler's event loop, where Dask's own start-up connects it)."""
+    import distributed.dashboard.scheduler
+
+    distributed.dashboard.scheduler.connect(dask_scheduler.http_application,
+                                            dask_scheduler.http_server, dask_scheduler)
+
+
 def _check_reachable(address: str, timeout_s: float) -> None:
     """Fail fast on a tcp:// scheduler that refuses connections (Dask would retry until its
     timeout); other schemes are left to Dask."""
@@ -206,6 +215,7 @@ class _Dask:
         from dask.distributed import Client, LocalCluster
 
         self.cluster = None
+        self._defer_dashboard = False
         if scheduler is None:
             n = workers or os.cpu_count() or 1
             start_method = _start_method()
@@ -213,9 +223,15 @@ class _Dask:
                 import_engine(engine)
             # Worker logs are silenced: a failing case is recorded with its error, a dying
             # worker as its cases' error, and shutdown races would print tracebacks.
+            # With bokeh, the scheduler's HTTP server starts bare and the dashboard joins it
+            # once the first tasks are out (`_connect_dashboard`): importing bokeh takes
+            # ~0.3 s that the workers would otherwise wait for.
+            self._defer_dashboard = not _dashboard_note()
             with dask.config.set(_local_worker_config(start_method)):
                 self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                             dashboard_address=":0",
+                                            scheduler_kwargs={"dashboard": not
+                                                              self._defer_dashboard},
                                             silence_logs=logging.CRITICAL)
             self.mode = f"local cluster, {n} worker{'s' if n > 1 else ''}"
             self.client = Client(self.cluster)
@@ -247,6 +263,9 @@ class _Dask:
                 while len(running) < IN_FLIGHT * n_threads and (part := next(chunks, None)):
                     fut = self.client.submit(run_cases, shared_f, part, pure=False)
                     running[fut] = (part, time.monotonic())
+                if self._defer_dashboard:
+                    self._defer_dashboard = False
+                    self.client.run_on_scheduler(_connect_dashboard)
                 if not running:
                     return
                 try:
