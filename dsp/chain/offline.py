@@ -35,7 +35,13 @@ class OfflineRun:
 
     def quality(self) -> dict[str, dict]:
         """PESQ-WB / STOI of every scored tap against the clean talker (slow)."""
-        return stage_quality(self.taps, dict.fromkeys(self.taps, 0), SCORED, REFERENCE)
+        return aligned_quality(self.taps)
+
+
+def aligned_quality(taps: dict[str, np.ndarray]) -> dict[str, dict]:
+    """PESQ-WB / STOI of every scored tap in ``taps`` (aligned with the clean talker, as
+    :class:`OfflineRun` holds them; other taps may be left out) against the clean talker."""
+    return stage_quality(taps, dict.fromkeys(taps, 0), SCORED, REFERENCE)
 
 
 def run_offline(graph: ChainGraph, n_samples: int | None = None,

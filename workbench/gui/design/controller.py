@@ -10,9 +10,13 @@ map) measured 0.2 s for 2 drivers and 0.45 s for 8 on the 2-core development mac
 more than a frame, so it runs in a worker thread (`JobRunner`), one at a time, and the GUI
 stays responsive. Requests coalesce: a change (every mouse move of a drag pushes one) only
 marks the design dirty and schedules a check on the next event-loop turn; a redesign then
-starts with the *latest* scene and parameters if none is running, otherwise as soon as the
-running one ends. A drag therefore redesigns back to back, each time for where the item is
-at that moment.
+starts with the *latest* scene and parameters if none is running, otherwise `FOLLOW_PAUSE_MS`
+after the running one ends. A drag therefore redesigns again and again, each time for where
+the item is at that moment. The pause is for the event loop: each result redraws every shown
+design plot on the GUI thread (about 40 ms of its time, paints included), and a redesign
+thread that never rests takes the GIL from it for as long again; back to back, with the voice
+chain running, a listener's drag held the event loop 86–163 ms at a time (36–66 ms of it the
+program's own doing), with the pause 31–108 ms (30–43 ms).
 
 Which result is shown: never one older than what is shown (a newer result or a refusal), and
 never one of another method than the current one (those are dropped as stale). A result for
@@ -55,6 +59,12 @@ METHOD_PRESETS: tuple[tuple[str, dict], ...] = (
 """Design ▸ Presets: (menu text, DesignParams changes applied to the current parameters)."""
 
 
+FOLLOW_PAUSE_MS = 150
+"""Milliseconds between the end of a redesign and the start of the next one for a scene or
+parameters that moved on meanwhile (a drag, a slider): the results still follow the drag,
+about three times a second, and the event loop gets room between them."""
+
+
 def saved_method() -> str:
     return DESIGN_METHOD.get()
 
@@ -83,7 +93,6 @@ class DesignController(BusyFlag, QObject):
         self.runner = JobRunner(self)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
         self._timer.timeout.connect(self._kick)
         self._dirty = False
         self._force = False
@@ -152,7 +161,7 @@ class DesignController(BusyFlag, QObject):
             return
         self._active = active
         if active and self._dirty:
-            self._timer.start()
+            self._schedule()
 
     def set_auto(self, auto: bool) -> None:
         """Redesign on every change (True) or only on `redesign_now` (F6)."""
@@ -171,8 +180,14 @@ class DesignController(BusyFlag, QObject):
         if o is not None and o.current and not self._made_for_now(o):
             o.current = False
         if self._active or force:
-            self._timer.start()
+            self._schedule()
             self._set_busy(True)  # pending counts as busy: "updating…", no export
+
+    def _schedule(self) -> None:
+        """Check on the next event-loop turn, unless a check is due already (a pause after a
+        redesign is never cut short)."""
+        if not self._timer.isActive():
+            self._timer.start(0)
 
     def redesign_now(self) -> None:
         self.request(force=True)
@@ -247,7 +262,7 @@ class DesignController(BusyFlag, QObject):
 
     def _on_done(self) -> None:
         if self._dirty:
-            self._timer.start()
+            self._timer.start(FOLLOW_PAUSE_MS)
         else:
             self._set_busy(False)
 
