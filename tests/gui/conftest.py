@@ -8,8 +8,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any Qt import
 from dataclasses import dataclass, field
 
 import pytest
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtCore import QEvent, QSettings
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from workbench.gui.app import build_window, configure_application
 from workbench.gui.shell import recovery
@@ -42,14 +42,27 @@ class Dialogs:
 
 @pytest.fixture(autouse=True)
 def collect_garbage_between_tests():
-    """No automatic garbage collection during a GUI test, one full collection after it (set up
-    first, torn down last: after qtbot has closed the test's widgets). A collection that ran
-    inside Qt's event loop while a job thread was busy segfaulted once; this keeps the wrappers
-    of one test's widgets from being finalized in the middle of the next test's events."""
+    """No automatic garbage collection during a GUI test, one collection between two
+    tests (set up first: the previous test's fixtures are gone by then, its windows with
+    them). A collection that ran inside Qt's event loop while a job thread was busy segfaulted
+    once; this keeps the wrappers of one test's widgets from being finalized in the middle of
+    the next test's events.
+
+    What survives that collection is frozen (`gc.freeze`): the modules and caches all tests
+    share are then not walked again by every later collection (that walk was most of each
+    test's teardown), which only looks at what was made since. Frozen objects are still freed
+    by reference counting.
+
+    The widgets qtbot closed are deleted at teardown: qtbot calls `deleteLater()`, but
+    `processEvents()` outside an event loop never runs deferred deletes, so without this every
+    window of the session stayed alive (thousands of widgets each) and every later test got
+    slower (the theme re-polishes every widget, each event walks them)."""
+    gc.collect()
+    gc.freeze()
     gc.disable()
     yield
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.enable()
-    gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -153,7 +153,9 @@ def test_the_floor_map_is_a_toggleable_editor_overlay_cleared_by_a_new_shape_or_
         (values["listeners[0].position[0]"], values["listeners[0].position[1]"]))
     assert overlay.item.isVisible() and overlay.values_db.shape == (2, 3)
 
-    # A new sweep clears the map as it starts and shows its own when it finishes.
+    # A new sweep clears the map as it starts and shows its own when it finishes (Run is
+    # enabled again once the first job's thread has ended, just after its result showed).
+    qtbot.waitUntil(panel.run_button.isEnabled, timeout=10000)
     panel.table.cellWidget(0, 4).setValue(2)
     panel.folder_edit.setText(str(tmp_path / "second.parquet"))
     cleared = []
