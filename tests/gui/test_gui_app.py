@@ -209,3 +209,19 @@ def test_menus_and_toolbar_are_built_from_the_registry(window):
         assert action.text() == text, action_id
         assert action.shortcut().toString() == key, action_id
     assert registered["actionPathA"].shortcuts()[1].toString() == "A"
+
+
+def test_a_window_deleted_before_its_first_event_loop_turn_leaves_no_error(qtbot, tmp_path):
+    # Start-up work deferred to the first turn of the event loop (the renderer's audio report)
+    # must die with the window: a script or a test that builds a window and deletes it at once
+    # hit "Internal C++ object already deleted" there.
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    w = app.build_window(recovery_dir=tmp_path / "recovery")
+    w.close()
+    w.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    with qtbot.captureExceptions() as errors:
+        QApplication.processEvents()
+    assert not errors, errors

@@ -58,7 +58,7 @@ class PositionSlider(QSlider):
     def _on_action(self, action: int) -> None:
         # A click or key step: the value changes after this signal, so read it on the next turn.
         if action != QAbstractSlider.SliderAction.SliderMove.value:
-            QTimer.singleShot(0, lambda: self.seekRequested.emit(self.seconds()))
+            QTimer.singleShot(0, self, lambda: self.seekRequested.emit(self.seconds()))
 
 
 class AudioProblemBox(QFrame):

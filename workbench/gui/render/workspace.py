@@ -40,7 +40,8 @@ class RendererWorkspace(PanelDock):
         self.controller.message.connect(self._status)
         self.controller.audioProblemChanged.connect(self._report_audio)
         # After build_window's own PortAudio check (which would hide a device problem).
-        QTimer.singleShot(0, lambda: self._report_audio(self.controller.audio_problem))
+        # With self as context: dropped when the window is deleted before the event loop runs.
+        QTimer.singleShot(0, self, lambda: self._report_audio(self.controller.audio_problem))
 
     # -- files dropped on the window -------------------------------------------------------------
     def accepts_drop(self, mime) -> bool:
