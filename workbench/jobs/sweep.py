@@ -161,26 +161,6 @@ def _local_worker_config(start_method: str) -> dict:
             "distributed.scheduler.work-stealing": False}
 
 
-def _dashboard_note() -> str:
-    """"" when this process's scheduler serves the Dask dashboard, else why not (Dask then
-    answers its address with a page asking for bokeh; it tries the same import)."""
-    try:
-        import distributed.dashboard.scheduler  # noqa: F401
-    except ImportError as e:
-        why = "it needs bokeh ≥ 3.1, not installed" if e.name == "bokeh" else str(e)
-        return f" (no dashboard there: {why})"
-    return ""
-
-
-def _connect_dashboard(dask_scheduler) -> None:
-    """Add the bokeh dashboard to a scheduler started with ``dashboard=False`` (on the
-    scheduler's event loop, where Dask's own start-up connects it)."""
-    import distributed.dashboard.scheduler
-
-    distributed.dashboard.scheduler.connect(dask_scheduler.http_application,
-                                            dask_scheduler.http_server, dask_scheduler)
-
-
 def _check_reachable(address: str, timeout_s: float) -> None:
     """Fail fast on a tcp:// scheduler that refuses connections (Dask would retry until its
     timeout); other schemes are left to Dask."""
@@ -214,8 +194,10 @@ class _Dask:
         import dask.config
         from dask.distributed import Client, LocalCluster
 
+        from workbench.jobs import dask_dashboard
+
         self.cluster = None
-        self._defer_dashboard = False
+        self.dashboard_note = ""  # a remote scheduler's dashboard is its installation's
         if scheduler is None:
             n = workers or os.cpu_count() or 1
             start_method = _start_method()
@@ -223,18 +205,18 @@ class _Dask:
                 import_engine(engine)
             # Worker logs are silenced: a failing case is recorded with its error, a dying
             # worker as its cases' error, and shutdown races would print tracebacks.
-            # With bokeh, the scheduler's HTTP server starts bare and the dashboard joins it
-            # once the first tasks are out (`_connect_dashboard`): importing bokeh takes
-            # ~0.3 s that the workers would otherwise wait for.
-            self._defer_dashboard = not _dashboard_note()
+            # Without a usable bokeh Dask's own start-up serves its "needs bokeh" page there.
+            self.dashboard_note = dask_dashboard.note()
+            lazy = not self.dashboard_note
             with dask.config.set(_local_worker_config(start_method)):
                 self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                             dashboard_address=":0",
-                                            scheduler_kwargs={"dashboard": not
-                                                              self._defer_dashboard},
+                                            scheduler_kwargs={"dashboard": not lazy},
                                             silence_logs=logging.CRITICAL)
             self.mode = f"local cluster, {n} worker{'s' if n > 1 else ''}"
             self.client = Client(self.cluster)
+            if lazy:  # bokeh is imported when someone opens the address
+                self.client.run_on_scheduler(dask_dashboard.serve_on_first_visit)
         else:
             _check_reachable(scheduler, connect_timeout_s)
             try:
@@ -243,8 +225,6 @@ class _Dask:
                 raise SweepInputError(f"--scheduler {scheduler}: unreachable ({e})") from None
             self.mode = f"scheduler {scheduler}"
         self.dashboard = self.client.dashboard_link
-        # A remote scheduler's dashboard depends on its own installation.
-        self.dashboard_note = _dashboard_note() if scheduler is None else ""
 
     def results(self, shared: dict, cases: list[dict], state: TaskState | None,
                 timeout_s: float, group: int) -> Iterator[dict]:
@@ -263,9 +243,6 @@ class _Dask:
                 while len(running) < IN_FLIGHT * n_threads and (part := next(chunks, None)):
                     fut = self.client.submit(run_cases, shared_f, part, pure=False)
                     running[fut] = (part, time.monotonic())
-                if self._defer_dashboard:
-                    self._defer_dashboard = False
-                    self.client.run_on_scheduler(_connect_dashboard)
                 if not running:
                     return
                 try:
