@@ -36,6 +36,32 @@ callback never waits long for the worker to let go of the interpreter (measured 
 under load: fewer xruns than at 0.5 ms)."""
 
 
+class RealTimeInterpreter:
+    """While on: CPython's GIL switch interval at `SWITCH_INTERVAL_S` and, with `freeze_gc`,
+    the objects alive at `on` moved to the permanent generation the collector skips (a full
+    collection walks every live object while holding the GIL, 100+ ms in a big process: long
+    enough to make an audio callback miss its deadline). `off` restores both; either may be
+    called twice."""
+
+    def __init__(self, freeze_gc: bool = False):
+        self.freeze_gc = freeze_gc
+        self._saved_interval: float | None = None
+
+    def on(self) -> None:
+        if self._saved_interval is None:
+            self._saved_interval = sys.getswitchinterval()
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
+            if self.freeze_gc:
+                gc.freeze()
+
+    def off(self) -> None:
+        if self._saved_interval is not None:
+            sys.setswitchinterval(self._saved_interval)
+            self._saved_interval = None
+            if self.freeze_gc:
+                gc.unfreeze()
+
+
 class AudioUnavailable(RuntimeError):
     """No usable audio output; the message says why and offers offline rendering."""
 
@@ -192,7 +218,7 @@ class AudioEngine:
         self._worker: threading.Thread | None = None
         self._stop = threading.Event()
         self._listeners: list[Callable[[str, float], None]] = []
-        self._switch_interval = None
+        self._interpreter = RealTimeInterpreter(freeze_gc=True)
         # Counters written by the callback (ints: atomic) and by the worker.
         self.callbacks = 0
         self.short_reads = 0          # callbacks that found the ring short (worker too slow)
@@ -230,12 +256,7 @@ class AudioEngine:
         self.open()
         while self._ring.space >= self.player.block:  # start with a full ring
             self._produce()
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
-        # A full garbage collection walks every live object while holding the GIL (100+ ms
-        # in a big process), long enough to make the audio callback miss its deadline.
-        # Objects alive now move to a permanent generation the collector skips.
-        gc.freeze()
+        self._interpreter.on()
         self._stop.clear()
         self._worker = threading.Thread(target=self._work, name="audio-worker", daemon=True)
         self._worker.start()
@@ -251,10 +272,7 @@ class AudioEngine:
         if self._worker is not None:
             self._worker.join(timeout=2.0)
             self._worker = None
-        if self._switch_interval is not None:
-            sys.setswitchinterval(self._switch_interval)
-            self._switch_interval = None
-            gc.unfreeze()
+        self._interpreter.off()
 
     def __enter__(self) -> AudioEngine:
         self.start()

@@ -15,12 +15,11 @@ of it (tens of such waits made one display refresh of the panel take 80 ms). No 
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Callable
 
-from workbench.gui.audio.engine import SWITCH_INTERVAL_S
+from workbench.gui.audio.engine import RealTimeInterpreter
 
 
 class SilentEngine:
@@ -37,15 +36,14 @@ class SilentEngine:
         self.late_blocks = 0
         self.worker_max_ms = 0.0
         self.worker_error: BaseException | None = None
-        self._switch_interval: float | None = None
+        self._interpreter = RealTimeInterpreter()
 
     def start(self) -> None:
         """Start the worker (the player runs once it is told to play)."""
         if self._worker is not None:
             return
         self._stop.clear()
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        self._interpreter.on()
         self._worker = threading.Thread(target=self._work, name="chain-clock", daemon=True)
         self._worker.start()
 
@@ -55,9 +53,7 @@ class SilentEngine:
         if self._worker is not None:
             self._worker.join(timeout=2.0)
             self._worker = None
-        if self._switch_interval is not None:
-            sys.setswitchinterval(self._switch_interval)
-            self._switch_interval = None
+        self._interpreter.off()
 
     @property
     def running(self) -> bool:
