@@ -2,13 +2,16 @@
 the simulated driver → ear transfer of the listener designed for, and the design evaluated on it.
 
 Timing. A measurement's time axis is its own: the sweep's start, the interface's latency and,
-when the drivers were measured one after another, a different latency per driver. Only the
-timing *within* one driver's recording (left vs right ear: the ITD) is reliable. So each
-driver's ear pair is moved, as one, onto the simulated plant's time axis (`dsp.plant`: bulk
-delay τ0 removed): the delay that maximizes the cross-correlation with the simulated pair
-(both ears summed; 1/8 sample, refined by a parabola). The time between drivers is then the
-scene's geometry; misplacing a driver in the scene by 1 cm puts 29 µs between it and its true
-timing. The offsets found are reported (`AlignedPlant.offsets_s`).
+when the drivers were measured one after another, a different latency per driver. The plant is
+moved onto the simulated plant's time axis (`dsp.plant`: bulk delay τ0 removed) by the delay that
+maximizes its cross-correlation with the simulated plant (1/8 sample, refined by a parabola);
+the plant's `timing` (`dsp.plant_timing.PlantTiming`) says what shares one delay. GEOMETRY (the
+default): each driver's ear pair moved as one, so only the timing within one driver's recording
+(left vs right ear: the ITD) is the file's and the time between drivers is the scene's geometry
+(misplacing a driver in the scene by 1 cm puts 29 µs between it and its true timing). MEASURED:
+all drivers moved by one delay, so the file's time between drivers is kept (one synchronous
+capture; a latency differing per driver then stays in the plant). The offsets found are
+reported (`AlignedPlant.offsets_s`; all equal for MEASURED).
 
 Length. The aligned IRs keep `PRE_SAMPLES` before time zero (the onset's pre-ringing) and are cut
 to the design grid (n_fft = oversample · taps) with a `FADE_MS` half-cosine: a measured room
@@ -34,12 +37,12 @@ from dsp.fir import fir_response
 from dsp.params import DesignError
 from dsp.plant import Plant, design_plant, head_positions, listener_of, spread_samples
 from dsp.plant_files import MeasuredPlant
+from dsp.plant_timing import PlantTiming
 from sim.scene import Scene
 
 PRE_SAMPLES = 40
 """Samples kept before time zero of the aligned IRs (as the simulated IRs' `T0_SAMPLES`)."""
 FADE_MS = 1.0
-UPSAMPLE = 8
 
 
 @dataclass(eq=False)
@@ -49,7 +52,8 @@ class AlignedPlant:
     ir: (D, 2, n) sample k at time (k − PRE_SAMPLES)/fs after the bulk delay bulk_delay_s
     (s, τ0 of the simulated plant: the IRs at time t after emission are ir at t − τ0);
     offsets_s (D,): how much earlier each driver's pair was moved (file latency + the measured
-    arrival's difference from the scene's); fs_hz; measured: the plant.
+    arrival's difference from the scene's; all equal when `timing` is MEASURED); fs_hz;
+    measured: the plant.
     """
 
     ir: np.ndarray
@@ -57,6 +61,11 @@ class AlignedPlant:
     fs_hz: int
     measured: MeasuredPlant
     bulk_delay_s: float = 0.0
+
+    @property
+    def timing(self) -> PlantTiming:
+        """The timing the offsets were found by (the plant's)."""
+        return self.measured.timing
 
     def response(self, freqs_hz: np.ndarray, n_taps: int | None = None) -> np.ndarray:
         """Transfer (F, 2 ears, D) at freqs_hz (Hz) of the IRs, all of them (None) or the first
@@ -97,7 +106,8 @@ def check_measured(scene: Scene, plant: MeasuredPlant, method: str) -> None:
 
 @functools.lru_cache(maxsize=4)
 def align(scene: Scene, plant: MeasuredPlant, listener: int = 0) -> AlignedPlant:
-    """`plant` moved driver by driver onto the simulated plant of `listener` (module doc)."""
+    """`plant` moved onto the simulated plant of `listener`: driver by driver, or all drivers
+    by one delay, as its `timing` says (module doc)."""
     fs = scene.simulation.fs_hz
     n_ir = plant.ir.shape[-1]
     n = max(4096, 1 << int(np.ceil(np.log2(2 * (n_ir + PRE_SAMPLES)))))
@@ -105,26 +115,13 @@ def align(scene: Scene, plant: MeasuredPlant, listener: int = 0) -> AlignedPlant
     sim = design_plant(scene, f, listener)
     ref = np.transpose(sim.G, (2, 1, 0))  # (D, 2, F)
     spec = np.fft.rfft(plant.ir, n, axis=-1)
-    lags = np.array([_lag(np.sum(spec[d] * np.conj(ref[d]), axis=0), n)
-                     for d in range(spec.shape[0])])
+    lags = plant.timing.lags(np.sum(spec * np.conj(ref), axis=1), n)
     ir = np.fft.irfft(spec * np.exp(2j * np.pi * f * lags[:, None, None] / fs), n, axis=-1)
     ir = np.roll(ir, PRE_SAMPLES, axis=-1)
     for a in (ir, lags):
         a.flags.writeable = False  # shared by every design that hits the cache
     return AlignedPlant(ir=ir, offsets_s=lags / fs, fs_hz=fs, measured=plant,
                         bulk_delay_s=sim.bulk_delay_s)
-
-
-def _lag(cross: np.ndarray, n: int) -> float:
-    """Delay (samples, may be negative) at the peak of the cross-correlation whose spectrum
-    (rfft grid of n) is `cross`: upsampled by UPSAMPLE, refined by a parabola."""
-    xc = np.fft.irfft(cross, n * UPSAMPLE)
-    k = int(np.argmax(xc))
-    a, b, c = xc[k - 1], xc[k], xc[(k + 1) % xc.size]
-    den = a - 2 * b + c
-    frac = 0.5 * (a - c) / den if den < 0 else 0.0
-    lag = (k + frac) / UPSAMPLE
-    return lag - n if lag > n / 2 else lag
 
 
 def measured_design_plant(scene: Scene, freqs_hz: np.ndarray, plant: MeasuredPlant,
@@ -164,8 +161,8 @@ def measured_cancellation(scene: Scene, plant: MeasuredPlant, filters: FilterSet
 def plant_report(scene: Scene, plant: MeasuredPlant | None, listener_index: int = 0,
                  n_taps: int = 1024, oversample: int = 2) -> dict:
     """What the design report says of the plant: {"plant": "simulated"}, or "measured" with
-    the file, its SHA-256, its form, the per-driver offsets found (ms) and the energy the
-    design grid's window (oversample · n_taps) cut off (dB)."""
+    the file, its SHA-256, its form, its timing, the per-driver offsets found (ms) and the
+    energy the design grid's window (oversample · n_taps) cut off (dB)."""
     if plant is None:
         return {"plant": "simulated"}
     a = align(scene, plant, listener_index)

@@ -12,7 +12,9 @@ Two forms, one driver → (left ear, right ear) IR pair per driver of the device
 IRs are resampled to the scene's rate and scaled by the rate ratio so that the discrete transfer
 function Σ h[n] e^{-j2πfn/fs} keeps its level (a pure delay stays a unit sample). Every problem
 is one `PlantError` whose message starts with the file (or folder) and says what was expected.
-Writers go through `sim.outputs` (atomic; the WAV folder as one batch).
+A plant carries how its time axis is to be read (`dsp.plant_timing.PlantTiming`: the drivers
+measured one after another, or in one synchronous capture). Writers go through `sim.outputs`
+(atomic; the WAV folder as one batch).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+
+from dsp.plant_timing import PlantTiming
 
 SOFA_CONVENTION = "SingleRoomMIMOSRIR"
 SOFA_LEGACY = "MultiSpeakerBRIR"
@@ -52,9 +56,10 @@ class MeasuredPlant:
     sha256: str
     form: str
     files: tuple[Path, ...] = ()
+    timing: PlantTiming = PlantTiming.GEOMETRY
 
     def _key(self) -> tuple:
-        return (self.sha256, self.fs_hz, self.drivers)
+        return (self.sha256, self.fs_hz, self.drivers, self.timing)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, MeasuredPlant) and self._key() == other._key()
@@ -65,17 +70,18 @@ class MeasuredPlant:
     def to_dict(self) -> dict:
         """What a report says of it."""
         return {"plant": "measured", "plant_file": self.path, "plant_sha256": self.sha256,
-                "plant_form": self.form}
+                "plant_form": self.form, "plant_timing": self.timing.value}
 
     @property
     def label(self) -> str:
         return Path(self.path).name
 
 
-def read_measured_plant(path: str | Path, drivers: tuple[str, ...] | list[str],
-                        fs_hz: int) -> MeasuredPlant:
+def read_measured_plant(path: str | Path, drivers: tuple[str, ...] | list[str], fs_hz: int,
+                        timing: PlantTiming = PlantTiming.GEOMETRY) -> MeasuredPlant:
     """A folder of WAVs or a SOFA file (see the module doc) for a device whose drivers are
-    named `drivers` (device order), resampled to fs_hz. Raises PlantError."""
+    named `drivers` (device order), resampled to fs_hz, its time axis read by `timing`. Raises
+    PlantError."""
     p = Path(path)
     names = tuple(drivers)
     if not names:
@@ -90,7 +96,7 @@ def read_measured_plant(path: str | Path, drivers: tuple[str, ...] | list[str],
         raise PlantError(f"{p}: no such file or folder; expected a SOFA file"
                          f" ({SOFA_CONVENTION}) or a folder of <driver>.wav files")
     return MeasuredPlant(ir=ir, fs_hz=int(fs_hz), drivers=names, path=str(p), sha256=digest,
-                         form=form, files=tuple(files))
+                         form=form, files=tuple(files), timing=timing)
 
 
 def _resampled(ir: np.ndarray, fs_in: float, fs_out: int, name: str) -> np.ndarray:

@@ -8,10 +8,11 @@ the band energy at ∓90°) and lobe_deviation_db (largest |level − on-axis| o
 500 Hz–2 kHz); virtualizer: itd_error_us and ild_error_db {band_hz, left, right} (device vs
 the reference-stereo-pair preset at the sweet spot, 200 Hz–8 kHz), plus the fit error of the
 virtualization filters. Every report: plant ("simulated" or "measured", with plant_file,
-plant_sha256, plant_form, plant_offsets_ms, plant_window_loss_db: `dsp.measured_plant`); a
-design on a measured plant also cancellation_simulated_db, the same design on the simulated
-plant (cancellation_db is on the measured one; the probe, the maps and the virtualizer's
-ITD/ILD figures need other head positions than the one measured and stay on the simulation).
+plant_sha256, plant_form, plant_timing ("geometry" or "measured": `dsp.plant_timing`),
+plant_offsets_ms, plant_window_loss_db: `dsp.measured_plant`); a design on a measured plant
+also cancellation_simulated_db, the same design on the simulated plant (cancellation_db is on
+the measured one; the probe, the maps and the virtualizer's ITD/ILD figures need other head
+positions than the one measured and stay on the simulation).
 Every report also: latency {"outputs": per driver feed, the total
 latency (modelling delay + bulk FIR delay) in samples and ms, `FilterSet.latency`}; beam: rtf
 {reference_driver, realization_error_db, relative_delay_samples, latency} of the RTF form

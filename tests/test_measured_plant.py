@@ -12,6 +12,7 @@ import pytest
 import sofar
 from conftest import shared_file
 
+from dsp.analysis import cancellation
 from dsp.design import redesign
 from dsp.measured_plant import align
 from dsp.params import DesignError, DesignParams
@@ -22,6 +23,7 @@ from dsp.plant_files import (
     write_plant_sofa,
     write_plant_wavs,
 )
+from dsp.plant_timing import PlantTiming
 from dsp.report import build_report
 from dsp.summary import CANCELLATION_BAND_HZ
 from sim.scene import Driver, Hrtf
@@ -189,6 +191,88 @@ def test_a_plant_for_another_device_or_the_beam_is_refused(pair, trio, tmp_path)
         redesign(scene, DesignParams(method="beam", plant=plant))
 
 
+# --- timing between drivers: the scene's geometry or the file's --------------------------------
+
+LATENCY_S = 3.7e-3
+"""A measurement's latency (the interface's, the sweep's start): not a whole sample count."""
+
+
+def late(ir: np.ndarray, latency_s) -> np.ndarray:
+    """ir (D, 2, N) delayed by latency_s (s; one value, or one per driver), zero-padded."""
+    n = ir.shape[-1] + 512
+    d = np.broadcast_to(np.asarray(latency_s, dtype=float), ir.shape[:1])[:, None, None] * FS
+    return np.fft.irfft(np.fft.rfft(ir, n) * np.exp(-2j * np.pi * np.fft.rfftfreq(n) * d), n)
+
+
+def timing_designs(scene, result, latency_s, design_scene=None) -> dict:
+    """{timing: redesign} of a CTC on the plant of `result` delayed by latency_s, designed for
+    design_scene (default: the scene the plant was simulated for)."""
+    ir = late(result.ir[:, 0], latency_s)
+    digest = hashlib.sha256(ir.tobytes()).hexdigest()  # plants are cached by their hash
+    return {t: redesign(design_scene or scene, DesignParams(method="ctc", plant=MeasuredPlant(
+        ir, FS, tuple(names(scene)), "late", digest, "sofa", timing=t))) for t in PlantTiming}
+
+
+def true_worst_db(scene, r) -> float:
+    """Worst 1/3-octave cancellation over the summary band of design r on the true plant: the
+    simulated one of `scene` (where the drivers really are)."""
+    return worst_db(cancellation(scene, r.design.filters), *CANCELLATION_BAND_HZ)
+
+
+def test_one_common_latency_gives_the_same_design_with_either_timing(pair):
+    """All drivers 3.7 ms late (one synchronous capture): both timings find the same delay, so
+    the two designs agree within 0.1 dB on the measured and on the simulated plant."""
+    scene, result = pair
+    r = timing_designs(scene, result, LATENCY_S)
+    geo, meas = r[PlantTiming.GEOMETRY], r[PlantTiming.MEASURED]
+    assert worst_diff_db(meas.cancellation, geo.cancellation) <= 0.1
+    assert worst_diff_db(meas.simulated, geo.simulated) <= 0.1
+    offsets = align(scene, meas.design.params.plant).offsets_s
+    assert align(scene, meas.design.params.plant).timing is PlantTiming.MEASURED
+    assert np.all(offsets == offsets[0])
+    np.testing.assert_allclose(align(scene, geo.design.params.plant).offsets_s, offsets,
+                               atol=1e-6)
+    rep = build_report(scene, meas)
+    assert rep["plant_timing"] == "measured"
+    assert len(set(rep["plant_offsets_ms"].values())) == 1
+
+
+def test_a_driver_misplaced_in_the_scene_keeps_its_timing_only_with_measured_timing(pair):
+    """The plant is the true one (one synchronous capture, 3.7 ms late); the scene designed for
+    has its left driver 2 cm forward (1.7 cm nearer the listener at 30°: 50 µs early). Geometry
+    timing moves the left driver's responses by those 50 µs: on the true plant its design's
+    worst band falls to −2.6 dB (400 Hz–8 kHz; the simulated design: 16.1 dB). Measured timing
+    keeps the file's time between the drivers: 16.1 dB, as the simulated design."""
+    scene, result = pair
+    left = scene.device.drivers[0]
+    wrong = replace(scene, device=replace(scene.device, drivers=(
+        replace(left, position_m=tuple(np.add(left.position_m, (0.02, 0.0, 0.0)))),
+        *scene.device.drivers[1:])))
+    # The device faces the listener (its +x), who sees the left driver at 30°.
+    nearer = np.subtract(*(np.linalg.norm(s.device.driver_positions()[0]
+                                          - s.listeners[0].position_m) for s in (scene, wrong)))
+    assert nearer == pytest.approx(0.02 * np.cos(np.pi / 6), abs=1e-3)
+    r = timing_designs(scene, result, LATENCY_S, design_scene=wrong)
+    geo = true_worst_db(scene, r[PlantTiming.GEOMETRY])
+    meas = true_worst_db(scene, r[PlantTiming.MEASURED])
+    exact = true_worst_db(scene, redesign(scene, DesignParams(method="ctc")))
+    assert meas >= exact - 0.5, f"measured timing {meas:.1f} dB, simulated design {exact:.1f}"
+    assert meas >= geo + 12.0, f"measured timing {meas:.1f} dB, geometry timing {geo:.1f} dB"
+
+
+def test_latencies_differing_per_driver_need_geometry_timing(pair):
+    """The drivers measured one after another: the right one 0.2 ms later than the left. Only
+    geometry timing removes that (true plant, worst band 400 Hz–8 kHz: 16.1 dB, as the
+    simulated design); measured timing keeps it between the drivers (−2.7 dB)."""
+    scene, result = pair
+    r = timing_designs(scene, result, [LATENCY_S, LATENCY_S + 0.2e-3])
+    geo = true_worst_db(scene, r[PlantTiming.GEOMETRY])
+    meas = true_worst_db(scene, r[PlantTiming.MEASURED])
+    exact = true_worst_db(scene, redesign(scene, DesignParams(method="ctc")))
+    assert geo >= exact - 0.5, f"geometry timing {geo:.1f} dB, simulated design {exact:.1f}"
+    assert geo >= meas + 12.0, f"geometry timing {geo:.1f} dB, measured timing {meas:.1f} dB"
+
+
 # --- bad input ----------------------------------------------------------------------------------
 
 def mimo(path, ir, convention="SingleRoomMIMOSRIR"):
@@ -302,3 +386,27 @@ def test_awb_simulate_writes_the_plant_and_awb_design_designs_on_it(tmp_path, ca
     assert rep["plant"] == "measured" and rep["plant_file"] == str(plant)
     assert rep["plant_sha256"] == hashlib.sha256(plant.read_bytes()).hexdigest()
     assert "measured plant" in capsys.readouterr().out
+
+
+def test_awb_design_reports_the_plant_timing_and_refuses_a_bad_one(tmp_path, capsys):
+    from workbench.cli.main import main
+
+    plant = tmp_path / "plant.sofa"
+    assert main(["simulate", "design-stereo-2", "--out", str(tmp_path / "s.npz"), "--plant",
+                 str(plant), "--quiet"]) == 0
+    base = ["design", "design-stereo-2", "--method", "ctc", "--format", "npz"]
+    report = tmp_path / "r.json"
+    assert main([*base, "--measured-plant", str(plant), "--plant-timing", "measured", "--out",
+                 str(tmp_path / "o"), "--report", str(report)]) == 0
+    rep = json.loads(report.read_text())
+    assert rep["plant_timing"] == "measured" and len(set(rep["plant_offsets_ms"].values())) == 1
+    assert "measured plant (measured timing)" in capsys.readouterr().out
+    assert main([*base, "--measured-plant", str(plant), "--out", str(tmp_path / "g"),
+                 "--report", str(tmp_path / "g.json")]) == 0
+    assert json.loads((tmp_path / "g.json").read_text())["plant_timing"] == "geometry"
+    # argparse's own error, on one line (`workbench.cli.errors.Parser`).
+    assert main([*base, "--measured-plant", str(plant), "--plant-timing", "synchronous",
+                 "--out", str(tmp_path / "x")]) == 2
+    assert "argument --plant-timing: invalid choice: 'synchronous'" in capsys.readouterr().err
+    assert main([*base, "--plant-timing", "measured", "--out", str(tmp_path / "y")]) == 2
+    assert "--plant-timing" in capsys.readouterr().err and not (tmp_path / "y").exists()

@@ -21,13 +21,16 @@ def _angles(text: str) -> tuple[float, ...]:
     return angles
 
 
-def _measured_plant(path: str, scene):
-    """--measured-plant: the driver → ear IRs for the scene's device at its rate."""
+def _measured_plant(path: str, scene, timing: str | None):
+    """--measured-plant: the driver → ear IRs for the scene's device at its rate, its time axis
+    read by --plant-timing (None: geometry)."""
     from dsp.plant_files import PlantError, read_measured_plant
+    from dsp.plant_timing import PlantTiming
 
     try:
         return read_measured_plant(path, [d.name for d in scene.device.drivers],
-                                   scene.simulation.fs_hz)
+                                   scene.simulation.fs_hz,
+                                   PlantTiming(timing) if timing else PlantTiming.GEOMETRY)
     except PlantError as e:
         raise BadInput(f"--measured-plant {e}") from None
 
@@ -49,8 +52,11 @@ def _cmd_design(args) -> int:
                        f" {','.join(format_names())})")
     out = out_dir("--out", args.out)
     report_path = out_file("--report", args.report) if args.report else None
+    if args.plant_timing and not args.measured_plant:
+        raise BadInput("--plant-timing: reads the timing of a --measured-plant; none given")
     scene = load_scene(args.scene)
-    plant = _measured_plant(args.measured_plant, scene) if args.measured_plant else None
+    plant = (_measured_plant(args.measured_plant, scene, args.plant_timing)
+             if args.measured_plant else None)
     target_file = (Path(args.target_curve),) if args.target_curve else ()
     reads = (*scene_inputs(args.scene, scene), *target_file, *(plant.files if plant else ()))
     # The report's name is known now; the filter files' are checked before any is replaced.
@@ -74,7 +80,7 @@ def _cmd_design(args) -> int:
     print(f"wrote {n} files to {out}: {params.method}, {f.n_inputs} inputs ->"
           f" {f.n_drivers} drivers, {params.n_taps} taps, effort"
           f" {rep['effort_db']:.1f} dB, FIR error {rep['fir_error_db']:.1f} dB, {rep['plant']}"
-          " plant")
+          " plant" + (f" ({rep['plant_timing']} timing)" if plant else ""))
     print("latency per output: " + ", ".join(f"{o['output']} {o['ms']:g} ms ({o['samples']:g})"
                                              for o in rep["latency"]["outputs"]))
     if "rtf" in rep:
@@ -89,6 +95,7 @@ def register(subparsers) -> None:
     """Add `design` to awb's subparsers."""
     from dsp.export import format_names
     from dsp.params import DesignParams
+    from dsp.plant_timing import PlantTiming
 
     d = DesignParams()
     des = subparsers.add_parser("design",
@@ -118,6 +125,11 @@ def register(subparsers) -> None:
                      help="design on measured driver → ear IRs of the listener: a SOFA file"
                      " (SingleRoomMIMOSRIR or MultiSpeakerBRIR) or a folder of <driver>.wav"
                      " (2 channels: left, right ear)")
+    des.add_argument("--plant-timing", choices=[t.value for t in PlantTiming],
+                     help="time between the drivers of --measured-plant: geometry (default: each"
+                     " driver aligned on its own, the time between drivers from the scene; for"
+                     " drivers measured one after another) or measured (one shift for all, the"
+                     " file's time between drivers kept; for one synchronous capture)")
     des.add_argument("--out", required=True, metavar="DIR")
     des.add_argument("--stem", default="filters", help="file name stem of the exports")
     des.add_argument("--format", default=",".join(format_names()),
