@@ -172,6 +172,9 @@ FACES = {
         cli_only={
             "scene": OPEN_SCENE,
             "--report": "the export always writes report.json beside the filters",
+            "--plant-timing": "Design ▸ Keep Measured Timing Between Drivers, beside Design ▸ "
+                              "Use Measured Plant…: a menu toggle (remembered), as Automatic "
+                              "Redesign",
         },
         gui_only={
             "redesign_button": "redesigns now when automatic redesign is off: the command line "

@@ -330,8 +330,8 @@ class DesignPanel(QWidget):
         self._show_plant(p)
 
     def _show_plant(self, p: DesignParams) -> None:
-        """The plant indicator: plain "simulated", or the measured file in the highlight
-        colour with its path and hash in the tool tip."""
+        """The plant indicator: plain "simulated", or the measured file and its timing
+        (`dsp.plant_timing`) in the highlight colour with its path and hash in the tool tip."""
         m = p.plant
         self.simulated_button.setEnabled(m is not None)
         if m is None:
@@ -340,11 +340,13 @@ class DesignPanel(QWidget):
             self.plant_label.setToolTip("The design inverts the simulated driver → ear "
                                         "responses")
             return
-        self.plant_label.setText(f"measured: {m.label}")
+        self.plant_label.setText(f"measured: {m.label}, {m.timing.value} timing")
         self.plant_label.setStyleSheet(
             f"color: {scene_colors(current_theme()).selection}; font-weight: bold;")
         self.plant_label.setToolTip(f"{m.path}\nSHA-256 {m.sha256}\n{len(m.drivers)} drivers"
-                                    f" × 2 ears, {m.ir.shape[-1]} samples at {m.fs_hz} Hz")
+                                    f" × 2 ears, {m.ir.shape[-1]} samples at {m.fs_hz} Hz\n"
+                                    "Timing between drivers: Design ▸ Keep Measured Timing"
+                                    " Between Drivers")
 
     def sync_listeners(self) -> None:
         names = [li.name for li in self.controller.document.scene.listeners]

@@ -9,11 +9,13 @@ redesigning until one is shown again.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMainWindow
 
+from dsp.plant_timing import PlantTiming
 from workbench.gui.design.controller import METHOD_PRESETS, DesignController
 from workbench.gui.design.export_dialog import FilterExporter
 from workbench.gui.design.panel import DesignPanel
@@ -25,7 +27,7 @@ from workbench.gui.plots.filters import FilterView
 from workbench.gui.plots.polar import PolarView
 from workbench.gui.shell.actions import Action
 from workbench.gui.shell.docks import Place
-from workbench.gui.shell.settings import AUTO_REDESIGN, PLANT_DIR, ZONE_OVERLAY
+from workbench.gui.shell.settings import AUTO_REDESIGN, PLANT_DIR, PLANT_TIMING, ZONE_OVERLAY
 from workbench.gui.shell.theme import SceneColors, current_theme, scene_colors
 from workbench.jobs.design import DesignOutcome
 
@@ -76,6 +78,15 @@ ACTIONS = (
     Action("actionUseMeasuredPlant", "Use &Measured Plant…", lambda ws: ws.choose_plant(),
            tip="Design on measured driver → ear responses: a SOFA file (SingleRoomMIMOSRIR) "
                "or a folder of <driver>.wav", menu="design", group=3),
+    Action("actionKeepMeasuredTiming", "&Keep Measured Timing Between Drivers",
+           lambda ws, on: ws.set_plant_timing(PlantTiming.MEASURED if on
+                                              else PlantTiming.GEOMETRY),
+           tip="The measured plant is one synchronous capture (all drivers on one clock): keep "
+               "its time between drivers. Off: each driver is aligned on its own and the time "
+               "between drivers is the scene's geometry (drivers measured one after another)",
+           menu="design", group=3, checkable=True,
+           checked_when=lambda _ws: PLANT_TIMING.get() == PlantTiming.MEASURED.value,
+           attr="action_plant_timing"),
     Action("actionUseSimulatedPlant", "Use &Simulated Plant",
            lambda ws: ws.controller.set_params(plant=None),
            tip="Design on the simulated driver → ear responses again", menu="design", group=3,
@@ -167,14 +178,25 @@ class DesignWorkspace(QObject):
         scene = self.window.document.scene
         try:
             plant = read_measured_plant(path, [d.name for d in scene.device.drivers],
-                                        scene.simulation.fs_hz)
+                                        scene.simulation.fs_hz, PlantTiming(PLANT_TIMING.get()))
         except PlantError as e:
             self.panel.show_error(f"Measured plant not used: {e}")
             self.window.statusBar().showMessage(f"Measured plant not used: {e}", 10000)
             return False
         self.controller.set_params(plant=plant)
-        self.window.statusBar().showMessage(f"Designing on the measured plant {path}", 6000)
+        self.window.statusBar().showMessage(
+            f"Designing on the measured plant {path} ({plant.timing.value} timing)", 6000)
         return True
+
+    def set_plant_timing(self, timing: PlantTiming) -> None:
+        """Design ▸ Keep Measured Timing Between Drivers (remembered): how the measured plant in
+        use, and the next one chosen, is put on the scene's time axis (`dsp.plant_timing`)."""
+        PLANT_TIMING.set(timing.value)
+        plant = self.controller.params.plant
+        if plant is not None and plant.timing is not timing:
+            self.controller.set_params(plant=replace(plant, timing=timing))
+            self.window.statusBar().showMessage(
+                f"Designing on the measured plant {plant.path} ({timing.value} timing)", 6000)
 
     def _update_active(self) -> None:
         shown = any(d.isVisible() for d in self.docks) or self.action_zone.isChecked()

@@ -19,6 +19,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from dsp.listening import PATHS
 from dsp.params import METHODS
+from dsp.plant_timing import PlantTiming
 from dsp.renderer import C_METHODS, DESIGN_SPACES, LR_METHODS, RenderParams
 from dsp.upmix import UpmixParams
 from workbench.gui.shell.theme import DEFAULT_THEME, THEMES
@@ -165,6 +166,10 @@ EXPORT_FORMATS = words("design/exportFormats")
 """Formats ticked last (empty = none saved yet: all)."""
 PLANT_DIR = text("design/plantDir", HOME)
 """Folder of the last measured plant chosen (Design ▸ Use Measured Plant…)."""
+PLANT_TIMING = text("design/plantTiming", PlantTiming.GEOMETRY.value,
+                    tuple(t.value for t in PlantTiming))
+"""How a measured plant's time axis is read (`dsp.plant_timing`; Design ▸ Keep Measured Timing
+Between Drivers)."""
 
 # -- sweep -------------------------------------------------------------------------------------
 SWEEP_OVERLAY = flag("sweep/floorOverlay", True)
