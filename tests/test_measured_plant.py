@@ -197,20 +197,23 @@ LATENCY_S = 3.7e-3
 """A measurement's latency (the interface's, the sweep's start): not a whole sample count."""
 
 
-def late(ir: np.ndarray, latency_s) -> np.ndarray:
-    """ir (D, 2, N) delayed by latency_s (s; one value, or one per driver), zero-padded."""
+def late(result, latency_s):
+    """`result` (a TransferResult) with its driver → ear IRs latency_s (s; one value, or one
+    per driver) later, zero-padded: a measurement's time axis."""
+    ir = result.ir
     n = ir.shape[-1] + 512
-    d = np.broadcast_to(np.asarray(latency_s, dtype=float), ir.shape[:1])[:, None, None] * FS
-    return np.fft.irfft(np.fft.rfft(ir, n) * np.exp(-2j * np.pi * np.fft.rfftfreq(n) * d), n)
+    d = np.broadcast_to(np.asarray(latency_s, dtype=float), ir.shape[:1]) * FS
+    shift = np.exp(-2j * np.pi * np.fft.rfftfreq(n) * d.reshape(-1, 1, 1, 1))
+    return replace(result, ir=np.fft.irfft(np.fft.rfft(ir, n) * shift, n))
 
 
-def timing_designs(scene, result, latency_s, design_scene=None) -> dict:
-    """{timing: redesign} of a CTC on the plant of `result` delayed by latency_s, designed for
-    design_scene (default: the scene the plant was simulated for)."""
-    ir = late(result.ir[:, 0], latency_s)
-    digest = hashlib.sha256(ir.tobytes()).hexdigest()  # plants are cached by their hash
-    return {t: redesign(design_scene or scene, DesignParams(method="ctc", plant=MeasuredPlant(
-        ir, FS, tuple(names(scene)), "late", digest, "sofa", timing=t))) for t in PlantTiming}
+def timing_designs(scene, result, latency_s, folder, design_scene=None) -> dict:
+    """{timing: redesign} of a CTC on the plant of `result` made latency_s late, written as a
+    SOFA file and read with each timing, designed for design_scene (default: the scene the
+    plant was simulated for)."""
+    path = write_plant_sofa(folder / "late.sofa", late(result, latency_s), scene)
+    return {t: redesign(design_scene or scene, DesignParams(
+        method="ctc", plant=read_measured_plant(path, names(scene), FS, t))) for t in PlantTiming}
 
 
 def true_worst_db(scene, r) -> float:
@@ -219,11 +222,11 @@ def true_worst_db(scene, r) -> float:
     return worst_db(cancellation(scene, r.design.filters), *CANCELLATION_BAND_HZ)
 
 
-def test_one_common_latency_gives_the_same_design_with_either_timing(pair):
+def test_one_common_latency_gives_the_same_design_with_either_timing(pair, tmp_path):
     """All drivers 3.7 ms late (one synchronous capture): both timings find the same delay, so
     the two designs agree within 0.1 dB on the measured and on the simulated plant."""
     scene, result = pair
-    r = timing_designs(scene, result, LATENCY_S)
+    r = timing_designs(scene, result, LATENCY_S, tmp_path)
     geo, meas = r[PlantTiming.GEOMETRY], r[PlantTiming.MEASURED]
     assert worst_diff_db(meas.cancellation, geo.cancellation) <= 0.1
     assert worst_diff_db(meas.simulated, geo.simulated) <= 0.1
@@ -237,7 +240,8 @@ def test_one_common_latency_gives_the_same_design_with_either_timing(pair):
     assert len(set(rep["plant_offsets_ms"].values())) == 1
 
 
-def test_a_driver_misplaced_in_the_scene_keeps_its_timing_only_with_measured_timing(pair):
+def test_a_driver_misplaced_in_the_scene_keeps_its_timing_only_with_measured_timing(pair,
+                                                                                   tmp_path):
     """The plant is the true one (one synchronous capture, 3.7 ms late); the scene designed for
     has its left driver 2 cm forward (1.7 cm nearer the listener at 30°: 50 µs early). Geometry
     timing moves the left driver's responses by those 50 µs: on the true plant its design's
@@ -252,7 +256,7 @@ def test_a_driver_misplaced_in_the_scene_keeps_its_timing_only_with_measured_tim
     nearer = np.subtract(*(np.linalg.norm(s.device.driver_positions()[0]
                                           - s.listeners[0].position_m) for s in (scene, wrong)))
     assert nearer == pytest.approx(0.02 * np.cos(np.pi / 6), abs=1e-3)
-    r = timing_designs(scene, result, LATENCY_S, design_scene=wrong)
+    r = timing_designs(scene, result, LATENCY_S, tmp_path, design_scene=wrong)
     geo = true_worst_db(scene, r[PlantTiming.GEOMETRY])
     meas = true_worst_db(scene, r[PlantTiming.MEASURED])
     exact = true_worst_db(scene, redesign(scene, DesignParams(method="ctc")))
@@ -260,12 +264,12 @@ def test_a_driver_misplaced_in_the_scene_keeps_its_timing_only_with_measured_tim
     assert meas >= geo + 12.0, f"measured timing {meas:.1f} dB, geometry timing {geo:.1f} dB"
 
 
-def test_latencies_differing_per_driver_need_geometry_timing(pair):
+def test_latencies_differing_per_driver_need_geometry_timing(pair, tmp_path):
     """The drivers measured one after another: the right one 0.2 ms later than the left. Only
     geometry timing removes that (true plant, worst band 400 Hz–8 kHz: 16.1 dB, as the
     simulated design); measured timing keeps it between the drivers (−2.7 dB)."""
     scene, result = pair
-    r = timing_designs(scene, result, [LATENCY_S, LATENCY_S + 0.2e-3])
+    r = timing_designs(scene, result, [LATENCY_S, LATENCY_S + 0.2e-3], tmp_path)
     geo = true_worst_db(scene, r[PlantTiming.GEOMETRY])
     meas = true_worst_db(scene, r[PlantTiming.MEASURED])
     exact = true_worst_db(scene, redesign(scene, DesignParams(method="ctc")))
