@@ -26,6 +26,13 @@ def test_measured_plant_from_menu_to_plots_and_back(make_window, qtbot, dialogs,
     o = wait_design(w, qtbot)
     assert o.params.plant is not None and o.params.plant.path == str(folder)
     assert panel.plant_label.text() == "measured: plant, geometry timing"
+    # On a 1366 × 768 screen the indicator shows whole and the buttons their whole text.
+    w.resize(1366, 768)
+    qtbot.wait(50)
+    label = panel.plant_label
+    assert label.height() >= label.heightForWidth(label.width())
+    for button in (panel.plant_button, panel.simulated_button):
+        assert button.width() >= button.sizeHint().width(), button.text()
     assert panel.simulated_button.isEnabled()
     assert ws.action_simulated_plant.isEnabled()
     assert "measured plant" in panel.cancel_label.text()

@@ -169,8 +169,9 @@ class DesignPanel(QWidget):
         form.addRow("Plant", self._plant_row())
         return _group("Design", form)
 
-    def _plant_row(self) -> QHBoxLayout:
-        """Which plant the design inverts (the indicator) and the buttons that switch it."""
+    def _plant_row(self) -> QVBoxLayout:
+        """Which plant the design inverts (the indicator, on a line of its own: a measured
+        plant's name and timing need the panel's width) and the buttons that switch it."""
         self.plant_label = QLabel("simulated")
         self.plant_label.setObjectName("designPlant")
         self.plant_label.setWordWrap(True)
@@ -181,11 +182,14 @@ class DesignPanel(QWidget):
                                         "Measured Plant…)")
         self.simulated_button = push_button("Simulated", "simulatedPlantButton",
                                             "Design on the simulated plant again")
-        row = QHBoxLayout()
-        row.addWidget(self.plant_label, 1)
-        row.addWidget(self.plant_button)
-        row.addWidget(self.simulated_button)
-        return row
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.plant_button)
+        buttons.addWidget(self.simulated_button)
+        buttons.addStretch(1)
+        column = QVBoxLayout()
+        column.addWidget(self.plant_label)
+        column.addLayout(buttons)
+        return column
 
     def _beam_box(self) -> QGroupBox:
         self.null_edit = QLineEdit()
